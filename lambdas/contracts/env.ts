@@ -1,0 +1,61 @@
+/**
+ * Names of the environment variables the Lambda handlers read. The CDK constructs set them through
+ * `grantXxx` methods and the local stack sets them for its processes: one name, one meaning, everywhere.
+ */
+export const EnvName = {
+  /** The single DynamoDB table (conversations, messages, jobs, quotas, usage, idempotency). */
+  tableName: 'TABLE_NAME',
+  /** URL of the SQS queue that carries job requests. */
+  jobsQueueUrl: 'JOBS_QUEUE_URL',
+  /** Name of the Kinesis stream that carries analytics and audit events. */
+  eventsStreamName: 'EVENTS_STREAM_NAME',
+  /** Ordered, comma-separated SageMaker endpoint names: this region's first, then fallbacks. */
+  inferenceEndpoints: 'INFERENCE_ENDPOINTS',
+  /** Model id reported by `/v1/models` and stored with each answer. */
+  modelId: 'MODEL_ID',
+  /** Moderation classifier provider: `none`, `comprehend`, `bedrock-guardrail` or `guard-model`. */
+  moderationProvider: 'MODERATION_PROVIDER',
+  /** Bedrock guardrail id and version, for the `bedrock-guardrail` provider. */
+  guardrailId: 'GUARDRAIL_ID',
+  guardrailVersion: 'GUARDRAIL_VERSION',
+  /** Comma-separated blocklist words/phrases (matched on word boundaries, case/diacritic/leet-insensitive). */
+  moderationBlocklist: 'MODERATION_BLOCKLIST',
+  /** JSON overrides of the moderation rule actions, e.g. `{"pii":{"email":{"input":"block"}}}` (lambdas/moderation/README.md). */
+  moderationRules: 'MODERATION_RULES',
+  /** What happens when the classifier fails, per direction: `open` (let through) or `closed` (block). */
+  moderationFailModeInput: 'MODERATION_FAIL_MODE_INPUT',
+  moderationFailModeOutput: 'MODERATION_FAIL_MODE_OUTPUT',
+  /** Deadline of one classifier call, in milliseconds. */
+  moderationTimeoutMs: 'MODERATION_TIMEOUT_MS',
+  /** Comma-separated `category=score` thresholds for score-based classifiers, e.g. `default=0.5,hate=0.3`. */
+  moderationThresholds: 'MODERATION_THRESHOLDS',
+  /** Per-user limits. */
+  requestsPerMinute: 'QUOTA_REQUESTS_PER_MINUTE',
+  tokensPerDay: 'QUOTA_TOKENS_PER_DAY',
+  maxCompletionTokens: 'MAX_COMPLETION_TOKENS',
+  /** Days a message is kept before DynamoDB TTL removes it; 0 keeps messages forever. */
+  messageRetentionDays: 'MESSAGE_RETENTION_DAYS',
+  /** Days an audit record is kept; 0 keeps them forever. */
+  auditRetentionDays: 'AUDIT_RETENTION_DAYS',
+  /** Secrets Manager secret holding the Slack incoming-webhook URL (alerts forwarder). */
+  slackWebhookSecretName: 'SLACK_WEBHOOK_SECRET_NAME',
+  /** Jobs a user may have queued or processing at once; more are refused with 429. */
+  jobsMaxActivePerUser: 'JOBS_MAX_ACTIVE_PER_USER',
+  /** How long a worker's claim on a job lasts; set to the worker's Lambda timeout (seconds, fractions allowed). */
+  jobLeaseSeconds: 'JOB_LEASE_SECONDS',
+  /** Days a finished job (request and result) is kept before DynamoDB TTL removes it; 0 keeps jobs forever. */
+  jobRetentionDays: 'JOB_RETENTION_DAYS',
+  /** Origin allowed by CORS (the web app's URL). */
+  webOrigin: 'WEB_ORIGIN',
+  /** Powertools settings (standard names). */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  /** Local stack only: endpoints of the emulators, in the AWS SDK's own variable names. */
+  dynamodbEndpoint: 'AWS_ENDPOINT_URL_DYNAMODB',
+  sqsEndpoint: 'AWS_ENDPOINT_URL_SQS',
+  kinesisEndpoint: 'AWS_ENDPOINT_URL_KINESIS',
+  sagemakerRuntimeEndpoint: 'AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME',
+} as const;
+
+export type EnvName = (typeof EnvName)[keyof typeof EnvName];

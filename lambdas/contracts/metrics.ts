@@ -1,0 +1,36 @@
+/**
+ * CloudWatch metric names and dimensions, shared by the handlers (EMF through Powertools Metrics) and the
+ * dashboard and alarm constructs. Add a metric here first, then emit it and chart it.
+ */
+export const METRICS_NAMESPACE = 'Chatstack';
+
+export const MetricName = {
+  requests: 'Requests',
+  errors: 'Errors',
+  timeToFirstToken: 'TimeToFirstToken',
+  responseLatency: 'ResponseLatency',
+  tokensIn: 'TokensIn',
+  tokensOut: 'TokensOut',
+  moderationBlocks: 'ModerationBlocks',
+  /** Redactions by moderation (Direction, Category), beside the blocks. */
+  moderationRedactions: 'ModerationRedactions',
+  /** Moderation classifier failures (Direction); each one was let through or blocked per the fail mode. */
+  moderationClassifierErrors: 'ModerationClassifierErrors',
+  quotaRejections: 'QuotaRejections',
+  inferenceFallbacks: 'InferenceFallbacks',
+  jobsCompleted: 'JobsCompleted',
+  jobsFailed: 'JobsFailed',
+  clientErrors: 'ClientErrors',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+/** Dimension names. Every metric carries `Service`; the others only where listed in docs/metrics.md. */
+export const MetricDimension = {
+  service: 'Service',
+  /** Error kind for `Errors`: validation, auth, quota, moderation, inference, internal. */
+  errorKind: 'ErrorKind',
+  /** `input` or `output`, for `ModerationBlocks`. */
+  direction: 'Direction',
+  /** Moderation category, for `ModerationBlocks`. */
+  category: 'Category',
+} as const;

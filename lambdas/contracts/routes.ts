@@ -1,0 +1,45 @@
+/**
+ * The public API's routes, described once. The CDK `ChatApi` construct builds API Gateway resources, methods,
+ * authorizer scopes and Lambda integrations from this list; the local adapter routes HTTP requests with it.
+ */
+export type Scope = 'chat:read' | 'chat:write';
+
+export interface RouteDefinition {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** API Gateway resource path, with `{param}` placeholders. */
+  readonly path: string;
+  /** The Lambda function serving it: its entry is `lambdas/<fn>/handler.ts`, exporting `handler`. */
+  readonly fn: FunctionName;
+  /** OAuth scopes the caller's access token must carry; empty means no authorizer. */
+  readonly scopes: readonly Scope[];
+  /** Lambda response streaming (`ResponseTransferMode.STREAM`). */
+  readonly streaming?: boolean;
+}
+
+export const FunctionName = {
+  chat: 'chat',
+  models: 'models',
+  conversations: 'conversations',
+  me: 'me',
+  jobs: 'jobs',
+  clientErrors: 'client-errors',
+} as const;
+export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
+
+const read: readonly Scope[] = ['chat:read'];
+const write: readonly Scope[] = ['chat:write'];
+
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: 'POST', path: '/v1/chat/completions', fn: 'chat', scopes: write, streaming: true },
+  { method: 'GET', path: '/v1/models', fn: 'models', scopes: read },
+  { method: 'GET', path: '/v1/conversations', fn: 'conversations', scopes: read },
+  { method: 'GET', path: '/v1/conversations/{id}', fn: 'conversations', scopes: read },
+  { method: 'PATCH', path: '/v1/conversations/{id}', fn: 'conversations', scopes: write },
+  { method: 'DELETE', path: '/v1/conversations/{id}', fn: 'conversations', scopes: write },
+  { method: 'GET', path: '/v1/me/export', fn: 'me', scopes: read },
+  { method: 'GET', path: '/v1/me/usage', fn: 'me', scopes: read },
+  { method: 'DELETE', path: '/v1/me', fn: 'me', scopes: write },
+  { method: 'POST', path: '/v1/jobs', fn: 'jobs', scopes: write },
+  { method: 'GET', path: '/v1/jobs/{id}', fn: 'jobs', scopes: read },
+  { method: 'POST', path: '/v1/client-errors', fn: 'client-errors', scopes: write },
+];

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { EnvName } from '../contracts/env';
+
+/**
+ * The runtime configuration of every handler, read once from the environment (cloud and local alike).
+ * A bad value fails fast with the variable's name; settings a handler needs but may be absent elsewhere are
+ * optional here and demanded with `required()` where they are used.
+ */
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
+  .default([]);
+
+const ConfigSchema = z.object({
+  [EnvName.tableName]: z.string().min(1).optional(),
+  [EnvName.jobsQueueUrl]: z.url().optional(),
+  [EnvName.eventsStreamName]: z.string().min(1).optional(),
+  [EnvName.inferenceEndpoints]: csv,
+  [EnvName.modelId]: z.string().min(1).default('chatstack-default'),
+  [EnvName.moderationProvider]: z.enum(['none', 'comprehend', 'bedrock-guardrail', 'guard-model']).default('none'),
+  [EnvName.guardrailId]: z.string().min(1).optional(),
+  [EnvName.guardrailVersion]: z.string().min(1).default('DRAFT'),
+  [EnvName.moderationBlocklist]: csv,
+  [EnvName.moderationRules]: z.string().min(1).optional(),
+  [EnvName.moderationFailModeInput]: z.enum(['open', 'closed']).default('closed'),
+  [EnvName.moderationFailModeOutput]: z.enum(['open', 'closed']).default('open'),
+  [EnvName.moderationTimeoutMs]: positiveInt(1500),
+  [EnvName.moderationThresholds]: z.string().min(1).optional(),
+  [EnvName.requestsPerMinute]: positiveInt(60),
+  [EnvName.tokensPerDay]: positiveInt(1_000_000),
+  [EnvName.maxCompletionTokens]: positiveInt(4096),
+  [EnvName.messageRetentionDays]: nonNegativeInt(0),
+  [EnvName.auditRetentionDays]: nonNegativeInt(365),
+  [EnvName.webOrigin]: z.string().min(1).default('*'),
+  [EnvName.jobsMaxActivePerUser]: positiveInt(10),
+  [EnvName.jobLeaseSeconds]: z.coerce.number().positive().default(900),
+  [EnvName.jobRetentionDays]: nonNegativeInt(30),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+});
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface Config {
+  readonly tableName: string | undefined;
+  readonly jobsQueueUrl: string | undefined;
+  readonly eventsStreamName: string | undefined;
+  readonly inferenceEndpoints: readonly string[];
+  readonly modelId: string;
+  readonly moderationProvider: RawConfig[typeof EnvName.moderationProvider];
+  readonly guardrailId: string | undefined;
+  readonly guardrailVersion: string;
+  /** Optional in the type so hand-built configs (tests) need not list every moderation setting. */
+  readonly moderationBlocklist?: readonly string[];
+  /** Raw JSON; parsed and validated by `moderationConfigFromEnv` (lambdas/moderation). */
+  readonly moderationRules?: string | undefined;
+  readonly moderationFailModeInput?: 'open' | 'closed';
+  readonly moderationFailModeOutput?: 'open' | 'closed';
+  readonly moderationTimeoutMs?: number;
+  /** Raw `category=score` list; parsed by `moderationConfigFromEnv`. */
+  readonly moderationThresholds?: string | undefined;
+  readonly requestsPerMinute: number;
+  readonly tokensPerDay: number;
+  readonly maxCompletionTokens: number;
+  readonly messageRetentionDays: number;
+  readonly auditRetentionDays: number;
+  readonly webOrigin: string;
+  readonly jobsMaxActivePerUser: number;
+  readonly jobLeaseSeconds: number;
+  readonly jobRetentionDays: number;
+  readonly region: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws one readable error listing every bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const raw = parsed.data;
+  return {
+    tableName: raw[EnvName.tableName],
+    jobsQueueUrl: raw[EnvName.jobsQueueUrl],
+    eventsStreamName: raw[EnvName.eventsStreamName],
+    inferenceEndpoints: raw[EnvName.inferenceEndpoints],
+    modelId: raw[EnvName.modelId],
+    moderationProvider: raw[EnvName.moderationProvider],
+    guardrailId: raw[EnvName.guardrailId],
+    guardrailVersion: raw[EnvName.guardrailVersion],
+    moderationBlocklist: raw[EnvName.moderationBlocklist],
+    moderationRules: raw[EnvName.moderationRules],
+    moderationFailModeInput: raw[EnvName.moderationFailModeInput],
+    moderationFailModeOutput: raw[EnvName.moderationFailModeOutput],
+    moderationTimeoutMs: raw[EnvName.moderationTimeoutMs],
+    moderationThresholds: raw[EnvName.moderationThresholds],
+    requestsPerMinute: raw[EnvName.requestsPerMinute],
+    tokensPerDay: raw[EnvName.tokensPerDay],
+    maxCompletionTokens: raw[EnvName.maxCompletionTokens],
+    messageRetentionDays: raw[EnvName.messageRetentionDays],
+    auditRetentionDays: raw[EnvName.auditRetentionDays],
+    webOrigin: raw[EnvName.webOrigin],
+    jobsMaxActivePerUser: raw[EnvName.jobsMaxActivePerUser],
+    jobLeaseSeconds: raw[EnvName.jobLeaseSeconds],
+    jobRetentionDays: raw[EnvName.jobRetentionDays],
+    region: raw.AWS_REGION,
+  };
+}
+
+/** Returns a setting a handler cannot run without, or fails naming the variable. */
+export function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+    throw new ConfigError(`Missing required environment variable ${name}`);
+  }
+  return value;
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration, parsed on first use (module load of a handler). */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

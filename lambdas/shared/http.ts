@@ -1,0 +1,78 @@
+import type { MiddlewareObj, Request } from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { CORS_EXPOSE_HEADERS } from '../contracts/cors';
+import { MetricDimension, MetricName } from '../contracts/metrics';
+import { config } from './config';
+import { toApiError } from './errors';
+import { logger, metrics } from './powertools';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export type ApiRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult>;
+
+/** Headers every response carries, errors included. */
+export function baseHeaders(event: APIGatewayProxyEvent): Record<string, string> {
+  return { 'x-request-id': event.requestContext.requestId };
+}
+
+/** A JSON response with the base headers. */
+export function json(
+  event: APIGatewayProxyEvent,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...baseHeaders(event), ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * The one error mapping: typed domain errors become their status and OpenAI error object; anything else is
+ * logged with its stack and answered with an opaque 500. Registered first, so it runs last on the way out.
+ */
+export function openAiErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: (request) => {
+      if (request.response?.statusCode && request.error === undefined) return;
+      const apiError = toApiError(request.error);
+      if (apiError.statusCode >= 500) {
+        logger.error('request failed', { error: request.error as Error });
+      } else {
+        logger.info('request rejected', { status: apiError.statusCode, code: apiError.code, param: apiError.param });
+      }
+      const errorMetric = metrics.singleMetric();
+      errorMetric.addDimension(MetricDimension.errorKind, errorKind(apiError.statusCode, apiError.code));
+      errorMetric.addMetric(MetricName.errors, MetricUnit.Count, 1);
+      request.response = json(request.event, apiError.statusCode, apiError.toBody(), { ...apiError.headers });
+    },
+  };
+}
+
+function errorKind(status: number, code: string | null): string {
+  if (code === 'content_filter') return 'moderation';
+  if (status === 429) return 'quota';
+  if (status === 401 || status === 403) return 'auth';
+  if (status >= 500) return code === 'model_unavailable' ? 'inference' : 'internal';
+  return 'validation';
+}
+
+/** The house middleware chain for API handlers: `middy().use(apiMiddlewares()).handler(fn)`. */
+export function apiMiddlewares(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
+  return [
+    openAiErrors(),
+    httpCors({
+      origins: [config().webOrigin],
+      credentials: false,
+      exposeHeaders: CORS_EXPOSE_HEADERS.join(', '),
+    }),
+    injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }),
+    logMetrics(metrics),
+    httpHeaderNormalizer(),
+  ];
+}

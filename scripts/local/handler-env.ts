@@ -1,0 +1,29 @@
+/**
+ * The environment the handler processes (api, workers) run with locally: the same variables the CDK constructs set
+ * in the cloud, plus the SDK's endpoint overrides pointing at the emulators.
+ */
+import { EnvName } from '../../lambdas/contracts/env';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from './emulators';
+import type { StackDescription } from './stack';
+
+/** The SageMaker endpoint name the local SageMaker runtime maps to the inference server. */
+export const LOCAL_ENDPOINT_NAME = 'local-llm';
+
+export function handlerEnvironment(stack: StackDescription, service: string): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    [EnvName.tableName]: LOCAL_TABLE_NAME,
+    [EnvName.dynamodbEndpoint]: stack.urls.dynamodb,
+    [EnvName.sqsEndpoint]: stack.urls.sqs,
+    [EnvName.kinesisEndpoint]: stack.urls.kinesis,
+    [EnvName.sagemakerRuntimeEndpoint]: stack.urls.sagemaker,
+    [EnvName.inferenceEndpoints]: LOCAL_ENDPOINT_NAME,
+    [EnvName.modelId]: 'chatstack-local',
+    [EnvName.moderationProvider]: stack.config.MODERATION_PROVIDER,
+    [EnvName.webOrigin]: stack.urls.web,
+    [EnvName.serviceName]: service,
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  };
+}

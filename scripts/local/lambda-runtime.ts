@@ -1,0 +1,41 @@
+/**
+ * What the Lambda Node.js runtime provides to response-streaming handlers, emulated for the local stack:
+ * the `awslambda` global with `streamifyResponse` and `HttpResponseStream.from`. `from` writes exactly what the
+ * real runtime writes — the JSON prelude, then 8 NUL bytes — and the local adapter parses it as API Gateway does,
+ * so streamed responses are framed locally as they are in the cloud.
+ */
+import type { Writable } from 'node:stream';
+
+export const STREAMING_HANDLER = Symbol.for('aws.lambda.runtime.handler.streaming');
+export const PRELUDE_DELIMITER = Buffer.alloc(8, 0);
+
+export type StreamingHandler = ((event: unknown, responseStream: Writable, context: unknown) => Promise<unknown>) & {
+  [STREAMING_HANDLER]?: 'response';
+};
+
+interface AwsLambdaGlobal {
+  streamifyResponse(handler: StreamingHandler): StreamingHandler;
+  HttpResponseStream: { from(stream: Writable, prelude: Record<string, unknown>): Writable };
+}
+
+/** Installs the `awslambda` global before any handler module is imported. Idempotent. */
+export function installLambdaRuntimeGlobals(): void {
+  const scope = globalThis as unknown as { awslambda?: AwsLambdaGlobal };
+  scope.awslambda ??= {
+    streamifyResponse(handler) {
+      handler[STREAMING_HANDLER] = 'response';
+      return handler;
+    },
+    HttpResponseStream: {
+      from(stream, prelude) {
+        stream.write(Buffer.from(JSON.stringify(prelude)));
+        stream.write(PRELUDE_DELIMITER);
+        return stream;
+      },
+    },
+  };
+}
+
+export function isStreamingHandler(handler: unknown): handler is StreamingHandler {
+  return typeof handler === 'function' && (handler as StreamingHandler)[STREAMING_HANDLER] === 'response';
+}

@@ -1,0 +1,107 @@
+/**
+ * Entry point of one local-stack component process: `node --import tsx scripts/local/main.ts <component>`.
+ * The supervisor (stack.ts) passes the stack description in CHATSTACK_LOCAL.
+ */
+import { join } from 'node:path';
+import { API_AUDIENCE, startIssuer } from './issuer';
+import { handlerEnvironment, LOCAL_ENDPOINT_NAME } from './handler-env';
+import { checkHealth } from './health';
+import { ROOT_DIR, type StackDescription } from './stack';
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+function description(): StackDescription {
+  const raw = process.env.CHATSTACK_LOCAL;
+  if (!raw) throw new Error('CHATSTACK_LOCAL is not set: start components through `npm start`.');
+  return JSON.parse(raw) as StackDescription;
+}
+
+function portOf(url: string): number {
+  return Number(new URL(url).port);
+}
+
+async function start(component: string, stack: StackDescription): Promise<Closable> {
+  const { config, urls } = stack;
+  switch (component) {
+    case 'emulators': {
+      const { startEmulators } = await import('./emulators');
+      return startEmulators({
+        host: config.HOST,
+        dynamodbPort: config.DYNAMODB_PORT,
+        sqsPort: config.SQS_PORT,
+        kinesisPort: config.KINESIS_PORT,
+        dynamodbPath: config.DYNAMODB_STORAGE === 'disk' ? join(config.dataDir, 'dynamodb') : undefined,
+      });
+    }
+    case 'issuer':
+      return startIssuer({
+        host: config.HOST,
+        port: config.ISSUER_PORT,
+        dataDir: config.dataDir,
+        webOrigins: [urls.web],
+      });
+    case 'sagemaker': {
+      const { startSageMakerRuntime } = await import('./sagemaker-runtime');
+      return startSageMakerRuntime({ port: portOf(urls.sagemaker), endpoints: { [LOCAL_ENDPOINT_NAME]: urls.inference } });
+    }
+    case 'api': {
+      Object.assign(process.env, handlerEnvironment(stack, 'chatstack-api'), extraHandlerEnv());
+      const { startApiServer } = await import('./api');
+      return startApiServer({
+        host: config.HOST,
+        port: config.PORT,
+        issuer: urls.issuer,
+        audience: API_AUDIENCE,
+        webOrigin: urls.web,
+        health: async () => {
+          const report = await checkHealth(stack, urls.api);
+          return { status: report.status === 'ok' ? 200 : 503, body: report };
+        },
+      });
+    }
+    case 'workers': {
+      Object.assign(process.env, handlerEnvironment(stack, 'chatstack-workers'), extraHandlerEnv());
+      const { startLocalWorkers } = await import('./pollers');
+      return startLocalWorkers(stack);
+    }
+    case 'web': {
+      const { startWebServer } = await import('./web');
+      const { WEB_CLIENT_ID, API_SCOPES } = await import('./issuer');
+      return startWebServer({
+        host: config.HOST,
+        port: config.WEB_PORT,
+        distDir: join(ROOT_DIR, 'web', 'dist'),
+        runtimeConfig: {
+          apiBaseUrl: urls.api,
+          issuer: urls.issuer,
+          clientId: WEB_CLIENT_ID,
+          scopes: ['openid', 'offline_access', ...API_SCOPES].join(' '),
+          redirectUri: `${urls.web}/callback`,
+        },
+      });
+    }
+    default:
+      throw new Error(`Unknown component ${component}`);
+  }
+}
+
+/** Variables the supervisor was asked to set for handlers on top of the defaults (tests tune limits this way). */
+function extraHandlerEnv(): Record<string, string> {
+  return JSON.parse(process.env.CHATSTACK_HANDLER_ENV ?? '{}') as Record<string, string>;
+}
+
+const component = process.argv[2] ?? '';
+const running = await start(component, description());
+let closing = false;
+const shutdown = async () => {
+  if (closing) return;
+  closing = true;
+  await running.close();
+  process.exit(0);
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+// The supervisor is gone (even killed): do not outlive it.
+process.on('disconnect', shutdown);

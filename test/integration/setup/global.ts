@@ -1,0 +1,24 @@
+/**
+ * Global setup of the integration project: one local stack for all test files, its URLs provided to the tests
+ * (`inject('stack')`, or `stack()` from ./context).
+ */
+import type { TestProject } from 'vitest/node';
+import type { LocalStackUrls } from '../../../scripts/local/stack';
+import { startTestStack } from './stack';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: LocalStackUrls;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const running = await startTestStack({
+    handlerEnv: { QUOTA_REQUESTS_PER_MINUTE: '100000', QUOTA_TOKENS_PER_DAY: '100000000' },
+    onLog: process.env.CHATSTACK_TEST_LOGS ? (component, line) => console.log(`${component}│ ${line}`) : undefined,
+  });
+  project.provide('stack', running.urls);
+  return async () => {
+    await running.stop();
+  };
+}
