@@ -3,7 +3,7 @@
  * web app — as one process tree with prefixed logs. Ctrl-C stops everything.
  */
 import { loadLocalConfig } from './local/config';
-import { DEV_MACHINE_CLIENTS } from './local/issuer';
+import { DEV_MACHINE_CLIENTS } from './local/identity';
 import { buildWebIfNeeded } from './local/web-build';
 import { type ComponentName, PortInUseError, startLocalStack } from './local/stack';
 

@@ -20,11 +20,14 @@ const csv = z
 
 const ConfigSchema = z.object({
   [EnvName.tableName]: z.string().min(1).optional(),
-  [EnvName.jobsQueueUrl]: z.url().optional(),
+  // Opaque to us (the SDK sends to the configured endpoint); the local emulator's URLs are not strict URLs.
+  [EnvName.jobsQueueUrl]: z.string().min(1).optional(),
   [EnvName.eventsStreamName]: z.string().min(1).optional(),
   [EnvName.inferenceEndpoints]: csv,
   [EnvName.modelId]: z.string().min(1).default('chatstack-default'),
-  [EnvName.moderationProvider]: z.enum(['none', 'comprehend', 'bedrock-guardrail', 'guard-model']).default('none'),
+  [EnvName.moderationProvider]: z
+    .enum(['none', 'comprehend', 'bedrock-guardrail', 'guard-model'])
+    .default('none'),
   [EnvName.guardrailId]: z.string().min(1).optional(),
   [EnvName.guardrailVersion]: z.string().min(1).default('DRAFT'),
   [EnvName.moderationBlocklist]: csv,
@@ -40,7 +43,7 @@ const ConfigSchema = z.object({
   [EnvName.auditRetentionDays]: nonNegativeInt(365),
   [EnvName.webOrigin]: z.string().min(1).default('*'),
   [EnvName.jobsMaxActivePerUser]: positiveInt(10),
-  [EnvName.jobLeaseSeconds]: z.coerce.number().positive().default(900),
+  [EnvName.jobLeaseSeconds]: z.coerce.number().positive().default(300),
   [EnvName.jobRetentionDays]: nonNegativeInt(30),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });

@@ -172,7 +172,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const context = lambdaContext(route.fn, event.requestContext.requestId, timeout);
 
     if (isStreamingHandler(handler)) {
-      const stream = new LocalResponseStream(res, { ...corsHeaders });
+      // CORS headers of handler responses are the handler's own business (middy's http-cors), as behind API Gateway.
+      const stream = new LocalResponseStream(res, {});
       // The client went away: the Lambda keeps running, but its writes now fail, as in the cloud.
       res.on('close', () => {
         if (!res.writableFinished) stream.destroy(new Error('Client disconnected'));
@@ -187,7 +188,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       context,
     )) as APIGatewayProxyResult | undefined;
     if (!result || typeof result.statusCode !== 'number') throw new Error('Handler returned no proxy result');
-    const headers: Record<string, string | string[]> = { ...corsHeaders };
+    const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
       headers[name.toLowerCase()] = values.map(String);

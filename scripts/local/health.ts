@@ -21,12 +21,13 @@ async function probe(url: string, init: RequestInit = {}, accept = (status: numb
 }
 
 /** An AWS JSON-protocol call that needs no resources, e.g. `DynamoDB_20120810.ListTables`. */
-function awsJson(target: string): RequestInit {
+function awsJson(target: string, version = '1.0'): RequestInit {
   return {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-amz-json-1.0',
+      'content-type': `application/x-amz-json-${version}`,
       'x-amz-target': target,
+      'x-amz-date': new Date().toISOString().replace(/[-:]|\.\d{3}/g, ''),
       authorization:
         'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/service/aws4_request, SignedHeaders=host, Signature=0',
     },
@@ -40,7 +41,7 @@ export async function checkHealth(stack: StackDescription, apiUrl: string): Prom
     probe(`${urls.issuer}/.well-known/openid-configuration`, {}, (s) => s === 200),
     probe(urls.dynamodb, awsJson('DynamoDB_20120810.ListTables'), (s) => s === 200),
     probe(urls.sqs, awsJson('AmazonSQS.ListQueues'), (s) => s === 200),
-    probe(urls.kinesis, awsJson('Kinesis_20131202.ListStreams'), (s) => s === 200),
+    probe(urls.kinesis, awsJson('Kinesis_20131202.ListStreams', '1.1'), (s) => s === 200),
     probe(`${urls.inference}/ping`, {}, (s) => s === 200),
     stack.webEnabled ? probe(urls.web, {}, (s) => s === 200) : Promise.resolve('absent' as const),
   ]);

@@ -14,13 +14,9 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type Configuration } from 'oidc-provider';
 
-export const API_AUDIENCE = 'urn:chatstack:api';
-export const API_SCOPES = ['chat:read', 'chat:write'] as const;
-export const WEB_CLIENT_ID = 'chatstack-web';
-export const DEV_MACHINE_CLIENTS = {
-  a: { clientId: 'dev-client-a', clientSecret: 'dev-secret-a' },
-  b: { clientId: 'dev-client-b', clientSecret: 'dev-secret-b' },
-} as const;
+import { API_AUDIENCE, API_SCOPES, DEV_MACHINE_CLIENTS, WEB_CLIENT_ID } from './identity';
+
+export { API_AUDIENCE, API_SCOPES, DEV_MACHINE_CLIENTS, WEB_CLIENT_ID };
 
 export interface IssuerOptions {
   readonly host: string;

@@ -18,20 +18,22 @@ interface AwsLambdaGlobal {
   HttpResponseStream: { from(stream: Writable, prelude: Record<string, unknown>): Writable };
 }
 
-/** Installs the `awslambda` global before any handler module is imported. Idempotent. */
+/**
+ * Installs the `awslambda` global's streaming API before any handler module is imported. Idempotent, and additive:
+ * other libraries (the AWS SDK's invoke store) also keep state on `awslambda`.
+ */
 export function installLambdaRuntimeGlobals(): void {
-  const scope = globalThis as unknown as { awslambda?: AwsLambdaGlobal };
-  scope.awslambda ??= {
-    streamifyResponse(handler) {
-      handler[STREAMING_HANDLER] = 'response';
-      return handler;
-    },
-    HttpResponseStream: {
-      from(stream, prelude) {
-        stream.write(Buffer.from(JSON.stringify(prelude)));
-        stream.write(PRELUDE_DELIMITER);
-        return stream;
-      },
+  const scope = globalThis as unknown as { awslambda?: Partial<AwsLambdaGlobal> };
+  const runtime = (scope.awslambda ??= {});
+  runtime.streamifyResponse ??= (handler) => {
+    handler[STREAMING_HANDLER] = 'response';
+    return handler;
+  };
+  runtime.HttpResponseStream ??= {
+    from(stream, prelude) {
+      stream.write(Buffer.from(JSON.stringify(prelude)));
+      stream.write(PRELUDE_DELIMITER);
+      return stream;
     },
   };
 }

@@ -3,9 +3,9 @@
  * The supervisor (stack.ts) passes the stack description in CHATSTACK_LOCAL.
  */
 import { join } from 'node:path';
-import { API_AUDIENCE, startIssuer } from './issuer';
 import { handlerEnvironment, LOCAL_ENDPOINT_NAME } from './handler-env';
 import { checkHealth } from './health';
+import { API_AUDIENCE, API_SCOPES, WEB_CLIENT_ID } from './identity';
 import { ROOT_DIR, type StackDescription } from './stack';
 
 interface Closable {
@@ -35,19 +35,27 @@ async function start(component: string, stack: StackDescription): Promise<Closab
         dynamodbPath: config.DYNAMODB_STORAGE === 'disk' ? join(config.dataDir, 'dynamodb') : undefined,
       });
     }
-    case 'issuer':
+    case 'issuer': {
+      const { startIssuer } = await import('./issuer');
       return startIssuer({
         host: config.HOST,
         port: config.ISSUER_PORT,
         dataDir: config.dataDir,
         webOrigins: [urls.web],
       });
+    }
     case 'sagemaker': {
       const { startSageMakerRuntime } = await import('./sagemaker-runtime');
       return startSageMakerRuntime({ port: portOf(urls.sagemaker), endpoints: { [LOCAL_ENDPOINT_NAME]: urls.inference } });
     }
     case 'api': {
-      Object.assign(process.env, handlerEnvironment(stack, 'chatstack-api'), extraHandlerEnv());
+      const { localAsyncEnvironment } = await import('./pollers');
+      Object.assign(
+        process.env,
+        handlerEnvironment(stack, 'chatstack-api'),
+        await localAsyncEnvironment(stack),
+        extraHandlerEnv(),
+      );
       const { startApiServer } = await import('./api');
       return startApiServer({
         host: config.HOST,
@@ -68,7 +76,6 @@ async function start(component: string, stack: StackDescription): Promise<Closab
     }
     case 'web': {
       const { startWebServer } = await import('./web');
-      const { WEB_CLIENT_ID, API_SCOPES } = await import('./issuer');
       return startWebServer({
         host: config.HOST,
         port: config.WEB_PORT,
@@ -98,6 +105,8 @@ let closing = false;
 const shutdown = async () => {
   if (closing) return;
   closing = true;
+  // Never outlive a stop request: close gracefully if that is quick, else exit anyway.
+  setTimeout(() => process.exit(0), 5000).unref();
   await running.close();
   process.exit(0);
 };

@@ -158,6 +158,11 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
     return child;
   };
 
+  // Whatever ends this process, its children end with it.
+  process.once('exit', () => {
+    for (const child of children.values()) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+
   const stop = async () => {
     stopping = true;
     await Promise.all(

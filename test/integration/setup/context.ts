@@ -1,7 +1,7 @@
 /** What integration tests need from the shared local stack: its URLs and access tokens. */
 import { inject } from 'vitest';
 import type { LocalStackUrls } from '../../../scripts/local/stack';
-import { DEV_MACHINE_CLIENTS } from '../../../scripts/local/issuer';
+import { DEV_MACHINE_CLIENTS } from '../../../scripts/local/identity';
 
 export function stack(): LocalStackUrls {
   return inject('stack');
