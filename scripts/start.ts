@@ -4,7 +4,6 @@
  */
 import { loadLocalConfig } from './local/config';
 import { DEV_MACHINE_CLIENTS } from './local/identity';
-import { buildWebIfNeeded } from './local/web-build';
 import { type ComponentName, PortInUseError, startLocalStack } from './local/stack';
 
 const COLORS: Record<ComponentName, number> = {
@@ -25,7 +24,6 @@ const prefix = (component: ComponentName) => {
 async function main(): Promise<void> {
   const config = loadLocalConfig();
   console.log(`Starting chatstack locally (data in ${config.dataDir}) …`);
-  await buildWebIfNeeded((line) => console.log(`${prefix('web')}${line}`));
   const stack = await startLocalStack(config, {
     onLog: (component, line) => console.log(`${prefix(component)}${line}`),
   });

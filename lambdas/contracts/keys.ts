@@ -28,7 +28,10 @@ export const keys = {
    * Audit records live outside the user's partition, so erasing a user keeps the record of the erasure; the
    * subject is pseudonymised (see lambdas/audit). One partition per UTC day, newest last.
    */
-  audit: (day: string, occurredAt: string, eventId: string) => ({ pk: `AUDIT#${day}`, sk: `${occurredAt}#${eventId}` }),
+  audit: (day: string, occurredAt: string, eventId: string) => ({
+    pk: `AUDIT#${day}`,
+    sk: `${occurredAt}#${eventId}`,
+  }),
   /** Marker of an analytics event already counted by the usage aggregator (expires after the stream's retention). */
   usageEventMarker: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: 'USAGE' }),
   /** GSI1 partition for a user's conversation list. */

@@ -24,9 +24,10 @@ export const MetricName = {
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
-/** Dimension names. Every metric carries `Service`; the others only where listed in docs/metrics.md. */
+/** Dimension names. Every metric carries `service`; the others only where listed in docs/metrics.md. */
 export const MetricDimension = {
-  service: 'Service',
+  /** Added by Powertools Metrics to every metric (POWERTOOLS_SERVICE_NAME); lower-case is what it emits. */
+  service: 'service',
   /** Error kind for `Errors`: validation, auth, quota, moderation, inference, internal. */
   errorKind: 'ErrorKind',
   /** `input` or `output`, for `ModerationBlocks`. */

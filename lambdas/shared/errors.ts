@@ -85,7 +85,10 @@ export class ContentFilteredError extends ApiError {
 
 /** No inference endpoint could answer. */
 export class InferenceUnavailableError extends ApiError {
-  constructor(message = 'The model is temporarily unavailable. Please retry shortly.', retryAfterSeconds = 2) {
+  constructor(
+    message = 'The model is temporarily unavailable. Please retry shortly.',
+    retryAfterSeconds = 2,
+  ) {
     super(503, 'server_error', message, null, 'model_unavailable', {
       'retry-after': String(retryAfterSeconds),
     });
@@ -95,5 +98,11 @@ export class InferenceUnavailableError extends ApiError {
 /** Maps anything thrown to an `ApiError`; unknown errors become an opaque 500 (details go to the log only). */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  return new ApiError(500, 'server_error', 'The server had an error while processing your request.', null, 'internal_error');
+  return new ApiError(
+    500,
+    'server_error',
+    'The server had an error while processing your request.',
+    null,
+    'internal_error',
+  );
 }

@@ -1,15 +1,15 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { MiddlewareObj, Request } from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CORS_EXPOSE_HEADERS } from '../contracts/cors';
 import { MetricDimension, MetricName } from '../contracts/metrics';
 import { config } from './config';
 import { toApiError } from './errors';
 import { logger, metrics } from './powertools';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export type ApiRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -44,7 +44,11 @@ export function openAiErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayPr
       if (apiError.statusCode >= 500) {
         logger.error('request failed', { error: request.error as Error });
       } else {
-        logger.info('request rejected', { status: apiError.statusCode, code: apiError.code, param: apiError.param });
+        logger.info('request rejected', {
+          status: apiError.statusCode,
+          code: apiError.code,
+          param: apiError.param,
+        });
       }
       const errorMetric = metrics.singleMetric();
       errorMetric.addDimension(MetricDimension.errorKind, errorKind(apiError.statusCode, apiError.code));

@@ -132,7 +132,9 @@ class LocalResponseStream extends Writable {
     if (this.pending !== undefined && !this.res.headersSent) {
       // No prelude: API Gateway cannot map the response.
       this.res.writeHead(502, { 'content-type': 'application/json', ...this.extraHeaders });
-      this.res.end(errorBody('Bad gateway: the function sent no response prelude.', 'server_error', 'bad_gateway'));
+      this.res.end(
+        errorBody('Bad gateway: the function sent no response prelude.', 'server_error', 'bad_gateway'),
+      );
     } else {
       this.res.end();
     }
@@ -189,7 +191,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     )) as APIGatewayProxyResult | undefined;
     if (!result || typeof result.statusCode !== 'number') throw new Error('Handler returned no proxy result');
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+    for (const [name, value] of Object.entries(result.headers ?? {}))
+      headers[name.toLowerCase()] = String(value);
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
       headers[name.toLowerCase()] = values.map(String);
     }
@@ -220,7 +223,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }
     const route = pathRoutes.find((candidate) => candidate.method === method);
     if (!route) {
-      send(res, 404, errorBody(`Unknown request URL: ${method} ${url.pathname}.`, 'invalid_request_error', 'unknown_url'));
+      send(
+        res,
+        404,
+        errorBody(`Unknown request URL: ${method} ${url.pathname}.`, 'invalid_request_error', 'unknown_url'),
+      );
       return;
     }
 

@@ -39,7 +39,11 @@ export function createAuthorizer(options: AuthorizerOptions) {
       const granted = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ') : []);
       const missing = requiredScopes.filter((scope) => !granted.has(scope));
       if (missing.length > 0) {
-        return { ok: false, status: 403, message: `The access token lacks the required scope: ${missing.join(' ')}.` };
+        return {
+          ok: false,
+          status: 403,
+          message: `The access token lacks the required scope: ${missing.join(' ')}.`,
+        };
       }
       const claims: Record<string, string> = {};
       for (const [name, value] of Object.entries(payload)) {

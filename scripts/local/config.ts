@@ -43,7 +43,9 @@ export const PORT_VARIABLES = {
   sagemaker: 'SAGEMAKER_PORT',
 } as const;
 
-export function loadLocalConfig(env: Readonly<Record<string, string | undefined>> = process.env): LocalConfig {
+export function loadLocalConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LocalConfig {
   const parsed = LocalConfigSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);

@@ -2,8 +2,9 @@
  * The AWS emulators of the local stack: dynalite (DynamoDB), fauxqs (SQS) and kinesalite (Kinesis), in one process.
  * The table is created from the same definition the CDK stack deploys (`lambdas/contracts/table.ts`).
  */
-import type { Server } from 'node:http';
+
 import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -87,12 +88,21 @@ export async function startEmulators(options: EmulatorOptions): Promise<RunningE
   await listen(dynamo, options.dynamodbPort, options.host);
   const dynamodbUrl = `http://${options.host}:${options.dynamodbPort}`;
 
-  const kinesis: Server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
+  const kinesis: Server = kinesalite({
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    shardLimit: 50,
+  });
   await listen(kinesis, options.kinesisPort, options.host);
 
   const sqs = await startFauxqs({ port: options.sqsPort, host: options.host, logger: false });
 
-  const client = new DynamoDBClient({ endpoint: dynamodbUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = new DynamoDBClient({
+    endpoint: dynamodbUrl,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
   try {
     await client.send(new CreateTableCommand(createTableInput(TABLE, LOCAL_TABLE_NAME)));
   } catch (error) {

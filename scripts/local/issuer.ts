@@ -95,7 +95,12 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
         }),
       },
     },
-    ttl: { ClientCredentials: options.accessTokenTtlSeconds ?? 900, RefreshToken: 30 * 24 * 3600, Session: 24 * 3600, Grant: 30 * 24 * 3600 },
+    ttl: {
+      ClientCredentials: options.accessTokenTtlSeconds ?? 900,
+      RefreshToken: 30 * 24 * 3600,
+      Session: 24 * 3600,
+      Grant: 30 * 24 * 3600,
+    },
     // Refresh tokens for the web client whenever it asks for offline access.
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),

@@ -9,7 +9,11 @@ import type { Writable } from 'node:stream';
 export const STREAMING_HANDLER = Symbol.for('aws.lambda.runtime.handler.streaming');
 export const PRELUDE_DELIMITER = Buffer.alloc(8, 0);
 
-export type StreamingHandler = ((event: unknown, responseStream: Writable, context: unknown) => Promise<unknown>) & {
+export type StreamingHandler = ((
+  event: unknown,
+  responseStream: Writable,
+  context: unknown,
+) => Promise<unknown>) & {
   [STREAMING_HANDLER]?: 'response';
 };
 
@@ -24,7 +28,8 @@ interface AwsLambdaGlobal {
  */
 export function installLambdaRuntimeGlobals(): void {
   const scope = globalThis as unknown as { awslambda?: Partial<AwsLambdaGlobal> };
-  const runtime = (scope.awslambda ??= {});
+  scope.awslambda ??= {};
+  const runtime = scope.awslambda;
   runtime.streamifyResponse ??= (handler) => {
     handler[STREAMING_HANDLER] = 'response';
     return handler;

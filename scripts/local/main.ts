@@ -46,7 +46,10 @@ async function start(component: string, stack: StackDescription): Promise<Closab
     }
     case 'sagemaker': {
       const { startSageMakerRuntime } = await import('./sagemaker-runtime');
-      return startSageMakerRuntime({ port: portOf(urls.sagemaker), endpoints: { [LOCAL_ENDPOINT_NAME]: urls.inference } });
+      return startSageMakerRuntime({
+        port: portOf(urls.sagemaker),
+        endpoints: { [LOCAL_ENDPOINT_NAME]: urls.inference },
+      });
     }
     case 'api': {
       const { localAsyncEnvironment } = await import('./pollers');

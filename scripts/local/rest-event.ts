@@ -43,7 +43,7 @@ function multiMap(pairs: Iterable<[string, string]>): {
   const multi: Record<string, string[]> = {};
   for (const [name, value] of pairs) {
     single[name] = value; // API Gateway keeps the last value in the single-value map
-    (multi[name] ??= []).push(value);
+    multi[name] = [...(multi[name] ?? []), value];
   }
   return { single, multi };
 }

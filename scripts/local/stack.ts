@@ -61,7 +61,9 @@ async function assertPortFree(host: string, port: number, variable: string, what
   await new Promise<void>((done, fail) => {
     const probe = createServer();
     probe.once('error', () =>
-      fail(new PortInUseError(`Port ${port} (${what}) is already in use. Set ${variable} to use another port.`)),
+      fail(
+        new PortInUseError(`Port ${port} (${what}) is already in use. Set ${variable} to use another port.`),
+      ),
     );
     probe.listen(port, host, () => probe.close(() => done()));
   });
@@ -110,6 +112,10 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
   const { ensureTinyModel } = await import('../../gpu-endpoint/scripts/generate-model');
   const modelPath = config.MODEL_PATH ? resolve(config.MODEL_PATH) : await ensureTinyModel();
   const webEnabled = existsSync(join(ROOT_DIR, 'web', 'package.json'));
+  if (webEnabled) {
+    const { buildWebIfNeeded } = await import('./web-build');
+    await buildWebIfNeeded((line) => (options.onLog ?? (() => undefined))('web', line));
+  }
   const description: StackDescription = {
     config,
     urls: {
@@ -123,7 +129,9 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
       sagemaker: at(ports.sagemaker),
     },
     modelPath,
-    modelName: config.MODEL_PATH ? 'local-model' : 'chatstack-tiny (generated test model: its text is gibberish)',
+    modelName: config.MODEL_PATH
+      ? 'local-model'
+      : 'chatstack-tiny (generated test model: its text is gibberish)',
     webEnabled,
   };
 
@@ -135,7 +143,12 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
   });
   const log = options.onLog ?? (() => undefined);
 
-  const spawnComponent = (component: ComponentName, args: string[], env: Record<string, string>, cwd = ROOT_DIR) => {
+  const spawnComponent = (
+    component: ComponentName,
+    args: string[],
+    env: Record<string, string>,
+    cwd = ROOT_DIR,
+  ) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       cwd,
       env: {

@@ -34,13 +34,19 @@ export interface WebServerOptions {
   readonly runtimeConfig: Record<string, unknown>;
 }
 
-export async function startWebServer(options: WebServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+export async function startWebServer(
+  options: WebServerOptions,
+): Promise<{ url: string; close(): Promise<void> }> {
   const root = resolve(options.distDir);
   const configBody = JSON.stringify(options.runtimeConfig);
   const server: Server = createServer(async (req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname);
     if (pathname === '/config.json') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', ...SECURITY_HEADERS });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        ...SECURITY_HEADERS,
+      });
       res.end(configBody);
       return;
     }
@@ -52,7 +58,9 @@ export async function startWebServer(options: WebServerOptions): Promise<{ url: 
         const body = await readFile(candidate);
         res.writeHead(200, {
           'content-type': TYPES[extname(candidate)] ?? 'application/octet-stream',
-          'cache-control': candidate.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+          'cache-control': candidate.endsWith('index.html')
+            ? 'no-cache'
+            : 'public, max-age=31536000, immutable',
           ...SECURITY_HEADERS,
         });
         res.end(body);

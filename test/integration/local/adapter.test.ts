@@ -27,10 +27,17 @@ function testHandlers(): Partial<Record<FunctionName, unknown>> {
   installLambdaRuntimeGlobals();
   const models = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     received.push(event);
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: true }) };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ok: true }),
+    };
   };
   // A streaming handler written the way the chat handler is: middy with streamifyResponse.
-  const chat = middy<APIGatewayProxyEvent, { statusCode: number; headers: Record<string, string>; body: Readable }>({
+  const chat = middy<
+    APIGatewayProxyEvent,
+    { statusCode: number; headers: Record<string, string>; body: Readable }
+  >({
     streamifyResponse: true,
   }).handler(async () => {
     const gate = new Promise<void>((resolve) => {
@@ -48,7 +55,12 @@ function testHandlers(): Partial<Record<FunctionName, unknown>> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'chatstack-adapter-'));
-  issuer = await startIssuer({ host: '127.0.0.1', port: await freePort(), dataDir, webOrigins: ['http://127.0.0.1:9'] });
+  issuer = await startIssuer({
+    host: '127.0.0.1',
+    port: await freePort(),
+    dataDir,
+    webOrigins: ['http://127.0.0.1:9'],
+  });
   const handlers = testHandlers();
   api = await startApiServer({
     host: '127.0.0.1',
@@ -84,7 +96,9 @@ describe('the local authorizer', () => {
   it('answers 401 with an OpenAI error when the token is missing', async () => {
     const res = await get('/v1/models');
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: { type: 'authentication_error', code: 'invalid_token' } });
+    expect(await res.json()).toMatchObject({
+      error: { type: 'authentication_error', code: 'invalid_token' },
+    });
   });
 
   it('answers 401 for a token that is not a valid JWT', async () => {
@@ -103,7 +117,10 @@ describe('the local authorizer', () => {
   });
 
   it('answers 401 for an expired token', async () => {
-    const expired = await signedWithIssuerKey({ sub: 'dev-client-a', scope: 'chat:read' }, Math.floor(Date.now() / 1000) - 60);
+    const expired = await signedWithIssuerKey(
+      { sub: 'dev-client-a', scope: 'chat:read' },
+      Math.floor(Date.now() / 1000) - 60,
+    );
     const res = await get('/v1/models', expired);
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/expired/);
@@ -128,7 +145,9 @@ describe('the local authorizer', () => {
       body: '{}',
     });
     expect(res.status).toBe(403);
-    expect(await res.json()).toMatchObject({ error: { type: 'permission_error', code: 'insufficient_scope' } });
+    expect(await res.json()).toMatchObject({
+      error: { type: 'permission_error', code: 'insufficient_scope' },
+    });
   });
 
   it('passes a valid client_credentials token through with its claims, as the Cognito authorizer does', async () => {

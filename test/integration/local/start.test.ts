@@ -12,7 +12,16 @@ import type { HealthReport } from '../../../scripts/local/health';
 import { ROOT_DIR } from '../../../scripts/local/stack';
 import { freePort } from '../../helpers/ports';
 
-const PORT_VARIABLES = ['PORT', 'ISSUER_PORT', 'WEB_PORT', 'DYNAMODB_PORT', 'SQS_PORT', 'KINESIS_PORT', 'INFERENCE_PORT', 'SAGEMAKER_PORT'];
+const PORT_VARIABLES = [
+  'PORT',
+  'ISSUER_PORT',
+  'WEB_PORT',
+  'DYNAMODB_PORT',
+  'SQS_PORT',
+  'KINESIS_PORT',
+  'INFERENCE_PORT',
+  'SAGEMAKER_PORT',
+];
 
 let dataDir: string;
 let ports: Record<string, string>;

@@ -1,7 +1,7 @@
 /** What integration tests need from the shared local stack: its URLs and access tokens. */
 import { inject } from 'vitest';
-import type { LocalStackUrls } from '../../../scripts/local/stack';
 import { DEV_MACHINE_CLIENTS } from '../../../scripts/local/identity';
+import type { LocalStackUrls } from '../../../scripts/local/stack';
 
 export function stack(): LocalStackUrls {
   return inject('stack');
@@ -41,7 +41,8 @@ export async function requestToken(
     body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
   });
   const body = (await res.json()) as { access_token?: string; error?: string };
-  if (!res.ok || !body.access_token) throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`);
+  if (!res.ok || !body.access_token)
+    throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`);
   return body.access_token;
 }
 

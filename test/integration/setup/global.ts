@@ -15,7 +15,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const running = await startTestStack({
     handlerEnv: { QUOTA_REQUESTS_PER_MINUTE: '100000', QUOTA_TOKENS_PER_DAY: '100000000' },
-    onLog: process.env.CHATSTACK_TEST_LOGS ? (component, line) => console.log(`${component}│ ${line}`) : undefined,
+    onLog: process.env.CHATSTACK_TEST_LOGS
+      ? (component, line) => console.log(`${component}│ ${line}`)
+      : undefined,
   });
   project.provide('stack', running.urls);
   return async () => {

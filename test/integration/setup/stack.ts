@@ -5,7 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLocalConfig } from '../../../scripts/local/config';
-import { type LocalStack, type LocalStackUrls, type StartOptions, startLocalStack as start } from '../../../scripts/local/stack';
+import {
+  type LocalStack,
+  type LocalStackUrls,
+  type StartOptions,
+  startLocalStack as start,
+} from '../../../scripts/local/stack';
 import { freePort } from '../../helpers/ports';
 
 export interface TestStack {
@@ -15,10 +20,21 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: StartOptions & { env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: StartOptions & { env?: Record<string, string> } = {},
+): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatstack-test-'));
   const ports: Record<string, string> = {};
-  for (const name of ['PORT', 'ISSUER_PORT', 'WEB_PORT', 'DYNAMODB_PORT', 'SQS_PORT', 'KINESIS_PORT', 'INFERENCE_PORT', 'SAGEMAKER_PORT']) {
+  for (const name of [
+    'PORT',
+    'ISSUER_PORT',
+    'WEB_PORT',
+    'DYNAMODB_PORT',
+    'SQS_PORT',
+    'KINESIS_PORT',
+    'INFERENCE_PORT',
+    'SAGEMAKER_PORT',
+  ]) {
     ports[name] = String(await freePort());
   }
   const config = loadLocalConfig({ ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory', ...options.env });

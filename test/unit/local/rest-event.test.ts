@@ -22,12 +22,16 @@ function shape(value: unknown): unknown {
   return typeof value;
 }
 
-const patchRoute = ROUTES.find((route) => route.method === 'PATCH' && route.path === '/v1/conversations/{id}');
+const patchRoute = ROUTES.find(
+  (route) => route.method === 'PATCH' && route.path === '/v1/conversations/{id}',
+);
 
 function sampleEvent(): APIGatewayProxyEvent {
   if (!patchRoute) throw new Error('route missing');
   const headers = fixture.multiValueHeaders;
-  const rawHeaders = Object.entries(headers).flatMap(([name, values]) => (values ?? []).flatMap((v) => [name, v]));
+  const rawHeaders = Object.entries(headers).flatMap(([name, values]) =>
+    (values ?? []).flatMap((v) => [name, v]),
+  );
   return buildRestEvent(
     {
       method: 'PATCH',
