@@ -96,7 +96,8 @@ export async function startEmulators(options: EmulatorOptions): Promise<RunningE
   });
   await listen(kinesis, options.kinesisPort, options.host);
 
-  const sqs = await startFauxqs({ port: options.sqsPort, host: options.host, logger: false });
+  // fauxqs binds every interface; its `host` option only names the queue URLs (`sqs.<region>.localhost`).
+  const sqs = await startFauxqs({ port: options.sqsPort, host: 'localhost', logger: false });
 
   const client = new DynamoDBClient({
     endpoint: dynamodbUrl,
