@@ -1,0 +1,51 @@
+import { EnvName } from '../contracts/env';
+import type { AnalyticsEvent } from '../contracts/events';
+import { createEventEmitter } from '../events/emitter';
+import { defaultBreakers, type InferenceDeps, invokeChat } from '../inference';
+import { createClassifier, createModeration, moderationConfigFromEnv } from '../moderation';
+import { documentClient, kinesisClient, sagemakerRuntimeClient } from '../shared/clients';
+import { type Config, required } from '../shared/config';
+import type { ChatDeps } from './turn';
+
+/**
+ * Builds the chat pipeline's dependencies from the configuration, once per execution environment: the SDK
+ * clients come from `shared/clients` (singletons), the moderation module and the event emitter are created
+ * here. The chat handler and the job worker share this wiring.
+ */
+export function createChatDeps(cfg: Config): ChatDeps {
+  const tableName = required(cfg.tableName, EnvName.tableName);
+  const inference: InferenceDeps = {
+    client: sagemakerRuntimeClient(),
+    endpoints: required(cfg.inferenceEndpoints, EnvName.inferenceEndpoints),
+    breakers: defaultBreakers,
+  };
+  const moderationConfig = moderationConfigFromEnv(cfg);
+  const classifier = createClassifier(moderationConfig, {
+    // The guard model is the same endpoint, asked for a grammar-constrained JSON verdict.
+    complete: async (messages, responseFormat, options) =>
+      (
+        await invokeChat(
+          inference,
+          { messages, response_format: { ...responseFormat }, temperature: 0, max_tokens: 64 },
+          options?.abortSignal,
+        )
+      ).text,
+  });
+  const emitter = cfg.eventsStreamName
+    ? createEventEmitter({ kinesis: kinesisClient(), streamName: cfg.eventsStreamName })
+    : undefined;
+  return {
+    context: { db: documentClient(), tableName, retentionDays: cfg.messageRetentionDays },
+    quota: {
+      db: documentClient(),
+      tableName,
+      requestsPerMinute: cfg.requestsPerMinute,
+      tokensPerDay: cfg.tokensPerDay,
+    },
+    inference,
+    moderation: createModeration({ config: moderationConfig, ...(classifier ? { classifier } : {}) }),
+    modelId: cfg.modelId,
+    region: cfg.region,
+    ...(emitter ? { emitEvents: (events: readonly AnalyticsEvent[]) => emitter.emitEvents(events) } : {}),
+  };
+}

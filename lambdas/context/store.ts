@@ -1,0 +1,471 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { FinishReason, MessageStatus, Usage } from '../contracts/api';
+import { keys } from '../contracts/keys';
+import { TABLE } from '../contracts/table';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+
+/** What the context store needs: the table, its client and the retention setting. */
+export interface ContextDeps {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Days messages and conversations are kept; 0 keeps them forever. */
+  readonly retentionDays: number;
+  readonly now?: () => Date;
+}
+
+export type StoredRole = 'system' | 'developer' | 'user' | 'assistant';
+
+export interface ConversationRecord {
+  readonly conversationId: string;
+  readonly title: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Optimistic-concurrency version: every change is a conditional write on the version read. */
+  readonly version: number;
+  /** Sequence numbers handed out so far (the next message's sequence). */
+  readonly messageCount: number;
+  /** User turns stored so far. */
+  readonly turnCount: number;
+  readonly systemPrompt?: string;
+}
+
+export interface StoredMessage {
+  readonly messageId: string;
+  readonly conversationId: string;
+  readonly sequence: number;
+  readonly role: StoredRole;
+  readonly content: string;
+  readonly createdAt: string;
+  readonly status: MessageStatus;
+  readonly model?: string;
+  readonly usage?: Usage;
+  readonly finishReason?: FinishReason;
+  /** Moderation decision: action and categories, never the text that triggered it. */
+  readonly moderation?: { readonly action: string; readonly categories: readonly string[] };
+  readonly latencyMs?: number;
+  readonly timeToFirstTokenMs?: number;
+  readonly requestId?: string;
+}
+
+const MAX_CONFLICT_RETRIES = 8;
+
+/** A short random pause before retrying a lost race, so racing writers spread out. */
+function conflictBackoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+}
+
+const nowOf = (deps: ContextDeps) => (deps.now ? deps.now() : new Date());
+
+/** Epoch seconds at which an item written now expires, or undefined when retention is off. */
+export function expiresAtFor(deps: ContextDeps): number | undefined {
+  if (deps.retentionDays <= 0) return undefined;
+  return Math.floor(nowOf(deps).getTime() / 1000) + deps.retentionDays * 86_400;
+}
+
+function isExpired(item: Record<string, unknown>, deps: ContextDeps): boolean {
+  const expiresAt = item[TABLE.ttlAttribute];
+  return typeof expiresAt === 'number' && expiresAt <= Math.floor(nowOf(deps).getTime() / 1000);
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+function toConversation(item: Record<string, unknown>): ConversationRecord {
+  return {
+    conversationId: String(item.conversationId),
+    title: String(item.title ?? ''),
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+    version: Number(item.version ?? 0),
+    messageCount: Number(item.messageCount ?? 0),
+    turnCount: Number(item.turnCount ?? 0),
+    ...(typeof item.systemPrompt === 'string' ? { systemPrompt: item.systemPrompt } : {}),
+  };
+}
+
+function toMessage(item: Record<string, unknown>): StoredMessage {
+  const { pk: _pk, sk: _sk, type: _type, expiresAt: _expiresAt, ...rest } = item;
+  return rest as unknown as StoredMessage;
+}
+
+/** A short title from the first user message (an async job may refine it later). */
+export function titleFrom(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  if (line === '') return 'New conversation';
+  return line.length <= 60 ? line : `${line.slice(0, 57).trimEnd()}…`;
+}
+
+export function newConversationId(): string {
+  return `conv_${crypto.randomUUID().replaceAll('-', '')}`;
+}
+
+export function newMessageId(): string {
+  return `msg_${crypto.randomUUID().replaceAll('-', '')}`;
+}
+
+/** Creates an empty conversation owned by `sub`. */
+export async function createConversation(
+  deps: ContextDeps,
+  sub: string,
+  init: {
+    readonly conversationId?: string;
+    readonly title: string;
+    readonly systemPrompt?: string;
+    /** Sequence numbers (and user turns) taken by the creating request: saves it a reservation round trip. */
+    readonly reserve?: { readonly count: number; readonly userTurns: number };
+  },
+): Promise<ConversationRecord> {
+  const now = nowOf(deps).toISOString();
+  const conversationId = init.conversationId ?? newConversationId();
+  const record: ConversationRecord = {
+    conversationId,
+    title: init.title,
+    createdAt: now,
+    updatedAt: now,
+    version: init.reserve ? 1 : 0,
+    messageCount: init.reserve?.count ?? 0,
+    turnCount: init.reserve?.userTurns ?? 0,
+    ...(init.systemPrompt === undefined ? {} : { systemPrompt: init.systemPrompt }),
+  };
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.tableName,
+      Item: {
+        ...keys.conversation(sub, conversationId),
+        gsi1pk: keys.conversationsIndex(sub),
+        gsi1sk: `${now}#${conversationId}`,
+        type: 'conversation',
+        ...record,
+        [TABLE.ttlAttribute]: expiresAtFor(deps),
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+  return record;
+}
+
+/** The caller's conversation, or undefined (someone else's id looks exactly like a missing one). */
+export async function getConversation(
+  deps: ContextDeps,
+  sub: string,
+  conversationId: string,
+): Promise<ConversationRecord | undefined> {
+  const result = await deps.db.send(
+    new GetCommand({
+      TableName: deps.tableName,
+      Key: keys.conversation(sub, conversationId),
+      ConsistentRead: true,
+    }),
+  );
+  if (!result.Item || isExpired(result.Item, deps)) return undefined;
+  return toConversation(result.Item);
+}
+
+export async function requireConversation(
+  deps: ContextDeps,
+  sub: string,
+  conversationId: string,
+): Promise<ConversationRecord> {
+  const conversation = await getConversation(deps, sub, conversationId);
+  if (!conversation) throw new NotFoundError('Conversation', 'conversation_id');
+  return conversation;
+}
+
+/**
+ * Reserves `count` consecutive message sequence numbers with a conditional write on the version read.
+ * Two concurrent requests on one conversation both get their own range, in order; the loser of a race
+ * re-reads and retries, so nothing is ever overwritten. (No transactions: global tables make them
+ * region-local and the local emulator lacks them.)
+ */
+export async function reserveSequences(
+  deps: ContextDeps,
+  sub: string,
+  conversation: ConversationRecord,
+  count: number,
+  userTurns: number,
+): Promise<{ readonly firstSequence: number; readonly conversation: ConversationRecord }> {
+  let current = conversation;
+  for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+    const now = nowOf(deps).toISOString();
+    const expiresAt = expiresAtFor(deps);
+    try {
+      const result = await deps.db.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: keys.conversation(sub, current.conversationId),
+          UpdateExpression: `SET version = :next, messageCount = :count, turnCount = :turns, updatedAt = :now, gsi1sk = :gsi1sk${expiresAt === undefined ? '' : ', #ttl = :ttl'}`,
+          ConditionExpression: 'attribute_exists(pk) AND version = :version',
+          ...(expiresAt === undefined ? {} : { ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute } }),
+          ExpressionAttributeValues: {
+            ':version': current.version,
+            ':next': current.version + 1,
+            ':count': current.messageCount + count,
+            ':turns': current.turnCount + userTurns,
+            ':now': now,
+            ':gsi1sk': `${now}#${current.conversationId}`,
+            ...(expiresAt === undefined ? {} : { ':ttl': expiresAt }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return {
+        firstSequence: current.messageCount,
+        conversation: result.Attributes ? toConversation(result.Attributes) : current,
+      };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await conflictBackoff(attempt);
+      current = await requireConversation(deps, sub, current.conversationId);
+    }
+  }
+  throw new ConflictError(
+    'The conversation is being changed by another request; please retry.',
+    'conversation_busy',
+  );
+}
+
+/** Writes one message at its reserved sequence; never overwrites an existing item. */
+export async function putMessage(deps: ContextDeps, sub: string, message: StoredMessage): Promise<void> {
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.tableName,
+      Item: {
+        ...keys.message(sub, message.conversationId, message.sequence),
+        type: 'message',
+        ...message,
+        [TABLE.ttlAttribute]: expiresAtFor(deps),
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+}
+
+async function queryAll(deps: ContextDeps, input: QueryCommandInput, limit?: number) {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) if (!isExpired(item, deps)) items.push(item);
+    start = page.LastEvaluatedKey;
+  } while (start && (limit === undefined || items.length < limit));
+  return limit === undefined ? items : items.slice(0, limit);
+}
+
+/** The newest `limit` messages of a conversation, oldest first. */
+export async function recentMessages(
+  deps: ContextDeps,
+  sub: string,
+  conversationId: string,
+  limit: number,
+): Promise<StoredMessage[]> {
+  const items = await queryAll(
+    deps,
+    {
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.userPartition(sub),
+        ':prefix': keys.messagePrefix(conversationId),
+      },
+      ScanIndexForward: false,
+      Limit: limit,
+      ConsistentRead: true,
+    },
+    limit,
+  );
+  return items.map(toMessage).reverse();
+}
+
+/** Every message of a conversation, oldest first. */
+export async function allMessages(
+  deps: ContextDeps,
+  sub: string,
+  conversationId: string,
+): Promise<StoredMessage[]> {
+  const items = await queryAll(deps, {
+    TableName: deps.tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: {
+      ':pk': keys.userPartition(sub),
+      ':prefix': keys.messagePrefix(conversationId),
+    },
+    ConsistentRead: true,
+  });
+  return items.map(toMessage);
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, sub: string): Record<string, unknown> {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      typeof key === 'object' &&
+      key !== null &&
+      (key as Record<string, unknown>).gsi1pk === keys.conversationsIndex(sub) &&
+      (key as Record<string, unknown>).pk === keys.userPartition(sub) &&
+      typeof (key as Record<string, unknown>).gsi1sk === 'string' &&
+      typeof (key as Record<string, unknown>).sk === 'string'
+    ) {
+      return key as Record<string, unknown>;
+    }
+  } catch {
+    // fall through: any undecodable cursor is the same client error
+  }
+  throw new ValidationError('Invalid cursor.', 'cursor', 'invalid_cursor');
+}
+
+/** The caller's conversations, newest first, one page at a time (opaque cursor). */
+export async function listConversations(
+  deps: ContextDeps,
+  sub: string,
+  page: { readonly limit: number; readonly cursor?: string | undefined },
+): Promise<{ readonly conversations: ConversationRecord[]; readonly nextCursor: string | null }> {
+  const conversations: ConversationRecord[] = [];
+  let start = page.cursor === undefined ? undefined : decodeCursor(page.cursor, sub);
+  let last: Record<string, unknown> | undefined;
+  do {
+    const result = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.conversationsIndex(sub) },
+        ScanIndexForward: false,
+        Limit: page.limit - conversations.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of result.Items ?? []) {
+      if (isExpired(item, deps)) continue;
+      conversations.push(toConversation(item));
+      last = item;
+    }
+    start = result.LastEvaluatedKey;
+  } while (start && conversations.length < page.limit);
+  const nextCursor =
+    start && last
+      ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk })
+      : null;
+  return { conversations, nextCursor };
+}
+
+/** Renames a conversation (conditional on the version read; retried on a concurrent change). */
+export async function renameConversation(
+  deps: ContextDeps,
+  sub: string,
+  conversationId: string,
+  title: string,
+): Promise<ConversationRecord> {
+  for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+    const current = await requireConversation(deps, sub, conversationId);
+    try {
+      const result = await deps.db.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: keys.conversation(sub, conversationId),
+          UpdateExpression: 'SET title = :title, version = :next',
+          ConditionExpression: 'attribute_exists(pk) AND version = :version',
+          ExpressionAttributeValues: {
+            ':title': title,
+            ':version': current.version,
+            ':next': current.version + 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? toConversation(result.Attributes) : { ...current, title };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await conflictBackoff(attempt);
+    }
+  }
+  throw new ConflictError(
+    'The conversation is being changed by another request; please retry.',
+    'conversation_busy',
+  );
+}
+
+/** Deletes items in batches of 25, resubmitting what DynamoDB leaves unprocessed. */
+export async function deleteKeys(
+  deps: ContextDeps,
+  itemKeys: readonly Record<string, unknown>[],
+): Promise<void> {
+  for (let index = 0; index < itemKeys.length; index += 25) {
+    let requests = itemKeys.slice(index, index + 25).map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      if (attempt > 8) throw new Error('DynamoDB kept items unprocessed while deleting.');
+      const result = await deps.db.send(
+        new BatchWriteCommand({ RequestItems: { [deps.tableName]: requests } }),
+      );
+      requests = (result.UnprocessedItems?.[deps.tableName] ?? []).flatMap((request) =>
+        request.DeleteRequest?.Key ? [{ DeleteRequest: { Key: request.DeleteRequest.Key } }] : [],
+      );
+    }
+  }
+}
+
+/** Deletes a conversation and its messages; someone else's (or a missing) id is a 404. */
+export async function deleteConversation(
+  deps: ContextDeps,
+  sub: string,
+  conversationId: string,
+): Promise<void> {
+  await requireConversation(deps, sub, conversationId);
+  const messages = await queryAll(deps, {
+    TableName: deps.tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: {
+      ':pk': keys.userPartition(sub),
+      ':prefix': keys.messagePrefix(conversationId),
+    },
+    ProjectionExpression: 'pk, sk',
+  });
+  // Messages first: a failure half-way leaves a conversation that can be deleted again, never orphans.
+  await deleteKeys(
+    deps,
+    messages.map((item) => ({ pk: item.pk, sk: item.sk })),
+  );
+  await deps.db.send(
+    new DeleteCommand({ TableName: deps.tableName, Key: keys.conversation(sub, conversationId) }),
+  );
+}
+
+/** Every item in the caller's partition (export and erasure), expired ones included when asked. */
+export async function partitionItems(
+  deps: ContextDeps,
+  sub: string,
+  options: { readonly projection?: string } = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.userPartition(sub) },
+        ProjectionExpression: options.projection,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+export { isExpired, toConversation, toMessage };

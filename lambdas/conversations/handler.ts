@@ -1,0 +1,125 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import {
+  allMessages,
+  type ContextDeps,
+  type ConversationRecord,
+  deleteConversation,
+  listConversations,
+  renameConversation,
+  requireConversation,
+  type StoredMessage,
+} from '../context';
+import {
+  type Conversation,
+  ConversationId,
+  type ConversationList,
+  ConversationListQuery,
+  ConversationPatch,
+  type ConversationWithMessages,
+} from '../contracts/api';
+import { EnvName } from '../contracts/env';
+import { MetricName } from '../contracts/metrics';
+import { callerOf } from '../shared/auth';
+import { documentClient } from '../shared/clients';
+import { config, required } from '../shared/config';
+import { ApiError, NotFoundError } from '../shared/errors';
+import { apiMiddlewares, json } from '../shared/http';
+import { metrics } from '../shared/powertools';
+import { parseJsonBody, parseQuery } from '../validation';
+
+/** `/v1/conversations[/{id}]`: list (newest first, paged), get with messages, rename, delete — the caller's only. */
+const cfg = config();
+let deps: ContextDeps | undefined;
+function contextDeps(): ContextDeps {
+  deps ??= {
+    db: documentClient(),
+    tableName: required(cfg.tableName, EnvName.tableName),
+    retentionDays: cfg.messageRetentionDays,
+  };
+  return deps;
+}
+
+export function conversationView(record: ConversationRecord): Conversation {
+  return {
+    id: record.conversationId,
+    object: 'conversation',
+    title: record.title,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    message_count: record.messageCount,
+  };
+}
+
+export function messageView(message: StoredMessage): ConversationWithMessages['messages'][number] {
+  return {
+    id: message.messageId,
+    role: message.role,
+    content: message.content,
+    created_at: message.createdAt,
+    status: message.status,
+    model: message.model ?? null,
+    usage: message.usage ?? null,
+  };
+}
+
+/** A malformed id names no conversation of the caller's: the same 404 as someone else's id. */
+function conversationIdOf(event: APIGatewayProxyEvent): string {
+  const parsed = ConversationId.safeParse(event.pathParameters?.id);
+  if (!parsed.success) throw new NotFoundError('Conversation', 'id');
+  return parsed.data;
+}
+
+async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
+  const { sub } = callerOf(event);
+  const hasId = event.pathParameters?.id !== undefined;
+  const method = event.httpMethod;
+  if (!hasId && method === 'GET') {
+    const query = parseQuery(event.queryStringParameters, ConversationListQuery);
+    const page = await listConversations(contextDeps(), sub, query);
+    const body: ConversationList = {
+      object: 'list',
+      data: page.conversations.map(conversationView),
+      has_more: page.nextCursor !== null,
+      next_cursor: page.nextCursor,
+    };
+    return json(event, 200, body);
+  }
+  if (hasId) {
+    const id = conversationIdOf(event);
+    if (method === 'GET') {
+      const conversation = await requireConversation(contextDeps(), sub, id);
+      const messages = await allMessages(contextDeps(), sub, id);
+      const body: ConversationWithMessages = {
+        ...conversationView(conversation),
+        messages: messages.map(messageView),
+      };
+      return json(event, 200, body);
+    }
+    if (method === 'PATCH') {
+      const patch = parseJsonBody(event, ConversationPatch);
+      return json(
+        event,
+        200,
+        conversationView(await renameConversation(contextDeps(), sub, id, patch.title)),
+      );
+    }
+    if (method === 'DELETE') {
+      await deleteConversation(contextDeps(), sub, id);
+      return json(event, 200, { id, object: 'conversation.deleted', deleted: true });
+    }
+  }
+  throw new ApiError(
+    405,
+    'invalid_request_error',
+    `Method ${method} is not allowed here.`,
+    null,
+    'method_not_allowed',
+  );
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(apiMiddlewares())
+  .handler(route);

@@ -1,0 +1,368 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
+  type ResponseStream,
+  type SageMakerRuntimeClient,
+} from '@aws-sdk/client-sagemaker-runtime';
+import type { FinishReason, Usage } from '../contracts/api';
+import { MetricName } from '../contracts/metrics';
+import { InferenceUnavailableError, ValidationError } from '../shared/errors';
+import { logger, metrics } from '../shared/powertools';
+import { CircuitBreakers } from './breaker';
+import {
+  eventsOfCompletion,
+  eventsOfLine,
+  type InferenceEvent,
+  LineSplitter,
+  ModelStreamFailure,
+} from './chunks';
+
+export { CircuitBreakers } from './breaker';
+export type { InferenceEvent } from './chunks';
+
+/** The body sent to the endpoint: OpenAI Chat Completions, which our server, LMI/vLLM and TGI all accept. */
+export interface InferenceRequest {
+  readonly messages: readonly { readonly role: 'system' | 'user' | 'assistant'; readonly content: string }[];
+  readonly max_tokens?: number;
+  readonly temperature?: number;
+  readonly top_p?: number;
+  readonly stop?: string | readonly string[];
+  readonly seed?: number;
+  readonly presence_penalty?: number;
+  readonly frequency_penalty?: number;
+  /** OpenAI `response_format` (e.g. a JSON schema the server turns into a grammar). */
+  readonly response_format?: Readonly<Record<string, unknown>>;
+}
+
+export interface InferenceOptions {
+  /** From sending the request to the first token (includes queueing in the endpoint). */
+  readonly firstTokenTimeoutMs: number;
+  /** Longest silence between two payload parts once tokens flow. */
+  readonly idleTimeoutMs: number;
+  /** Whole non-streaming call; below SageMaker's 60 s and the Lambda timeout. */
+  readonly requestTimeoutMs: number;
+  readonly attemptsPerEndpoint: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+}
+
+export const DEFAULT_INFERENCE_OPTIONS: InferenceOptions = {
+  firstTokenTimeoutMs: 20_000,
+  idleTimeoutMs: 30_000,
+  requestTimeoutMs: 55_000,
+  attemptsPerEndpoint: 2,
+  backoffBaseMs: 100,
+  backoffMaxMs: 1_000,
+};
+
+export interface InferenceDeps {
+  readonly client: SageMakerRuntimeClient;
+  /** Ordered: this region's endpoint first, then fallbacks. */
+  readonly endpoints: readonly string[];
+  readonly options?: Partial<InferenceOptions>;
+  readonly breakers?: CircuitBreakers;
+  readonly random?: () => number;
+}
+
+/** The stream broke after the first token: the caller ends its own stream with an error event. */
+export class InferenceInterruptedError extends Error {
+  override readonly name = 'InferenceInterruptedError';
+}
+
+/** The caller's signal fired (client disconnected): stop quietly, nothing to retry. */
+export class InferenceAbortedError extends Error {
+  override readonly name = 'InferenceAbortedError';
+}
+
+/** Breakers shared by every request of this execution environment. */
+export const defaultBreakers = new CircuitBreakers({ threshold: 3, cooldownMs: 10_000 });
+
+/** A non-streamed answer. */
+export interface InferenceResult {
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  readonly usage: Usage | undefined;
+  readonly endpoint: string;
+}
+
+type AttemptOutcome = { kind: 'timeout' } | { kind: 'client' } | { kind: 'released' };
+
+/** One attempt's cancellation: a deadline that can be re-armed, tied to the caller's signal. */
+class AttemptControl {
+  readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onCallerAbort = () => this.abort({ kind: 'client' });
+
+  constructor(private readonly callerSignal: AbortSignal | undefined) {
+    if (callerSignal?.aborted) this.abort({ kind: 'client' });
+    callerSignal?.addEventListener('abort', this.onCallerAbort, { once: true });
+  }
+
+  arm(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.abort({ kind: 'timeout' }), ms);
+  }
+
+  get outcome(): AttemptOutcome | undefined {
+    return this.controller.signal.aborted ? (this.controller.signal.reason as AttemptOutcome) : undefined;
+  }
+
+  private abort(outcome: AttemptOutcome): void {
+    if (!this.controller.signal.aborted) this.controller.abort(outcome);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+  }
+
+  /** Cancels the request on the wire (the consumer stopped reading, or the attempt failed). */
+  release(): void {
+    this.abort({ kind: 'released' });
+    this.dispose();
+  }
+}
+
+/** 4xx from the model container: the request itself is bad, retrying or falling back cannot help. */
+function modelRejection(error: unknown): ValidationError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { name, OriginalStatusCode } = error as { name?: unknown; OriginalStatusCode?: unknown };
+  if (
+    name === 'ModelError' &&
+    typeof OriginalStatusCode === 'number' &&
+    OriginalStatusCode >= 400 &&
+    OriginalStatusCode < 500
+  ) {
+    return new ValidationError(
+      'The model rejected the request (it may exceed the context length).',
+      'messages',
+      'model_rejected',
+    );
+  }
+  return undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InferenceAbortedError('aborted'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InferenceAbortedError('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function countFallback(): void {
+  const metric = metrics.singleMetric();
+  metric.addMetric(MetricName.inferenceFallbacks, MetricUnit.Count, 1);
+}
+
+/**
+ * Runs `attempt` against the endpoints in order: retries with full jitter on each, skips endpoints whose
+ * breaker is open, counts a fallback whenever a later endpoint is tried. Only failures *before* the first
+ * token come through here, so a retry never duplicates output.
+ */
+async function withFailover<T>(
+  deps: InferenceDeps,
+  signal: AbortSignal | undefined,
+  attempt: (endpoint: string, control: AttemptControl) => Promise<T>,
+): Promise<T> {
+  const options = { ...DEFAULT_INFERENCE_OPTIONS, ...deps.options };
+  const breakers = deps.breakers ?? defaultBreakers;
+  const random = deps.random ?? Math.random;
+  let tried = 0;
+  for (const endpoint of deps.endpoints) {
+    if (!breakers.tryAcquire(endpoint)) {
+      logger.warn('inference endpoint skipped: circuit open', { endpoint });
+      continue;
+    }
+    if (tried++ > 0) countFallback();
+    for (let attemptIndex = 0; attemptIndex < options.attemptsPerEndpoint; attemptIndex++) {
+      if (attemptIndex > 0) {
+        const ceiling = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** attemptIndex);
+        await sleep(Math.round(random() * ceiling), signal);
+      }
+      const control = new AttemptControl(signal);
+      try {
+        const result = await attempt(endpoint, control);
+        breakers.recordSuccess(endpoint);
+        return result;
+      } catch (error) {
+        const outcome = control.outcome;
+        control.release();
+        if (outcome?.kind === 'client' || signal?.aborted) throw new InferenceAbortedError('aborted');
+        const rejection = modelRejection(error);
+        if (rejection) {
+          breakers.recordSuccess(endpoint);
+          throw rejection;
+        }
+        breakers.recordFailure(endpoint);
+        logger.warn('inference attempt failed', {
+          endpoint,
+          attempt: attemptIndex + 1,
+          reason: outcome?.kind === 'timeout' ? 'timeout' : describe(error),
+        });
+        if (breakers.isOpen(endpoint)) break;
+      }
+    }
+  }
+  throw new InferenceUnavailableError();
+}
+
+function encode(request: InferenceRequest, stream: boolean): Uint8Array {
+  const body = stream
+    ? { ...request, stream: true, stream_options: { include_usage: true } }
+    : { ...request, stream: false };
+  return new TextEncoder().encode(JSON.stringify(body));
+}
+
+/** Reads one streamed attempt until its first committed event (a token or a finish). */
+async function openStream(
+  deps: InferenceDeps,
+  options: InferenceOptions,
+  endpoint: string,
+  control: AttemptControl,
+  body: Uint8Array,
+): Promise<{ first: InferenceEvent[]; parts: AsyncIterator<ResponseStream>; splitter: LineSplitter }> {
+  control.arm(options.firstTokenTimeoutMs);
+  const response = await deps.client.send(
+    new InvokeEndpointWithResponseStreamCommand({
+      EndpointName: endpoint,
+      Body: body,
+      ContentType: 'application/json',
+      Accept: 'text/event-stream',
+    }),
+    { abortSignal: control.controller.signal },
+  );
+  if (!response.Body) throw new ModelStreamFailure('The endpoint returned no body.');
+  const parts = response.Body[Symbol.asyncIterator]();
+  const splitter = new LineSplitter();
+  const first: InferenceEvent[] = [];
+  while (!first.some((event) => event.type !== 'usage')) {
+    const next = await parts.next();
+    if (next.done) {
+      for (const line of splitter.end()) first.push(...eventsOfLine(line));
+      if (!first.some((event) => event.type !== 'usage'))
+        throw new ModelStreamFailure('The stream ended before any token.');
+      break;
+    }
+    for (const line of linesOfPart(next.value, splitter)) first.push(...eventsOfLine(line));
+  }
+  return { first, parts, splitter };
+}
+
+function linesOfPart(part: ResponseStream, splitter: LineSplitter): string[] {
+  if (part.PayloadPart?.Bytes) return splitter.push(part.PayloadPart.Bytes);
+  if (part.ModelStreamError)
+    throw new ModelStreamFailure(part.ModelStreamError.Message ?? 'Model stream error.');
+  if (part.InternalStreamFailure) {
+    throw new ModelStreamFailure(part.InternalStreamFailure.message ?? 'Internal stream failure.');
+  }
+  return [];
+}
+
+/**
+ * Streams a chat completion from the first healthy endpoint. Before the first token, failures are retried
+ * (with jitter) and fall over to the next endpoint; after it, a failure ends the stream with
+ * `InferenceInterruptedError`. Aborting `signal` (client gone) cancels the request on the wire.
+ */
+export async function* streamChat(
+  deps: InferenceDeps,
+  request: InferenceRequest,
+  signal?: AbortSignal,
+): AsyncGenerator<InferenceEvent, void, undefined> {
+  const options = { ...DEFAULT_INFERENCE_OPTIONS, ...deps.options };
+  const body = encode(request, true);
+  let active: AttemptControl | undefined;
+  const opened = await withFailover(deps, signal, async (endpoint, control) => {
+    active = control;
+    return { endpoint, ...(await openStream(deps, options, endpoint, control, body)) };
+  });
+  const control = active;
+  if (!control) throw new InferenceUnavailableError();
+  let finished = false;
+  try {
+    for (const event of opened.first) yield event;
+    control.arm(options.idleTimeoutMs);
+    while (true) {
+      let next: IteratorResult<ResponseStream>;
+      let lines: string[];
+      try {
+        next = await opened.parts.next();
+        lines = next.done ? opened.splitter.end() : linesOfPart(next.value, opened.splitter);
+      } catch (error) {
+        throw streamError(control, error, opened.endpoint, deps);
+      }
+      for (const line of lines) {
+        let events: InferenceEvent[];
+        try {
+          events = eventsOfLine(line);
+        } catch (error) {
+          throw streamError(control, error, opened.endpoint, deps);
+        }
+        for (const event of events) yield event;
+      }
+      if (next.done) break;
+      control.arm(options.idleTimeoutMs);
+    }
+    finished = true;
+  } finally {
+    // The consumer may stop early (client gone, output blocked): cancel the request so the slot is released.
+    if (finished) control.dispose();
+    else control.release();
+  }
+}
+
+function streamError(control: AttemptControl, error: unknown, endpoint: string, deps: InferenceDeps): Error {
+  if (control.outcome?.kind === 'client') return new InferenceAbortedError('aborted');
+  (deps.breakers ?? defaultBreakers).recordFailure(endpoint);
+  const reason = control.outcome?.kind === 'timeout' ? 'the model stopped responding' : describe(error);
+  logger.warn('inference stream interrupted', { endpoint, reason });
+  return new InferenceInterruptedError(`The model stream was interrupted: ${reason}`);
+}
+
+/** A non-streamed completion (`InvokeEndpoint`), with the same failover rules. */
+export async function invokeChat(
+  deps: InferenceDeps,
+  request: InferenceRequest,
+  signal?: AbortSignal,
+): Promise<InferenceResult> {
+  const options = { ...DEFAULT_INFERENCE_OPTIONS, ...deps.options };
+  const body = encode(request, false);
+  return withFailover(deps, signal, async (endpoint, control) => {
+    control.arm(options.requestTimeoutMs);
+    try {
+      const response = await deps.client.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpoint,
+          Body: body,
+          ContentType: 'application/json',
+          Accept: 'application/json',
+        }),
+        { abortSignal: control.controller.signal },
+      );
+      const parsed: unknown = JSON.parse(new TextDecoder().decode(response.Body ?? new Uint8Array()));
+      let text = '';
+      let finishReason: FinishReason = 'stop';
+      let usage: Usage | undefined;
+      for (const event of eventsOfCompletion(parsed)) {
+        if (event.type === 'delta') text += event.text;
+        else if (event.type === 'finish') finishReason = event.reason;
+        else usage = event.usage;
+      }
+      return { text, finishReason, usage, endpoint };
+    } finally {
+      control.dispose();
+    }
+  });
+}

@@ -1,0 +1,49 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { chatCompletionRequestSchema } from '../contracts/api';
+import { EnvName } from '../contracts/env';
+import { callerOf } from '../shared/auth';
+import { documentClient, sqsClient } from '../shared/clients';
+import { config, required } from '../shared/config';
+import { NotFoundError } from '../shared/errors';
+import { apiMiddlewares, json } from '../shared/http';
+import { parseJsonBody } from '../validation';
+import { createJobStore } from './store';
+import { parseIdempotencyKey, readJob, submitJob } from './submit';
+
+/** `POST /v1/jobs` (accept a chat completion to run in the background) and `GET /v1/jobs/{id}`. */
+const settings = config();
+const store = createJobStore({
+  dynamo: documentClient(),
+  tableName: required(settings.tableName, EnvName.tableName),
+});
+const submitDeps = {
+  store,
+  sqs: sqsClient(),
+  queueUrl: required(settings.jobsQueueUrl, EnvName.jobsQueueUrl),
+  maxActiveJobsPerUser: settings.jobsMaxActivePerUser,
+  retentionDays: settings.jobRetentionDays,
+};
+const JobRequestSchema = chatCompletionRequestSchema(settings.maxCompletionTokens);
+
+async function jobs(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const caller = callerOf(event);
+  if (event.httpMethod === 'POST') {
+    const request = parseJsonBody(event, JobRequestSchema);
+    // The header normalizer lower-cases header names.
+    const idempotencyKey = parseIdempotencyKey(event.headers['idempotency-key']);
+    const { job, created } = await submitJob(submitDeps, caller, request, idempotencyKey);
+    const accepted = { id: job.id, object: job.object, status: job.status, created_at: job.created_at };
+    return json(event, 202, accepted, {
+      location: `/v1/jobs/${job.id}`,
+      ...(created ? {} : { 'idempotent-replayed': 'true' }),
+    });
+  }
+  const jobId = event.pathParameters?.id;
+  if (jobId === undefined) throw new NotFoundError('Job', 'id');
+  return json(event, 200, await readJob(store, caller, jobId));
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(apiMiddlewares())
+  .handler(jobs);

@@ -1,0 +1,296 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ChatCompletion, ChatCompletionRequest } from '../contracts/api';
+import { keys } from '../contracts/keys';
+
+/**
+ * Job items (`keys.job(sub, id)`) and the conditional writes that move them forward:
+ * `queued → processing → completed | failed`, never backwards. Every transition names the state it leaves in
+ * its condition, so a stale writer (a redelivered message, a worker whose lease expired) loses instead of
+ * overwriting a newer state. A worker's claim carries a random token and a lease; only the holder of the current
+ * token may finish the job, and a `processing` claim whose lease has run out may be retaken.
+ */
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed';
+
+/** Rank of each status: a job's rank only ever grows. */
+export const JOB_STATUS_RANK: Readonly<Record<JobStatus, number>> = {
+  queued: 0,
+  processing: 1,
+  completed: 2,
+  failed: 2,
+};
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface JobItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly entity: 'job';
+  readonly jobId: string;
+  readonly sub: string;
+  readonly status: JobStatus;
+  readonly request: ChatCompletionRequest;
+  /** SHA-256 of the canonical request, to refuse an Idempotency-Key reused with another body. */
+  readonly requestHash: string;
+  readonly idempotencyKey?: string;
+  readonly conversationId?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Times a worker claimed the job. */
+  readonly attempts: number;
+  readonly claimToken?: string;
+  /** Epoch milliseconds after which the current claim may be retaken. */
+  readonly leaseExpiresAt?: number;
+  readonly startedAt?: string;
+  readonly result?: ChatCompletion;
+  readonly error?: JobError;
+  /** The last transient failure, kept for diagnosis while the job is retried. */
+  readonly lastError?: JobError;
+  /** Epoch seconds (DynamoDB TTL). */
+  readonly expiresAt?: number;
+}
+
+export interface JobStoreDeps {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly now?: () => Date;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
+
+/** Runs a conditional write; `false` when its condition did not hold (another writer got there first). */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export function createJobStore(deps: JobStoreDeps) {
+  const { dynamo, tableName } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function getJob(sub: string, jobId: string): Promise<JobItem | undefined> {
+    const output = await dynamo.send(
+      new GetCommand({ TableName: tableName, Key: keys.job(sub, jobId), ConsistentRead: true }),
+    );
+    return output.Item as JobItem | undefined;
+  }
+
+  /** Writes a new `queued` job; `false` when a job with this id already exists (an idempotent replay). */
+  async function createJob(job: JobItem): Promise<boolean> {
+    return conditionally(() =>
+      dynamo.send(
+        new PutCommand({ TableName: tableName, Item: job, ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
+    );
+  }
+
+  /**
+   * Claims a job for one worker run: `queued → processing`, or retakes a `processing` job whose lease expired.
+   * Returns the claimed item, or `undefined` when the job is finished or another worker holds a live claim.
+   */
+  async function claimJob(sub: string, jobId: string, leaseMs: number): Promise<JobItem | undefined> {
+    const at = now();
+    const claimToken = crypto.randomUUID();
+    try {
+      const output = await dynamo.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.job(sub, jobId),
+          ConditionExpression:
+            'attribute_exists(pk) AND (#status = :queued OR (#status = :processing AND leaseExpiresAt < :now))',
+          UpdateExpression:
+            'SET #status = :processing, claimToken = :token, leaseExpiresAt = :lease, updatedAt = :at, ' +
+            'startedAt = if_not_exists(startedAt, :at) ADD attempts :one',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':queued': 'queued',
+            ':processing': 'processing',
+            ':now': at.getTime(),
+            ':token': claimToken,
+            ':lease': at.getTime() + leaseMs,
+            ':at': at.toISOString(),
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return output.Attributes as JobItem | undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Finishes a claimed job and returns the settled item, or `undefined` when the claim was lost (retaken after
+   * its lease, or the job settled meanwhile).
+   */
+  async function finishJob(
+    job: Pick<JobItem, 'sub' | 'jobId' | 'claimToken'>,
+    outcome: { status: 'completed'; result: ChatCompletion } | { status: 'failed'; error: JobError },
+  ): Promise<JobItem | undefined> {
+    const field = outcome.status === 'completed' ? 'result' : 'error';
+    try {
+      const output = await dynamo.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.job(job.sub, job.jobId),
+          ConditionExpression: '#status = :processing AND claimToken = :token',
+          UpdateExpression:
+            'SET #status = :status, #outcome = :outcome, updatedAt = :at REMOVE claimToken, leaseExpiresAt',
+          ExpressionAttributeNames: { '#status': 'status', '#outcome': field },
+          ExpressionAttributeValues: {
+            ':processing': 'processing',
+            ':token': job.claimToken ?? '',
+            ':status': outcome.status,
+            ':outcome': outcome.status === 'completed' ? outcome.result : outcome.error,
+            ':at': now().toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return output.Attributes as JobItem | undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Gives up a claim after a transient failure, so the redelivered message can retake the job at once. */
+  async function releaseJob(job: Pick<JobItem, 'sub' | 'jobId' | 'claimToken'>, lastError: JobError) {
+    return conditionally(() =>
+      dynamo.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.job(job.sub, job.jobId),
+          ConditionExpression: '#status = :processing AND claimToken = :token',
+          UpdateExpression: 'SET leaseExpiresAt = :zero, lastError = :error, updatedAt = :at',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':processing': 'processing',
+            ':token': job.claimToken ?? '',
+            ':zero': 0,
+            ':error': lastError,
+            ':at': now().toISOString(),
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Fails a job that is not finished, whoever holds it: for a message that ended in the dead-letter queue or
+   * could not be enqueued. `false` when the job had already settled (or does not exist).
+   */
+  async function abandonJob(sub: string, jobId: string, error: JobError): Promise<boolean> {
+    return conditionally(() =>
+      dynamo.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.job(sub, jobId),
+          ConditionExpression: '#status IN (:queued, :processing)',
+          UpdateExpression:
+            'SET #status = :failed, #error = :error, updatedAt = :at REMOVE claimToken, leaseExpiresAt',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':queued': 'queued',
+            ':processing': 'processing',
+            ':failed': 'failed',
+            ':error': error,
+            ':at': now().toISOString(),
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Reserves one of the user's active-job slots. The slots are a string set of job ids on one item: adding and
+   * deleting an id are idempotent, so retries and redeliveries never make the count drift.
+   */
+  async function reserveSlot(sub: string, jobId: string, limit: number): Promise<boolean> {
+    return conditionally(() =>
+      dynamo.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.activeJobs(sub),
+          ConditionExpression:
+            'attribute_not_exists(jobIds) OR size(jobIds) < :limit OR contains(jobIds, :id)',
+          UpdateExpression: 'ADD jobIds :ids',
+          ExpressionAttributeValues: { ':limit': limit, ':id': jobId, ':ids': new Set([jobId]) },
+        }),
+      ),
+    );
+  }
+
+  async function releaseSlots(sub: string, jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.activeJobs(sub),
+        UpdateExpression: 'DELETE jobIds :ids',
+        ExpressionAttributeValues: { ':ids': new Set(jobIds) },
+      }),
+    );
+  }
+
+  async function activeSlots(sub: string): Promise<string[]> {
+    const output = await dynamo.send(
+      new GetCommand({ TableName: tableName, Key: keys.activeJobs(sub), ConsistentRead: true }),
+    );
+    const ids = output.Item?.jobIds;
+    return ids instanceof Set ? [...ids].filter((id): id is string => typeof id === 'string') : [];
+  }
+
+  return {
+    getJob,
+    createJob,
+    claimJob,
+    finishJob,
+    releaseJob,
+    abandonJob,
+    reserveSlot,
+    releaseSlots,
+    activeSlots,
+  };
+}
+
+export type JobStore = ReturnType<typeof createJobStore>;
+
+/** The public view of a job (`GET /v1/jobs/{id}`). */
+export interface JobView {
+  readonly id: string;
+  readonly object: 'job';
+  readonly status: JobStatus;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly attempts: number;
+  readonly conversation_id?: string;
+  readonly result?: ChatCompletion;
+  readonly error?: JobError;
+}
+
+export function toJobView(job: JobItem): JobView {
+  return {
+    id: job.jobId,
+    object: 'job',
+    status: job.status,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    attempts: job.attempts,
+    ...(job.conversationId === undefined ? {} : { conversation_id: job.conversationId }),
+    ...(job.result === undefined ? {} : { result: job.result }),
+    ...(job.error === undefined ? {} : { error: job.error }),
+  };
+}

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import type { ChatCompletionRequest } from '../contracts/api';
+import { keys } from '../contracts/keys';
+import type { Caller } from '../shared/auth';
+import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../shared/errors';
+import { JOB_STATUS_RANK, type JobItem, type JobStore, type JobView, toJobView } from './store';
+
+/** The message a job puts on the queue: just its address; the request itself stays in the job item. */
+export const JobMessageSchema = z.object({
+  jobId: z.string().min(1),
+  sub: z.string().min(1),
+  /** ISO instant the job was enqueued, for the queue-time metric. */
+  enqueuedAt: z.iso.datetime(),
+});
+export type JobMessage = z.infer<typeof JobMessageSchema>;
+
+/** Job ids: `job_` + 32 lowercase hex digits. */
+export const JOB_ID_PATTERN = /^job_[0-9a-f]{32}$/;
+
+/** An Idempotency-Key: printable ASCII, as the OpenAI and Stripe APIs accept. */
+const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/);
+
+export interface SubmitDeps {
+  readonly store: JobStore;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly maxActiveJobsPerUser: number;
+  readonly retentionDays: number;
+  readonly now?: () => Date;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The same caller and key always name the same job, so a retried submission finds the first one. */
+function jobIdFor(sub: string, idempotencyKey: string | undefined): string {
+  if (idempotencyKey === undefined) return `job_${crypto.randomUUID().replaceAll('-', '')}`;
+  return `job_${sha256(`${sub}\u0000${idempotencyKey}`).slice(0, 32)}`;
+}
+
+export function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = IdempotencyKeySchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ValidationError('Idempotency-Key must be 1–255 printable ASCII characters.', 'Idempotency-Key');
+  }
+  return parsed.data;
+}
+
+/**
+ * Accepts a job: reserves one of the caller's active-job slots, writes the `queued` item, then enqueues its
+ * address. A repeated Idempotency-Key returns the existing job (re-enqueuing it if it is still `queued`, in case
+ * the first attempt died between the write and the send; the worker is idempotent).
+ */
+export async function submitJob(
+  deps: SubmitDeps,
+  caller: Caller,
+  request: ChatCompletionRequest,
+  idempotencyKey: string | undefined,
+): Promise<{ job: JobView; created: boolean }> {
+  const now = (deps.now ?? (() => new Date()))();
+  const jobId = jobIdFor(caller.sub, idempotencyKey);
+  const requestHash = sha256(JSON.stringify(request));
+
+  if (idempotencyKey !== undefined) {
+    const existing = await deps.store.getJob(caller.sub, jobId);
+    if (existing !== undefined) return { job: await replay(deps, existing, requestHash), created: false };
+  }
+
+  await reserveSlotOrRefuse(deps, caller.sub, jobId);
+
+  const createdAt = now.toISOString();
+  const item: JobItem = {
+    ...keys.job(caller.sub, jobId),
+    entity: 'job',
+    jobId,
+    sub: caller.sub,
+    status: 'queued',
+    request,
+    requestHash,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    ...(request.conversation_id ? { conversationId: request.conversation_id } : {}),
+    createdAt,
+    updatedAt: createdAt,
+    attempts: 0,
+    ...(deps.retentionDays > 0
+      ? { expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionDays * 86_400 }
+      : {}),
+  };
+  if (!(await deps.store.createJob(item))) {
+    // A concurrent request with the same Idempotency-Key won the race.
+    const existing = await deps.store.getJob(caller.sub, jobId);
+    if (existing === undefined) throw new ConflictError('The job is being created; retry the request.');
+    return { job: await replay(deps, existing, requestHash), created: false };
+  }
+
+  try {
+    await enqueue(deps, { jobId, sub: caller.sub, enqueuedAt: createdAt });
+  } catch (error) {
+    // Never leave a job queued that no message will ever pick up.
+    await deps.store.abandonJob(caller.sub, jobId, {
+      code: 'enqueue_failed',
+      message: 'The job could not be queued.',
+    });
+    await deps.store.releaseSlots(caller.sub, [jobId]);
+    throw error;
+  }
+  return { job: toJobView(item), created: true };
+}
+
+/** Reads one of the caller's jobs; someone else's job is a 404, like a missing one. */
+export async function readJob(store: JobStore, caller: Caller, jobId: string): Promise<JobView> {
+  const job = JOB_ID_PATTERN.test(jobId) ? await store.getJob(caller.sub, jobId) : undefined;
+  if (job === undefined) throw new NotFoundError('Job', 'id');
+  return toJobView(job);
+}
+
+async function replay(deps: SubmitDeps, existing: JobItem, requestHash: string): Promise<JobView> {
+  if (existing.requestHash !== requestHash) {
+    throw new ConflictError(
+      'This Idempotency-Key was already used with a different request body.',
+      'idempotency_key_reused',
+    );
+  }
+  if (existing.status === 'queued') {
+    await enqueue(deps, { jobId: existing.jobId, sub: existing.sub, enqueuedAt: existing.createdAt });
+  }
+  return toJobView(existing);
+}
+
+async function enqueue(deps: SubmitDeps, message: JobMessage): Promise<void> {
+  await deps.sqs.send(
+    new SendMessageCommand({ QueueUrl: deps.queueUrl, MessageBody: JSON.stringify(message) }),
+  );
+}
+
+/**
+ * Takes a slot, first freeing slots of jobs that settled without releasing theirs (a worker that died between
+ * finishing a job and releasing its slot), so the limit never locks a user out. A slot whose job item is not
+ * written yet (a concurrent submission) is freed too: at worst the limit is briefly exceeded by one.
+ */
+async function reserveSlotOrRefuse(deps: SubmitDeps, sub: string, jobId: string): Promise<void> {
+  const limit = deps.maxActiveJobsPerUser;
+  if (await deps.store.reserveSlot(sub, jobId, limit)) return;
+  const held = await deps.store.activeSlots(sub);
+  const settled: string[] = [];
+  for (const heldId of held) {
+    const job = await deps.store.getJob(sub, heldId);
+    if (job === undefined || JOB_STATUS_RANK[job.status] === JOB_STATUS_RANK.completed) settled.push(heldId);
+  }
+  await deps.store.releaseSlots(sub, settled);
+  if (settled.length > 0 && (await deps.store.reserveSlot(sub, jobId, limit))) return;
+  throw new QuotaExceededError(
+    `You have ${limit} jobs queued or processing, the most allowed at once. Retry when one has finished.`,
+    5,
+  );
+}

@@ -1,0 +1,151 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import {
+  type ContextDeps,
+  deleteKeys,
+  isExpired,
+  partitionItems,
+  toConversation,
+  toMessage,
+} from '../context';
+import { type Export, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
+import { EnvName } from '../contracts/env';
+import { type AnalyticsEvent, buildEvent } from '../contracts/events';
+import { keys } from '../contracts/keys';
+import { MetricName } from '../contracts/metrics';
+import { conversationView, messageView } from '../conversations/handler';
+import { createEventEmitter, type EventEmitter } from '../events/emitter';
+import { callerOf } from '../shared/auth';
+import { documentClient, kinesisClient } from '../shared/clients';
+import { config, required } from '../shared/config';
+import { ApiError } from '../shared/errors';
+import { apiMiddlewares, json } from '../shared/http';
+import { metrics } from '../shared/powertools';
+import { parseQuery } from '../validation';
+
+/** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */
+const cfg = config();
+let deps: ContextDeps | undefined;
+let emitter: EventEmitter | undefined;
+function contextDeps(): ContextDeps {
+  deps ??= {
+    db: documentClient(),
+    tableName: required(cfg.tableName, EnvName.tableName),
+    retentionDays: cfg.messageRetentionDays,
+  };
+  return deps;
+}
+
+/** Audit events for export and erasure; sent after the work, never failing the request. */
+async function audit(event: APIGatewayProxyEvent, type: AnalyticsEvent['type'], sub: string): Promise<void> {
+  if (!cfg.eventsStreamName) return;
+  emitter ??= createEventEmitter({ kinesis: kinesisClient(), streamName: cfg.eventsStreamName });
+  await emitter.emitEvents([
+    buildEvent({ type, sub, requestId: event.requestContext.requestId.slice(0, 64), status: 'ok' }),
+  ]);
+}
+
+function usageDayOf(item: Record<string, unknown>): UsageDay {
+  const count = (name: string) =>
+    typeof item[name] === 'number' ? Math.max(0, Math.floor(item[name] as number)) : 0;
+  return {
+    date: String(item.date ?? String(item.sk).slice('USAGE#'.length)),
+    requests: count('requests'),
+    prompt_tokens: count('tokensIn'),
+    completion_tokens: count('tokensOut'),
+  };
+}
+
+/** All of the caller's data as one document: conversations with their messages, and usage. */
+export function buildExport(
+  sub: string,
+  items: readonly Record<string, unknown>[],
+  deps: ContextDeps,
+): Export {
+  const live = items.filter((item) => !isExpired(item, deps));
+  const messagesByConversation = new Map<string, ReturnType<typeof messageView>[]>();
+  for (const item of live) {
+    if (item.type !== 'message') continue;
+    const message = toMessage(item);
+    const list = messagesByConversation.get(message.conversationId) ?? [];
+    list.push(messageView(message));
+    messagesByConversation.set(message.conversationId, list);
+  }
+  return {
+    object: 'export',
+    exported_at: new Date().toISOString(),
+    user: { sub },
+    conversations: live
+      .filter((item) => item.type === 'conversation')
+      .map((item) => {
+        const conversation = toConversation(item);
+        return {
+          ...conversationView(conversation),
+          messages: messagesByConversation.get(conversation.conversationId) ?? [],
+        };
+      }),
+    usage: live.filter((item) => String(item.sk).startsWith('USAGE#')).map(usageDayOf),
+  };
+}
+
+async function usage(event: APIGatewayProxyEvent, sub: string): Promise<UsageReport> {
+  const { days } = parseQuery(event.queryStringParameters, UsageQuery);
+  const from = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+  const result = await contextDeps().db.send(
+    new QueryCommand({
+      TableName: contextDeps().tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': keys.userPartition(sub),
+        ':from': keys.usage(sub, from).sk,
+        ':to': keys.usage(sub, '9999-12-31').sk,
+      },
+    }),
+  );
+  return {
+    object: 'usage',
+    days: (result.Items ?? []).map(usageDayOf),
+    limits: { requests_per_minute: cfg.requestsPerMinute, tokens_per_day: cfg.tokensPerDay },
+  };
+}
+
+async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
+  const { sub } = callerOf(event);
+  const method = event.httpMethod;
+  const path = event.resource ?? event.path;
+  if (method === 'GET' && path.endsWith('/me/export')) {
+    const items = await partitionItems(contextDeps(), sub);
+    const document: Export = buildExport(sub, items, contextDeps());
+    await audit(event, 'data.exported', sub);
+    return json(event, 200, document, {
+      'content-disposition': 'attachment; filename="chatstack-export.json"',
+    });
+  }
+  if (method === 'GET' && path.endsWith('/me/usage')) {
+    return json(event, 200, await usage(event, sub));
+  }
+  if (method === 'DELETE' && path.endsWith('/me')) {
+    // Idempotent: a second erasure finds nothing and answers the same.
+    const items = await partitionItems(contextDeps(), sub, { projection: 'pk, sk' });
+    await deleteKeys(
+      contextDeps(),
+      items.map((item) => ({ pk: item.pk, sk: item.sk })),
+    );
+    await audit(event, 'data.erased', sub);
+    return json(event, 200, { id: sub, object: 'user.data', deleted: true });
+  }
+  throw new ApiError(
+    405,
+    'invalid_request_error',
+    `Method ${method} is not allowed here.`,
+    null,
+    'method_not_allowed',
+  );
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(apiMiddlewares())
+  .handler(route);

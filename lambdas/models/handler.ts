@@ -1,0 +1,28 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { ModelList } from '../contracts/api';
+import { MetricName } from '../contracts/metrics';
+import { callerOf } from '../shared/auth';
+import { config } from '../shared/config';
+import { apiMiddlewares, json } from '../shared/http';
+import { metrics } from '../shared/powertools';
+
+/** `GET /v1/models`: the one model this deployment serves, in the OpenAI list shape. */
+const cfg = config();
+/** Fixed at deploy time: the model's id does not change while the function lives. */
+const CREATED = Math.floor(Date.now() / 1000);
+
+export async function listModels(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
+  callerOf(event);
+  const body: ModelList = {
+    object: 'list',
+    data: [{ id: cfg.modelId, object: 'model', created: CREATED, owned_by: 'chatstack' }],
+  };
+  return json(event, 200, body);
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(apiMiddlewares())
+  .handler(listModels);

@@ -1,0 +1,500 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  BasePathMapping,
+  CognitoUserPoolsAuthorizer,
+  DomainName,
+  EndpointType,
+  type IResource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  Model,
+  Period,
+  RequestValidator,
+  ResponseTransferMode,
+  ResponseType,
+  RestApi,
+  SecurityPolicy,
+} from 'aws-cdk-lib/aws-apigateway';
+import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
+import {
+  Alarm,
+  ComparisonOperator,
+  type Metric,
+  type MetricOptions,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  ARecord,
+  HealthCheck,
+  HealthCheckType,
+  type IHostedZone,
+  RecordTarget,
+} from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayDomain } from 'aws-cdk-lib/aws-route53-targets';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS } from '../../lambdas/contracts/cors';
+import { EnvName } from '../../lambdas/contracts/env';
+import { type FunctionName, ROUTES, type RouteDefinition, type Scope } from '../../lambdas/contracts/routes';
+import type { OpenAiErrorType } from '../../lambdas/shared/errors';
+import { acknowledgeManagedPolicy } from '../nag';
+import type { AppFunction } from './app-function';
+import { apiGatewayModelSchema, requestBodySchemas, routeKey } from './request-models';
+
+export interface ChatApiCustomDomain {
+  /** e.g. api.chat.example.com: the same name in every region, resolved by latency. */
+  readonly domainName: string;
+  readonly hostedZone: IHostedZone;
+}
+
+export interface ChatApiProps {
+  /** The function serving each `fn` of ROUTES. */
+  readonly functions: Readonly<Record<FunctionName, AppFunction>>;
+  /** The user pool whose access tokens the API accepts (in the primary region; verified by JWKS). */
+  readonly userPool: IUserPool;
+  /** Maps an API scope to the Cognito scope string (`<resourceServerId>/<scope>`). */
+  readonly cognitoScope: (scope: Scope) => string;
+  /** Origins the browser may call from (the web app). */
+  readonly allowedOrigins: readonly string[];
+  readonly stageName: string;
+  readonly logRetention: RetentionDays;
+  readonly throttleRatePerSecond: number;
+  readonly throttleBurst: number;
+  readonly dailyQuotaPerClient: number;
+  /** WAF rate-based rule: requests per IP in any 5-minute window. */
+  readonly wafRequestsPer5MinutesPerIp: number;
+  /** The chat request model's ceiling for `max_tokens` / `max_completion_tokens`. */
+  readonly maxCompletionTokens: number;
+  /** How long a streamed chat response may last (the chat function's timeout). */
+  readonly streamTimeout: Duration;
+  /** @default - the execute-api URL only */
+  readonly customDomain?: ChatApiCustomDomain;
+}
+
+/**
+ * A gateway-made error in the OpenAI error shape. `$context.error.messageString` is already a quoted JSON string,
+ * so it is spliced in unquoted; the validation detail is not JSON-safe (it may contain quotes), so it stays out.
+ * A fixed `message` replaces API Gateway's own where that would mislead (e.g. "Missing Authentication Token" for
+ * an unknown URL).
+ */
+function errorTemplate(type: OpenAiErrorType, code: string, message?: string): string {
+  const text = message === undefined ? '$context.error.messageString' : JSON.stringify(message);
+  return `{"error":{"message":${text},"type":"${type}","param":null,"code":"${code}"}}`;
+}
+
+/** Gateway-made errors, answered like the local adapter (scripts/local/api.ts) answers them. */
+interface GatewayError {
+  readonly id: string;
+  readonly type: ResponseType;
+  /** @default - API Gateway's own status code */
+  readonly status?: string;
+  readonly errorType: OpenAiErrorType;
+  readonly code: string;
+  readonly message?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const GATEWAY_ERRORS: readonly GatewayError[] = [
+  {
+    id: 'Unauthorized',
+    type: ResponseType.UNAUTHORIZED,
+    status: '401',
+    errorType: 'authentication_error',
+    code: 'invalid_token',
+    headers: { 'WWW-Authenticate': `'Bearer error="invalid_token"'` },
+  },
+  {
+    id: 'AccessDenied',
+    type: ResponseType.ACCESS_DENIED,
+    status: '403',
+    errorType: 'permission_error',
+    code: 'insufficient_scope',
+    headers: { 'WWW-Authenticate': `'Bearer error="insufficient_scope"'` },
+  },
+  // With Cognito authorizers, API Gateway answers this for a path or method no route defines.
+  {
+    id: 'UnknownUrl',
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    status: '404',
+    errorType: 'invalid_request_error',
+    code: 'unknown_url',
+    message: 'Unknown request URL.',
+  },
+  {
+    id: 'BadBody',
+    type: ResponseType.BAD_REQUEST_BODY,
+    status: '400',
+    errorType: 'invalid_request_error',
+    code: 'invalid_request',
+  },
+  {
+    id: 'BadParameters',
+    type: ResponseType.BAD_REQUEST_PARAMETERS,
+    status: '400',
+    errorType: 'invalid_request_error',
+    code: 'invalid_request',
+  },
+  {
+    id: 'TooLarge',
+    type: ResponseType.REQUEST_TOO_LARGE,
+    status: '413',
+    errorType: 'invalid_request_error',
+    code: 'request_too_large',
+    message: 'Request body too large.',
+  },
+  {
+    id: 'Throttled',
+    type: ResponseType.THROTTLED,
+    status: '429',
+    errorType: 'rate_limit_error',
+    code: 'rate_limit_exceeded',
+    headers: { 'retry-after': "'1'" },
+  },
+  {
+    id: 'QuotaExceeded',
+    type: ResponseType.QUOTA_EXCEEDED,
+    status: '429',
+    errorType: 'rate_limit_error',
+    code: 'quota_exceeded',
+  },
+  {
+    id: 'WafFiltered',
+    type: ResponseType.WAF_FILTERED,
+    status: '403',
+    errorType: 'permission_error',
+    code: 'request_blocked',
+  },
+  {
+    id: 'IntegrationTimeout',
+    type: ResponseType.INTEGRATION_TIMEOUT,
+    status: '504',
+    errorType: 'server_error',
+    code: 'timeout',
+    message: 'The request timed out.',
+  },
+  // Everything else keeps API Gateway's status code.
+  {
+    id: 'Default4xx',
+    type: ResponseType.DEFAULT_4XX,
+    errorType: 'invalid_request_error',
+    code: 'gateway_error',
+  },
+  {
+    id: 'Default5xx',
+    type: ResponseType.DEFAULT_5XX,
+    errorType: 'server_error',
+    code: 'gateway_error',
+  },
+];
+
+/**
+ * The public REST API of one region, built from ROUTES: Cognito authorizer with OAuth scopes per method,
+ * response streaming on the chat method, request models from the zod schemas, stage throttling and a usage plan,
+ * JSON access logs, X-Ray, CORS for the web app, a WAF web ACL, and an optional latency-routed custom domain.
+ */
+export class ChatApi extends Construct {
+  public readonly api: RestApi;
+  public readonly webAcl: CfnWebACL;
+  /** 5xx rate above 5% for 3 minutes: also drives the Route 53 health check of this region. */
+  public readonly serverErrorAlarm: Alarm;
+  /** The base URL clients use (custom domain when configured), ending in `/v1`. */
+  public readonly baseUrl: string;
+
+  constructor(scope: Construct, id: string, props: ChatApiProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    if (props.allowedOrigins.length === 0) throw new Error('ChatApi needs at least one allowed origin');
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.api = new RestApi(this, 'Api', {
+      description: 'chatstack OpenAI-compatible API',
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: props.stageName,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        throttlingRateLimit: props.throttleRatePerSecond,
+        throttlingBurstLimit: props.throttleBurst,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+      },
+      defaultCorsPreflightOptions: {
+        allowOrigins: [...props.allowedOrigins],
+        allowMethods: [...CORS_ALLOW_METHODS],
+        allowHeaders: [...CORS_ALLOW_HEADERS],
+        exposeHeaders: [...CORS_EXPOSE_HEADERS],
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    this.addErrorResponses(props.allowedOrigins);
+
+    const authorizer = new CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [props.userPool],
+      resultsCacheTtl: Duration.minutes(5),
+    });
+    const validator = new RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const bodySchemas = requestBodySchemas(props.maxCompletionTokens);
+
+    for (const route of ROUTES) {
+      const fn = props.functions[route.fn];
+      const schema = bodySchemas[routeKey(route)];
+      const model =
+        schema === undefined
+          ? undefined
+          : new Model(this, `${route.method}${route.path.replace(/[^A-Za-z0-9]/g, '')}Model`, {
+              restApi: this.api,
+              contentType: 'application/json',
+              schema: apiGatewayModelSchema(schema),
+            });
+      const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? '');
+      // ROUTES: empty scopes mean a public route.
+      const auth =
+        route.scopes.length > 0
+          ? {
+              authorizationType: AuthorizationType.COGNITO,
+              authorizer,
+              authorizationScopes: route.scopes.map(props.cognitoScope),
+            }
+          : { authorizationType: AuthorizationType.NONE };
+      const method = this.resourceFor(route.path).addMethod(
+        route.method,
+        this.integration(route, fn, props.streamTimeout),
+        {
+          ...auth,
+          requestValidator: validator,
+          requestModels: model ? { 'application/json': model } : undefined,
+          requestParameters:
+            pathParameters.length > 0
+              ? Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true]))
+              : undefined,
+        },
+      );
+      if (route.scopes.length === 0) {
+        const reason = `${route.method} ${route.path} is public by design (ROUTES lists no scopes for it).`;
+        Validations.of(method).acknowledge(
+          { id: 'AwsSolutions-APIG4', reason },
+          { id: 'AwsSolutions-COG4', reason },
+        );
+      }
+    }
+
+    for (const fn of new Set(Object.values(props.functions))) {
+      fn.setEnvironment(EnvName.webOrigin, props.allowedOrigins[0] ?? '*');
+    }
+
+    this.api.addUsagePlan('UsagePlan', {
+      description:
+        'Stage throttling and a daily request quota; per-user limits are enforced by the quota module',
+      throttle: { rateLimit: props.throttleRatePerSecond, burstLimit: props.throttleBurst },
+      quota: { limit: props.dailyQuotaPerClient, period: Period.DAY },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+
+    this.webAcl = this.createWebAcl(props.wafRequestsPer5MinutesPerIp);
+    new CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+
+    this.serverErrorAlarm = new Alarm(this, 'ServerErrors', {
+      alarmDescription: `chatstack API in ${stack.region}: more than 5% of requests fail with 5xx`,
+      metric: this.metricServerErrorRate(),
+      threshold: 0.05,
+      evaluationPeriods: 3,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.baseUrl = props.customDomain
+      ? this.addCustomDomain(props.customDomain)
+      : `${this.api.url.replace(/\/$/, '')}/v1`;
+
+    this.acknowledgeFindings();
+  }
+
+  private resourceFor(path: string): IResource {
+    return path
+      .split('/')
+      .filter(Boolean)
+      .reduce<IResource>(
+        (parent, part) => parent.getResource(part) ?? parent.addResource(part),
+        this.api.root,
+      );
+  }
+
+  private integration(route: RouteDefinition, fn: AppFunction, streamTimeout: Duration): LambdaIntegration {
+    if (route.streaming) {
+      return new LambdaIntegration(fn.lambda, {
+        proxy: true,
+        responseTransferMode: ResponseTransferMode.STREAM,
+        timeout: streamTimeout,
+      });
+    }
+    return new LambdaIntegration(fn.lambda, { proxy: true });
+  }
+
+  /** Gateway-made errors in the OpenAI error shape, with CORS headers so the browser can read them. */
+  private addErrorResponses(origins: readonly string[]): void {
+    // API Gateway adds its own x-amzn-RequestId header to these responses.
+    const cors = {
+      'Access-Control-Allow-Origin': `'${origins[0] ?? '*'}'`,
+      'Access-Control-Expose-Headers': `'${CORS_EXPOSE_HEADERS.join(',')}'`,
+    };
+    for (const error of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(error.id, {
+        type: error.type,
+        statusCode: error.status,
+        responseHeaders: { ...cors, ...error.headers },
+        templates: { 'application/json': errorTemplate(error.errorType, error.code, error.message) },
+      });
+    }
+  }
+
+  private createWebAcl(requestsPer5MinutesPerIp: number): CfnWebACL {
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    return new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('chatstack-api'),
+      rules: [
+        {
+          name: 'RateLimitPerIp',
+          priority: 0,
+          action: { block: { customResponse: { responseCode: 429 } } },
+          statement: {
+            rateBasedStatement: {
+              limit: requestsPer5MinutesPerIp,
+              aggregateKeyType: 'IP',
+              evaluationWindowSec: 300,
+            },
+          },
+          visibilityConfig: visibility('chatstack-rate-limit'),
+        },
+        {
+          name: 'AWSManagedRulesCommonRuleSet',
+          priority: 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name: 'AWSManagedRulesCommonRuleSet',
+              // Chat requests carry the conversation so far: bodies above 8 KB are normal here. The API's own
+              // request model and the handler cap the size instead (64 KB).
+              ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
+            },
+          },
+          visibilityConfig: visibility('chatstack-common-rules'),
+        },
+        {
+          name: 'AWSManagedRulesKnownBadInputsRuleSet',
+          priority: 2,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' },
+          },
+          visibilityConfig: visibility('chatstack-known-bad-inputs'),
+        },
+      ],
+    });
+  }
+
+  private addCustomDomain(custom: ChatApiCustomDomain): string {
+    const stack = Stack.of(this);
+    const certificate = new Certificate(this, 'Certificate', {
+      domainName: custom.domainName,
+      validation: CertificateValidation.fromDns(custom.hostedZone),
+    });
+    const domain = new DomainName(this, 'Domain', {
+      domainName: custom.domainName,
+      certificate,
+      endpointType: EndpointType.REGIONAL,
+      securityPolicy: SecurityPolicy.TLS_1_2,
+    });
+    new BasePathMapping(this, 'Mapping', {
+      domainName: domain,
+      restApi: this.api,
+      stage: this.api.deploymentStage,
+    });
+    const healthCheck = new HealthCheck(this, 'HealthCheck', {
+      type: HealthCheckType.CLOUDWATCH_METRIC,
+      alarmIdentifier: { region: stack.region, name: this.serverErrorAlarm.alarmName },
+    });
+    new ARecord(this, 'LatencyRecord', {
+      zone: custom.hostedZone,
+      recordName: custom.domainName,
+      target: RecordTarget.fromAlias(new ApiGatewayDomain(domain)),
+      region: stack.region,
+      setIdentifier: `chatstack-${stack.region}`,
+      healthCheck,
+    });
+    return `https://${custom.domainName}/v1`;
+  }
+
+  private acknowledgeFindings(): void {
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      acknowledgeManagedPolicy(
+        cloudWatchRole,
+        'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+        'API Gateway execution logging needs this account-level role; the managed policy is the documented one.',
+      );
+    }
+    for (const child of this.api.methods) {
+      if (child.httpMethod === 'OPTIONS') {
+        Validations.of(child).acknowledge(
+          { id: 'AwsSolutions-APIG4', reason: 'CORS preflight requests carry no credentials by definition.' },
+          { id: 'AwsSolutions-COG4', reason: 'CORS preflight requests carry no credentials by definition.' },
+        );
+      }
+    }
+  }
+
+  /** Share of requests answered with 5xx (API Gateway's 5XXError average). */
+  public metricServerErrorRate(options?: MetricOptions): Metric {
+    return this.api.metricServerError({ statistic: 'Average', period: Duration.minutes(1), ...options });
+  }
+
+  public metricClientErrors(options?: MetricOptions): Metric {
+    return this.api.metricClientError({ statistic: 'Sum', ...options });
+  }
+
+  public metricLatency(options?: MetricOptions): Metric {
+    return this.api.metricLatency({ statistic: 'p99', ...options });
+  }
+
+  public metricCount(options?: MetricOptions): Metric {
+    return this.api.metricCount({ statistic: 'Sum', ...options });
+  }
+}

@@ -1,0 +1,126 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, Billing, type ITableV2, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { EnvName } from '../../lambdas/contracts/env';
+import { TABLE } from '../../lambdas/contracts/table';
+import type { AppFunction } from './app-function';
+
+export interface DataTableProps {
+  /** Customer-managed key of the table in this (the primary) region. */
+  readonly encryptionKey: IKey;
+  /**
+   * One replica per other region, each with the ARN (or alias ARN) of that region's customer-managed key.
+   * @default - a single-region table
+   */
+  readonly replicaKeyArns?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The single table every handler uses, built from the shared definition in `lambdas/contracts/table.ts`: a
+ * DynamoDB global table (on-demand, PITR, TTL on `expiresAt`, deletion protection, retained on stack deletion)
+ * with a replica and a customer-managed key in every configured region.
+ */
+export class DataTable extends Construct {
+  public readonly table: TableV2;
+
+  constructor(scope: Construct, id: string, props: DataTableProps) {
+    super(scope, id);
+    const replicaKeyArns = { ...props.replicaKeyArns };
+    const gsi = TABLE.globalSecondaryIndexes;
+    // The construct id is frozen: changing it replaces the table.
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryption: TableEncryptionV2.customerManagedKey(props.encryptionKey, replicaKeyArns),
+      globalSecondaryIndexes: gsi.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+      })),
+      replicas: Object.keys(replicaKeyArns).map((region) => ({
+        region,
+        deletionProtection: true,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      })),
+    });
+  }
+}
+
+export interface RegionalTableProps {
+  /** The global table's name (the same in every region). */
+  readonly tableName: string;
+  /** The customer-managed key of this region's replica. */
+  readonly encryptionKey: IKey;
+}
+
+/**
+ * This region's replica of the global table, for the stateless stacks: grants name the replica in the stack's
+ * own region, so a function never reads or writes across regions.
+ */
+export class RegionalTable extends Construct {
+  public readonly table: ITableV2;
+  private readonly encryptionKey: IKey;
+
+  constructor(scope: Construct, id: string, props: RegionalTableProps) {
+    super(scope, id);
+    this.encryptionKey = props.encryptionKey;
+    this.table = TableV2.fromTableAttributes(this, 'Replica', {
+      tableName: props.tableName,
+      encryptionKey: props.encryptionKey,
+      globalIndexes: TABLE.globalSecondaryIndexes.map((index) => index.indexName),
+    });
+  }
+
+  /** Item reads and writes on the table and its indexes, use of the key, and the `TABLE_NAME` variable. */
+  public grantReadWriteData(fn: AppFunction): void {
+    this.grant(
+      fn,
+      [...READ_ACTIONS, ...WRITE_ACTIONS],
+      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    );
+  }
+
+  /** Item reads on the table and its indexes, decryption, and the `TABLE_NAME` variable. */
+  public grantReadData(fn: AppFunction): void {
+    this.grant(fn, READ_ACTIONS, ['kms:Decrypt']);
+  }
+
+  // Explicit statements instead of `table.grantReadWriteData`: each index is named (no `index/*`) and the key
+  // actions are exact (no `kms:ReEncrypt*` / `kms:GenerateDataKey*`).
+  private grant(fn: AppFunction, actions: readonly string[], keyActions: readonly string[]): void {
+    const indexArns = TABLE.globalSecondaryIndexes.map(
+      (index) => `${this.table.tableArn}/index/${index.indexName}`,
+    );
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...actions], resources: [this.table.tableArn, ...indexArns] }),
+    );
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [...keyActions, 'kms:DescribeKey'],
+        resources: [this.encryptionKey.keyArn],
+      }),
+    );
+    fn.setEnvironment(EnvName.tableName, this.table.tableName);
+  }
+}
+
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+] as const;
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+] as const;

@@ -1,0 +1,118 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { HostedZone } from 'aws-cdk-lib/aws-route53';
+import type { Construct } from 'constructs';
+import { FunctionName, type Scope } from '../../lambdas/contracts/routes';
+import { applicationEnvironment } from '../app-settings';
+import type { StageConfig } from '../config';
+import { AppFunction } from '../constructs/app-function';
+import { ChatApi } from '../constructs/chat-api';
+import { RegionalTable } from '../constructs/data-table';
+import type { EventStream } from '../constructs/event-stream';
+import type { InferenceEndpoint } from '../constructs/inference-endpoint';
+import type { JobQueue } from '../constructs/job-queue';
+import { grantModeration } from '../constructs/moderation-access';
+import { pascal } from './async-stack';
+
+export interface ApiStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly tableName: string;
+  readonly tableKey: IKey;
+  readonly endpoint: InferenceEndpoint;
+  readonly jobQueue: JobQueue;
+  readonly eventStream: EventStream;
+  readonly userPool: IUserPool;
+  readonly cognitoScope: (scope: Scope) => string;
+  /** The web app's origin (CloudFront). */
+  readonly webOrigin: string;
+}
+
+/** Stateless: this region's REST API and the functions behind it. */
+export class ApiStack extends Stack {
+  public readonly chatApi: ChatApi;
+  public readonly functions: Readonly<Record<FunctionName, AppFunction>>;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const table = new RegionalTable(this, 'Table', {
+      tableName: props.tableName,
+      encryptionKey: props.tableKey,
+    });
+    const logRetention = config.retention.logDays as RetentionDays;
+    const chatTimeout = Duration.seconds(config.api.chatTimeoutSeconds);
+    const fn = (name: FunctionName, description: string, timeout = Duration.seconds(29), memorySize = 512) =>
+      new AppFunction(this, pascal(name), {
+        functionName: name,
+        description,
+        logRetention,
+        timeout,
+        memorySize,
+        environment: applicationEnvironment(config),
+        reservedConcurrentExecutions: config.reservedConcurrency[name],
+      });
+
+    const functions: Record<FunctionName, AppFunction> = {
+      chat: fn(FunctionName.chat, 'Streams chat completions from the model', chatTimeout, 1024),
+      models: fn(FunctionName.models, 'Lists the served model'),
+      conversations: fn(FunctionName.conversations, 'Lists, reads, renames and deletes conversations'),
+      me: fn(FunctionName.me, 'Exports, reports usage of and erases a user’s data'),
+      jobs: fn(FunctionName.jobs, 'Queues and reports long-running completion jobs'),
+      'client-errors': fn(FunctionName.clientErrors, 'Records errors reported by the web app'),
+    };
+    for (const name of [
+      FunctionName.chat,
+      FunctionName.conversations,
+      FunctionName.me,
+      FunctionName.jobs,
+      FunctionName.clientErrors,
+    ]) {
+      table.grantReadWriteData(functions[name]);
+    }
+    props.endpoint.grantInvoke(functions.chat);
+    props.eventStream.grantWrite(functions.chat);
+    props.eventStream.grantWrite(functions.me);
+    props.jobQueue.grantSendMessages(functions.jobs);
+    grantModeration(functions.chat, config.moderation);
+    if (config.chatProvisionedConcurrency > 0) {
+      functions.chat.lambda.addAlias('live', {
+        provisionedConcurrentExecutions: config.chatProvisionedConcurrency,
+      });
+    }
+    this.functions = functions;
+
+    const customDomain = config.customDomain
+      ? {
+          domainName: config.customDomain.domainName,
+          hostedZone: HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+            hostedZoneId: config.customDomain.hostedZoneId,
+            zoneName: config.customDomain.hostedZoneName,
+          }),
+        }
+      : undefined;
+
+    this.chatApi = new ChatApi(this, 'ChatApi', {
+      functions,
+      userPool: props.userPool,
+      cognitoScope: props.cognitoScope,
+      allowedOrigins:
+        config.stage === 'prod' ? [props.webOrigin] : [props.webOrigin, 'http://localhost:5173'],
+      stageName: config.stage,
+      logRetention,
+      throttleRatePerSecond: config.api.throttleRatePerSecond,
+      throttleBurst: config.api.throttleBurst,
+      dailyQuotaPerClient: config.api.dailyQuotaPerClient,
+      wafRequestsPer5MinutesPerIp: config.api.wafRequestsPer5MinutesPerIp,
+      maxCompletionTokens: config.quotas.maxCompletionTokens,
+      streamTimeout: chatTimeout,
+      customDomain,
+    });
+    new CfnOutput(this, 'ApiBaseUrl', {
+      value: this.chatApi.baseUrl,
+      description: 'OpenAI base URL of this region (clients append /chat/completions)',
+    });
+    new CfnOutput(this, 'RegionalApiUrl', { value: `${this.chatApi.api.url}v1` });
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * `npm run bench:api` — what the API adds on top of the model, and the chat Lambda's bundle size and cold init.
+ *
+ * 1. Starts the local stack (emulators, issuer, inference server, SageMaker runtime, API) on free ports.
+ * 2. TTFT (time to the first content token) at 16 concurrent streams, in alternating rounds: straight to the
+ *    inference server's `/invocations`, then through `POST /v1/chat/completions` (auth, validation, quota,
+ *    moderation, context, DynamoDB writes, SageMaker runtime). Overhead = API − direct, at p50 and p99.
+ * 3. Bundles lambdas/chat/handler.ts with esbuild as the CDK does (minified, `@aws-sdk/*` from the runtime) and
+ *    times a fresh Node process importing it.
+ * Prints a Markdown table for docs/BENCHMARKS.md. `--bundle-only` skips the stack (step 3 only).
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { loadLocalConfig } from './local/config';
+import { DEV_MACHINE_CLIENTS } from './local/issuer';
+import { startLocalStack } from './local/stack';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const MAX_TOKENS = 16;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+async function token(issuer: string): Promise<string> {
+  const { clientId, clientSecret } = DEV_MACHINE_CLIENTS.a;
+  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+    token_endpoint: string;
+  };
+  const response = await fetch(discovery.token_endpoint, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'chat:read chat:write' }),
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`token request failed: ${response.status}`);
+  return body.access_token;
+}
+
+interface StreamTiming {
+  /** First `data:` event of any kind. Through the API that is the role chunk, sent when the model's first token arrived. */
+  readonly firstEventMs: number;
+  /** First event carrying content: what a user sees (through the API, after the output filter released it). */
+  readonly firstContentMs: number;
+}
+
+/** Times one streamed request; reads the stream to its end and fails on an error event. */
+async function timeStream(
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<StreamTiming> {
+  const started = performance.now();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok || !response.body)
+    throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let firstEvent: number | undefined;
+  let firstContent: number | undefined;
+  for await (const part of response.body) {
+    buffered += decoder.decode(part as Uint8Array, { stream: true });
+    firstEvent ??= buffered.includes('data:') ? performance.now() - started : undefined;
+    firstContent ??= /"content":"[^"]/.test(buffered) ? performance.now() - started : undefined;
+  }
+  if (buffered.includes('"error"')) throw new Error(`${url}: stream ended with an error event`);
+  const end = performance.now() - started;
+  return { firstEventMs: firstEvent ?? end, firstContentMs: firstContent ?? end };
+}
+
+async function batch(
+  run: () => Promise<StreamTiming>,
+  concurrency = CONCURRENCY,
+): Promise<{ ttft: StreamTiming[]; errors: number }> {
+  const results = await Promise.allSettled(Array.from({ length: concurrency }, run));
+  const ttft = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  for (const result of results) if (result.status === 'rejected') console.error(String(result.reason));
+  return { ttft, errors: results.length - ttft.length };
+}
+
+async function measureOverhead() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'chatstack-bench-'));
+  const ports: Record<string, string> = {};
+  for (const name of [
+    'PORT',
+    'ISSUER_PORT',
+    'WEB_PORT',
+    'DYNAMODB_PORT',
+    'SQS_PORT',
+    'KINESIS_PORT',
+    'INFERENCE_PORT',
+    'SAGEMAKER_PORT',
+  ]) {
+    ports[name] = String(await freePort());
+  }
+  const config = loadLocalConfig({ ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory' });
+  const logs: string[] = [];
+  const stack = await startLocalStack(config, {
+    handlerEnv: { QUOTA_REQUESTS_PER_MINUTE: '1000000', QUOTA_TOKENS_PER_DAY: '1000000000' },
+    inferenceEnv: { SEQUENCES: String(CONCURRENCY) },
+    onLog: (component, line) => {
+      logs.push(`${component}│ ${line}`);
+      if (logs.length > 400) logs.splice(0, 200);
+    },
+  }).catch((error: unknown) => {
+    console.error(logs.slice(-60).join('\n'));
+    throw error;
+  });
+  try {
+    const bearer = await token(stack.urls.issuer);
+    const messages = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
+    const direct = () =>
+      timeStream(
+        `${stack.urls.inference}/invocations`,
+        {},
+        { messages, max_tokens: MAX_TOKENS, stream: true },
+      );
+    const viaApi = () =>
+      timeStream(
+        `${stack.urls.api}/v1/chat/completions`,
+        { authorization: `Bearer ${bearer}` },
+        { messages, max_tokens: MAX_TOKENS, stream: true },
+      );
+    // Warm-up: handler modules loaded, SDK clients connected, model weights paged in.
+    await batch(direct);
+    await batch(viaApi);
+    const directTtft: StreamTiming[] = [];
+    const apiTtft: StreamTiming[] = [];
+    let errors = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const d = await batch(direct);
+      const a = await batch(viaApi);
+      directTtft.push(...d.ttft);
+      apiTtft.push(...a.ttft);
+      errors += d.errors + a.errors;
+    }
+    // The same, one stream at a time: the pipeline's own latency, without queueing for the CPU.
+    const sequentialDirect: StreamTiming[] = [];
+    const sequentialApi: StreamTiming[] = [];
+    for (let index = 0; index < 16; index++) {
+      sequentialDirect.push(...(await batch(direct, 1)).ttft);
+      sequentialApi.push(...(await batch(viaApi, 1)).ttft);
+    }
+    return { directTtft, apiTtft, errors, sequentialDirect, sequentialApi };
+  } finally {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function measureBundle() {
+  const outDir = join(ROOT, 'node_modules', '.cache', 'chatstack-bench');
+  await mkdir(outDir, { recursive: true });
+  const outfile = join(outDir, 'chat.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'lambdas', 'chat', 'handler.ts')],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    outfile,
+    external: ['@aws-sdk/*'],
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'error',
+  });
+  const bytes = (await stat(outfile)).size;
+  // A fresh process: the runtime's `awslambda` global, the function's environment, then the import.
+  const probe = join(outDir, 'cold-init.mjs');
+  await writeFile(
+    probe,
+    `globalThis.awslambda = { streamifyResponse: (h) => h, HttpResponseStream: { from: (s) => s } };
+const started = performance.now();
+await import(${JSON.stringify(outfile)});
+console.log(JSON.stringify({ initMs: performance.now() - started }));
+`,
+  );
+  const env = {
+    ...process.env,
+    TABLE_NAME: 'chatstack',
+    INFERENCE_ENDPOINTS: 'local-llm',
+    AWS_REGION: 'us-east-1',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  };
+  const samples: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const { stdout } = await promisify(execFile)(process.execPath, [probe], { env });
+    samples.push((JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { initMs: number }).initMs);
+  }
+  return { bytes, initMs: percentile(samples, 50) };
+}
+
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const bundle = await measureBundle();
+console.log(
+  `chat bundle: ${(bundle.bytes / 1024).toFixed(1)} KiB minified; cold init (median of 5): ${ms(bundle.initMs)}`,
+);
+if (process.argv.includes('--bundle-only')) process.exit(0);
+const { directTtft, apiTtft, errors, sequentialDirect, sequentialApi } = await measureOverhead();
+const direct = directTtft.map((timing) => timing.firstContentMs);
+const apiFirstToken = apiTtft.map((timing) => timing.firstEventMs);
+const apiFirstContent = apiTtft.map((timing) => timing.firstContentMs);
+const row = (name: string, values: readonly number[]) =>
+  console.log(`| ${name} | ${ms(percentile(values, 50))} | ${ms(percentile(values, 99))} |`);
+console.log(
+  `\n| ${CONCURRENCY} concurrent streams, n=${direct.length} per path | p50 | p99 |\n| --- | --- | --- |`,
+);
+row('TTFT direct to the inference server (first content)', direct);
+row('through the API: first token in (role chunk)', apiFirstToken);
+row('through the API: first content out (after the output filter)', apiFirstContent);
+console.log(
+  `| **API overhead** (first token in − direct) | ${ms(percentile(apiFirstToken, 50) - percentile(direct, 50))} | ${ms(percentile(apiFirstToken, 99) - percentile(direct, 99))} |`,
+);
+console.log(
+  `| overhead incl. output-filter hold (first content out − direct) | ${ms(percentile(apiFirstContent, 50) - percentile(direct, 50))} | ${ms(percentile(apiFirstContent, 99) - percentile(direct, 99))} |`,
+);
+const seqDirect = sequentialDirect.map((timing) => timing.firstContentMs);
+const seqApi = sequentialApi.map((timing) => timing.firstEventMs);
+console.log(`\n| 1 stream at a time, n=${seqDirect.length} per path | p50 | p99 |\n| --- | --- | --- |`);
+row('TTFT direct to the inference server', seqDirect);
+row('through the API: first token in (role chunk)', seqApi);
+console.log(
+  `| **API overhead** | ${ms(percentile(seqApi, 50) - percentile(seqDirect, 50))} | ${ms(percentile(seqApi, 99) - percentile(seqDirect, 99))} |`,
+);
+console.log(`\nerrors: ${errors}`);

@@ -1,0 +1,204 @@
+/**
+ * Generates docs/openapi.json from the zod schemas in lambdas/contracts/api.ts (the single source of truth) and
+ * the route list. `npx tsx scripts/openapi.ts` writes the file; `--check` fails when the committed file is stale.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as z from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  Conversation,
+  ConversationId,
+  ConversationList,
+  ConversationListQuery,
+  ConversationPatch,
+  ConversationWithMessages,
+  Deleted,
+  ErrorResponse,
+  Export,
+  ModelList,
+  UsageQuery,
+  UsageReport,
+} from '../lambdas/contracts/api';
+import { ROUTES, type RouteDefinition } from '../lambdas/contracts/routes';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const OPENAPI_PATH = join(ROOT, 'docs', 'openapi.json');
+
+const jsonContent = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const header = (description: string) => z.string().meta({ description });
+
+const rateLimitHeaders = {
+  'x-request-id': header('Request id, also in the logs.'),
+  'x-ratelimit-limit-requests': header('Requests allowed per minute.'),
+  'x-ratelimit-remaining-requests': header('Requests left in this minute.'),
+  'x-ratelimit-reset-requests': header('Time until the request window resets, e.g. `12s`.'),
+  'x-ratelimit-limit-tokens': header('Tokens allowed per day.'),
+  'x-ratelimit-remaining-tokens': header('Tokens left today.'),
+  'x-ratelimit-reset-tokens': header('Time until the token window resets.'),
+};
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description:
+          {
+            400: 'Invalid request (the `param` names the field), or input blocked by moderation (`code: content_filter`).',
+            401: 'Missing or invalid access token.',
+            403: 'The token lacks the required scope.',
+            404: 'Not found (also for other users’ resources).',
+            409: 'A request with the same Idempotency-Key is still running.',
+            429: 'Rate limit or daily token quota exceeded; see `retry-after`.',
+            503: 'The model is unavailable; retry after `retry-after` seconds.',
+          }[status] ?? 'Error',
+        content: jsonContent(ErrorResponse),
+      },
+    ]),
+  );
+
+const idParam = { path: z.object({ id: ConversationId }) };
+
+/** Operations by `METHOD path`, each matching a route in ROUTES. */
+const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
+  'POST /v1/chat/completions': {
+    operationId: 'createChatCompletion',
+    summary: 'Create a chat completion (OpenAI-compatible), streamed as SSE when `stream` is true.',
+    requestParams: {
+      header: z.object({
+        'Idempotency-Key': z
+          .string()
+          .max(255)
+          .optional()
+          .meta({ description: 'A retry with the same key returns the original outcome.' }),
+      }),
+    },
+    requestBody: { required: true, content: jsonContent(ChatCompletionRequest) },
+    responses: {
+      '200': {
+        description:
+          'A `chat.completion` object, or (with `stream: true`) `text/event-stream` of `chat.completion.chunk` events ending with `data: [DONE]`.',
+        headers: z.object({
+          ...rateLimitHeaders,
+          'x-conversation-id': header('The conversation the messages were stored in.'),
+          'x-context-turns-dropped': header('Earlier turns left out of the model’s context.'),
+        }),
+        content: { ...jsonContent(ChatCompletion), 'text/event-stream': { schema: ChatCompletionChunk } },
+      },
+      ...errors(400, 401, 403, 404, 409, 429, 503),
+    },
+  },
+  'GET /v1/models': {
+    operationId: 'listModels',
+    summary: 'List the models this deployment serves.',
+    responses: { '200': { description: 'Models.', content: jsonContent(ModelList) }, ...errors(401, 403) },
+  },
+  'GET /v1/conversations': {
+    operationId: 'listConversations',
+    summary: 'List the caller’s conversations, newest first.',
+    requestParams: { query: ConversationListQuery },
+    responses: {
+      '200': { description: 'One page.', content: jsonContent(ConversationList) },
+      ...errors(400, 401, 403),
+    },
+  },
+  'GET /v1/conversations/{id}': {
+    operationId: 'getConversation',
+    summary: 'A conversation with its messages.',
+    requestParams: idParam,
+    responses: {
+      '200': { description: 'The conversation.', content: jsonContent(ConversationWithMessages) },
+      ...errors(401, 403, 404),
+    },
+  },
+  'PATCH /v1/conversations/{id}': {
+    operationId: 'renameConversation',
+    summary: 'Rename a conversation.',
+    requestParams: idParam,
+    requestBody: { required: true, content: jsonContent(ConversationPatch) },
+    responses: {
+      '200': { description: 'Renamed.', content: jsonContent(Conversation) },
+      ...errors(400, 401, 403, 404),
+    },
+  },
+  'DELETE /v1/conversations/{id}': {
+    operationId: 'deleteConversation',
+    summary: 'Delete a conversation and its messages.',
+    requestParams: idParam,
+    responses: {
+      '200': { description: 'Deleted.', content: jsonContent(Deleted) },
+      ...errors(401, 403, 404),
+    },
+  },
+  'GET /v1/me/export': {
+    operationId: 'exportMyData',
+    summary: 'All of the caller’s data as one JSON document.',
+    responses: { '200': { description: 'The export.', content: jsonContent(Export) }, ...errors(401, 403) },
+  },
+  'GET /v1/me/usage': {
+    operationId: 'getMyUsage',
+    summary: 'The caller’s usage per day and limits.',
+    requestParams: { query: UsageQuery },
+    responses: {
+      '200': { description: 'Usage.', content: jsonContent(UsageReport) },
+      ...errors(400, 401, 403),
+    },
+  },
+  'DELETE /v1/me': {
+    operationId: 'eraseMyData',
+    summary: 'Erase all of the caller’s data (idempotent).',
+    responses: { '200': { description: 'Erased.', content: jsonContent(Deleted) }, ...errors(401, 403) },
+  },
+};
+
+function operationFor(route: RouteDefinition): ZodOpenApiOperationObject | undefined {
+  const operation = OPERATIONS[`${route.method} ${route.path}`];
+  if (!operation) return undefined;
+  return { ...operation, security: route.scopes.length > 0 ? [{ bearer: [...route.scopes] }] : [] };
+}
+
+/** The OpenAPI 3.1 document of the routes that have a schema here. */
+export function buildOpenApiDocument() {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const route of ROUTES) {
+    const operation = operationFor(route);
+    if (!operation) continue;
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
+  }
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'chatstack API',
+      version: '1.0.0',
+      description:
+        'An OpenAI-compatible chat API. Any OpenAI client works by changing its base URL to `<api>/v1` and passing an access token with the `chat:read` / `chat:write` scopes.',
+    },
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+  });
+}
+
+export function renderOpenApi(): string {
+  return `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const rendered = renderOpenApi();
+  if (process.argv.includes('--check')) {
+    const committed = await readFile(OPENAPI_PATH, 'utf8').catch(() => '');
+    if (committed !== rendered) {
+      console.error('docs/openapi.json is out of date: run `npx tsx scripts/openapi.ts`');
+      process.exit(1);
+    }
+  } else {
+    await writeFile(OPENAPI_PATH, rendered);
+    console.log(`wrote ${OPENAPI_PATH}`);
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Fault tests: a misbehaving inference server behind the local SageMaker runtime, the real handlers behind the
+ * local API adapter, the stack's DynamoDB and issuer. The endpoint refuses, hangs or breaks mid-stream; the client
+ * gets a clean error (before the first token) or an error event (after), the partial answer is stored as
+ * `interrupted`, and the next request works.
+ */
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCompletion } from '../../../lambdas/chat/complete';
+import type { ChatDeps } from '../../../lambdas/chat/turn';
+import { allMessages, type ContextDeps } from '../../../lambdas/context';
+import { CircuitBreakers } from '../../../lambdas/inference';
+import { createModeration, defaultModerationConfig } from '../../../lambdas/moderation';
+import { InferenceUnavailableError } from '../../../lambdas/shared/errors';
+import { type RunningApi, startApiServer } from '../../../scripts/local/api';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
+import { API_AUDIENCE } from '../../../scripts/local/issuer';
+import { startSageMakerRuntime } from '../../../scripts/local/sagemaker-runtime';
+import { freePort } from '../../helpers/ports';
+import { installRuntime } from '../../unit/chat/harness';
+import { type FakeBehaviour, type FakeModel, startFakeModel } from '../../unit/inference/fake-model';
+import { machineToken, stack } from '../setup/context';
+
+let model: FakeModel;
+let runtime: { url: string; close(): Promise<void> };
+let api: RunningApi;
+let client: OpenAI;
+let token: string;
+let plan: () => FakeBehaviour = () => ({ kind: 'answer', tokens: ['ok'] });
+
+beforeAll(async () => {
+  model = await startFakeModel(() => plan());
+  runtime = await startSageMakerRuntime({ port: 0, endpoints: { faulty: model.url } });
+  // The handlers run in this process (loaded by the adapter on first use) with the stack's table and our endpoint.
+  Object.assign(process.env, {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    TABLE_NAME: LOCAL_TABLE_NAME,
+    AWS_ENDPOINT_URL_DYNAMODB: stack().dynamodb,
+    AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: runtime.url,
+    INFERENCE_ENDPOINTS: 'faulty',
+    MODEL_ID: 'faulty-model',
+    QUOTA_REQUESTS_PER_MINUTE: '100000',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  });
+  installRuntime();
+  api = await startApiServer({
+    host: '127.0.0.1',
+    port: await freePort(),
+    issuer: stack().issuer,
+    audience: API_AUDIENCE,
+    webOrigin: '*',
+  });
+  token = await machineToken('a');
+  client = new OpenAI({ baseURL: `${api.url}/v1`, apiKey: token, maxRetries: 0 });
+});
+afterAll(async () => {
+  await api?.close();
+  await runtime?.close();
+  await model?.close();
+});
+
+async function storedMessages(conversationId: string) {
+  const response = await fetch(`${api.url}/v1/conversations/${conversationId}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return ((await response.json()) as { messages: { role: string; content: string; status: string }[] })
+    .messages;
+}
+
+async function answerWorks() {
+  plan = () => ({ kind: 'answer', tokens: ['Back', ' again'] });
+  const completion = await client.chat.completions.create({
+    model: 'm',
+    messages: [{ role: 'user', content: 'Retry' }],
+  });
+  expect(completion.choices[0]?.message.content).toBe('Back again');
+}
+
+describe('when the inference endpoint refuses', () => {
+  it('the client gets a clean 503 and the next request works', async () => {
+    plan = () => ({ kind: 'refuse', status: 500 });
+    const failure = await client.chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: 'Hello?' }], stream: true })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe('model_unavailable');
+    await answerWorks();
+  });
+});
+
+describe('when the stream breaks after the first token', () => {
+  it('the openai client surfaces the error event, the partial answer is stored as interrupted, and the next request works', async () => {
+    plan = () => ({ kind: 'break', tokens: ['The answer ', 'is forty'] });
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'm', messages: [{ role: 'user', content: 'Tell me' }], stream: true })
+      .withResponse();
+    let text = '';
+    const failure = await (async () => {
+      try {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect(text).toBe('The answer is forty');
+    const conversationId = response.headers.get('x-conversation-id') ?? '';
+    await expect.poll(async () => (await storedMessages(conversationId)).at(-1)?.status).toBe('interrupted');
+    expect((await storedMessages(conversationId)).at(-1)?.content).toBe('The answer is forty');
+    await answerWorks();
+  });
+});
+
+describe('when the client disconnects mid-stream', () => {
+  it('the partial answer is stored as interrupted and the model request is cancelled', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    plan = () => ({ kind: 'hold', tokens: ['Half a thought'], release: held });
+    const abort = new AbortController();
+    const cancelledBefore = model.cancelled;
+    const { data: stream, response } = await client.chat.completions
+      .create(
+        { model: 'm', messages: [{ role: 'user', content: 'Think' }], stream: true },
+        { signal: abort.signal },
+      )
+      .withResponse();
+    const conversationId = response.headers.get('x-conversation-id') ?? '';
+    const reading = (async () => {
+      try {
+        for await (const _chunk of stream) abort.abort();
+      } catch {
+        // aborted by us
+      }
+    })();
+    await reading;
+    await expect.poll(() => model.cancelled).toBe(cancelledBefore + 1);
+    await expect.poll(async () => (await storedMessages(conversationId)).at(-1)?.status).toBe('interrupted');
+    expect((await storedMessages(conversationId)).at(-1)?.content).toBe('Half a thought');
+    release();
+    await answerWorks();
+  });
+});
+
+describe('when the endpoint times out', () => {
+  it('the turn fails cleanly before the first token, is stored as interrupted, and the next one works', async () => {
+    const sagemaker = new SageMakerRuntimeClient({
+      endpoint: runtime.url,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const { documentClient } = await import('../../../lambdas/shared/clients');
+    const context: ContextDeps = { db: documentClient(), tableName: LOCAL_TABLE_NAME, retentionDays: 0 };
+    const deps: ChatDeps = {
+      context,
+      inference: {
+        client: sagemaker,
+        endpoints: ['faulty'],
+        breakers: new CircuitBreakers({ threshold: 5, cooldownMs: 1_000 }),
+        options: {
+          requestTimeoutMs: 300,
+          firstTokenTimeoutMs: 300,
+          attemptsPerEndpoint: 2,
+          backoffBaseMs: 10,
+        },
+      },
+      moderation: createModeration({
+        config: defaultModerationConfig(),
+        recorder: { decision: () => undefined },
+      }),
+      modelId: 'faulty-model',
+    };
+    const caller = { sub: `timeout-${crypto.randomUUID()}` };
+    plan = () => ({ kind: 'hang' });
+    const failure = await runCompletion(deps, caller, {
+      messages: [{ role: 'user', content: 'Anyone?' }],
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(InferenceUnavailableError);
+
+    plan = () => ({ kind: 'answer', tokens: ['Yes'] });
+    const next = await runCompletion(deps, caller, { messages: [{ role: 'user', content: 'Now?' }] });
+    expect(next.completion.choices[0]?.message.content).toBe('Yes');
+    const conversations = await import('../../../lambdas/context').then((module) =>
+      module.listConversations(context, caller.sub, { limit: 10 }),
+    );
+    const timedOut = conversations.conversations.find((conversation) => conversation.title === 'Anyone?');
+    const messages = await allMessages(context, caller.sub, timedOut?.conversationId ?? '');
+    expect(messages.map((message) => [message.role, message.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'interrupted'],
+    ]);
+    sagemaker.destroy();
+  });
+});

@@ -1,0 +1,231 @@
+/**
+ * Property-based: thousands of malformed bodies, headers and ids at every endpoint. Every answer is a 4xx with
+ * the OpenAI error object — never a 5xx, never a crash — and nothing is written.
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiBase, machineToken } from '../setup/context';
+
+let token: string;
+beforeAll(async () => {
+  token = await machineToken('b');
+});
+
+/** Every fuzzed message carries this marker: after the run, the caller's export must not contain it. */
+const MARKER = `fuzz-${crypto.randomUUID()}`;
+
+async function send(
+  method: string,
+  path: string,
+  init: { body?: string; headers?: Record<string, string> } = {},
+) {
+  const response = await fetch(`${apiBase()}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+function expectErrorObject(response: { status: number; text: string }) {
+  expect(response.status, response.text).toBeGreaterThanOrEqual(400);
+  expect(response.status, response.text).toBeLessThan(500);
+  const body = JSON.parse(response.text) as { error?: { message?: unknown; type?: unknown } };
+  expect(typeof body.error?.message).toBe('string');
+  expect(typeof body.error?.type).toBe('string');
+}
+
+const validMessage = { role: 'user', content: MARKER };
+
+/** A chat request broken in one way: a wrong value in a known field, or an unknown field. */
+const brokenChatBody = fc.oneof(
+  fc.record({
+    messages: fc.oneof(
+      fc.constant([]),
+      fc.array(fc.anything(), { minLength: 1, maxLength: 3 }),
+      fc.constant(Array.from({ length: 51 }, () => validMessage)),
+      fc.constant([{ role: 'user', content: `${MARKER}${'x'.repeat(16_001)}` }]),
+      fc.constant([{ role: 'tool', content: MARKER }]),
+      fc.constant([{ ...validMessage, extra: 1 }]),
+    ),
+  }),
+  fc.record({
+    messages: fc.constant([validMessage]),
+    max_tokens: fc.oneof(
+      fc.integer({ max: 0 }),
+      fc.integer({ min: 1_000_000 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((value) => !Number.isInteger(value)),
+      fc.string(),
+    ),
+  }),
+  fc.record({
+    messages: fc.constant([validMessage]),
+    conversation_id: fc.oneof(fc.string(), fc.constant(`conv_${'0'.repeat(32)}`), fc.integer()),
+  }),
+  fc.record({
+    messages: fc.constant([validMessage]),
+    temperature: fc.oneof(fc.double({ min: 2.01, max: 1e9, noNaN: true }), fc.string()),
+  }),
+  fc.record({ messages: fc.constant([validMessage]), stream: fc.oneof(fc.string(), fc.integer()) }),
+  fc
+    .tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.jsonValue())
+    .filter(([key]) => !['messages', 'model', 'stream', 'user', '__proto__'].includes(key))
+    .map(([key, value]) => ({ messages: [validMessage], [`x_${key}`]: value })),
+);
+
+const junkText = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  fc.constant('{"messages":'),
+  fc.constant(`{"messages":[{"role":"user","content":"${MARKER}"}]`),
+);
+
+describe('POST /v1/chat/completions', () => {
+  it('answers broken request bodies with a 4xx error object', async () => {
+    await fc.assert(
+      fc.asyncProperty(brokenChatBody, async (body) => {
+        expectErrorObject(await send('POST', '/chat/completions', { body: JSON.stringify(body) }));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('answers bodies that are not JSON objects with a 4xx error object', async () => {
+    await fc.assert(
+      fc.asyncProperty(junkText, async (body) => {
+        expectErrorObject(await send('POST', '/chat/completions', { body }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answers malformed Idempotency-Key headers with a 4xx error object', async () => {
+    const badKey = fc.oneof(
+      fc.string({ minLength: 256, maxLength: 300 }).filter((key) => /^[\x21-\x7e]+$/.test(key)),
+      fc.stringMatching(/^[a-z]{1,5} [a-z]{1,5}$/),
+    );
+    await fc.assert(
+      fc.asyncProperty(badKey, async (key) => {
+        expectErrorObject(
+          await send('POST', '/chat/completions', {
+            body: JSON.stringify({ messages: [validMessage], max_tokens: 4 }),
+            headers: { 'idempotency-key': key },
+          }),
+        );
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('every endpoint', () => {
+  it('answers garbage bearer tokens with a 401 error object', async () => {
+    const paths = fc.constantFrom(
+      ['POST', '/chat/completions'],
+      ['GET', '/models'],
+      ['GET', '/conversations'],
+      ['GET', '/me/export'],
+      ['DELETE', '/me'],
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        paths,
+        fc.stringMatching(/^[A-Za-z0-9._-]{0,200}$/),
+        async ([method, path], garbage) => {
+          const response = await fetch(`${apiBase()}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${garbage}`, 'content-type': 'application/json' },
+            ...(method === 'POST' ? { body: JSON.stringify({ messages: [validMessage] }) } : {}),
+          });
+          const text = await response.text();
+          expect(response.status, text).toBe(401);
+          expect(typeof JSON.parse(text).error.message).toBe('string');
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('conversation endpoints', () => {
+  const id = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 60 }).map(encodeURIComponent),
+    fc.stringMatching(/^conv_[0-9a-f]{32}$/),
+    fc.constant('%2e%2e'),
+  );
+
+  it('answer unknown or malformed ids with a 4xx error object', async () => {
+    await fc.assert(
+      fc.asyncProperty(id, fc.constantFrom('GET', 'DELETE'), async (conversationId, method) => {
+        expectErrorObject(await send(method, `/conversations/${conversationId}`));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answer broken renames with a 4xx error object', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        id,
+        fc.oneof(
+          junkText,
+          fc.jsonValue().map((value) => JSON.stringify({ title: value })),
+        ),
+        async (conversationId, body) => {
+          expectErrorObject(await send('PATCH', `/conversations/${conversationId}`, { body }));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answer broken list queries with a 4xx error object', async () => {
+    const query = fc.oneof(
+      fc
+        .integer()
+        .filter((limit) => limit < 1 || limit > 100)
+        .map((limit) => `limit=${limit}`),
+      fc.string({ minLength: 1 }).map((cursor) => `cursor=${encodeURIComponent(cursor)}`),
+      fc
+        .string({ minLength: 1, maxLength: 10 })
+        .filter((name) => /^[a-z]+$/.test(name) && !['limit', 'cursor'].includes(name))
+        .map((name) => `${name}=1`),
+    );
+    await fc.assert(
+      fc.asyncProperty(query, async (search) => {
+        expectErrorObject(await send('GET', `/conversations?${search}`));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('me endpoints', () => {
+  it('answer broken usage queries with a 4xx error object', async () => {
+    const query = fc.oneof(
+      fc
+        .integer()
+        .filter((days) => days < 1 || days > 366)
+        .map((days) => `days=${days}`),
+      fc
+        .string({ minLength: 1 })
+        .filter((value) => !/^\d+$/.test(value.trim()))
+        .map((value) => `days=${encodeURIComponent(value)}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(query, async (search) => {
+        expectErrorObject(await send('GET', `/me/usage?${search}`));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('after all of that', () => {
+  it('nothing was written', async () => {
+    const exported = await send('GET', '/me/export');
+    expect(exported.status).toBe(200);
+    expect(exported.text).not.toContain(MARKER);
+  });
+});

@@ -1,0 +1,330 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InferenceServerHandle, startInferenceServer } from '../../../gpu-endpoint/src/testing';
+import { chatBody, postJson, readStream } from './sse';
+
+// Starting the server loads llama.cpp and the model; generation runs on one shared CPU thread.
+const START_TIMEOUT_MS = 90_000;
+const TEST_TIMEOUT_MS = 60_000;
+
+describe('inference server with the generated tiny model', { timeout: TEST_TIMEOUT_MS }, () => {
+  let server: InferenceServerHandle;
+
+  beforeAll(async () => {
+    server = await startInferenceServer({ env: { SEQUENCES: '4', RECORD_REQUESTS: '1' } });
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers /ping with 200 once the model is loaded', async () => {
+    const response = await fetch(`${server.url}/ping`);
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'healthy', slots: { total: 4 } });
+  });
+
+  it('completes concurrent streamed requests with correct chunk framing and usage', async () => {
+    const maxTokens = 24;
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        postJson(
+          `${server.url}/invocations`,
+          chatBody({
+            messages: [{ role: 'user', content: `Request number ${i}` }],
+            stream: true,
+            stream_options: { include_usage: true },
+            max_tokens: maxTokens,
+            ignore_eos: true,
+          }),
+        ).then((response) => readStream(response)),
+      ),
+    );
+
+    for (const stream of responses) {
+      expect(stream.status).toBe(200);
+      expect(stream.contentType).toContain('text/event-stream');
+      expect(stream.wellFramed).toBe(true);
+      expect(stream.events.at(-1)).toBe('[DONE]');
+      const [first, ...rest] = stream.chunks;
+      expect(first).toMatchObject({
+        object: 'chat.completion.chunk',
+        choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }],
+        usage: null,
+      });
+      const usageChunk = rest.at(-1);
+      expect(usageChunk).toMatchObject({
+        choices: [],
+        usage: {
+          completion_tokens: maxTokens,
+          total_tokens: expect.any(Number),
+          prompt_tokens: expect.any(Number),
+        },
+      });
+      const finishReasons = rest.flatMap((c) =>
+        (c.choices as { finish_reason: string | null }[]).map((choice) => choice.finish_reason),
+      );
+      expect(finishReasons.filter((reason) => reason !== null)).toEqual(['length']);
+      expect(new Set(stream.chunks.map((c) => c.id)).size).toBe(1);
+      expect(stream.text.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('honours max_tokens exactly when EOS is ignored', async () => {
+    const response = await postJson(
+      `${server.url}/invocations`,
+      chatBody({ max_tokens: 37, ignore_eos: true }),
+    );
+    const body = await response.json();
+
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({
+      object: 'chat.completion',
+      choices: [{ message: { role: 'assistant' }, finish_reason: 'length' }],
+      usage: { completion_tokens: 37 },
+    });
+  });
+
+  it('accepts max_completion_tokens in place of max_tokens', async () => {
+    const response = await postJson(
+      `${server.url}/v1/chat/completions`,
+      chatBody({ max_completion_tokens: 5, ignore_eos: true }),
+    );
+
+    expect(await response.json()).toMatchObject({ usage: { completion_tokens: 5 } });
+  });
+
+  it('serves the official openai client, streamed and not, at <url>/v1', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+
+    const models = await client.models.list();
+    const completion = await client.chat.completions.create({
+      model: models.data[0]?.id ?? '',
+      messages: [{ role: 'user', content: 'Hello' }],
+      max_tokens: 8,
+    });
+    const stream = client.chat.completions.stream({
+      model: 'tiny-chat',
+      messages: [{ role: 'user', content: 'Hello' }],
+      max_tokens: 8,
+      stream_options: { include_usage: true },
+    });
+    const streamed = await stream.finalChatCompletion();
+
+    expect(models.data.map((m) => m.id)).toEqual(['tiny-chat']);
+    expect(completion.choices[0]?.message.role).toBe('assistant');
+    expect(['stop', 'length']).toContain(completion.choices[0]?.finish_reason);
+    expect(completion.usage?.completion_tokens).toBeLessThanOrEqual(8);
+    expect(['stop', 'length']).toContain(streamed.choices[0]?.finish_reason);
+    expect(streamed.usage?.completion_tokens).toBeLessThanOrEqual(8);
+  });
+
+  it('constrains the answer to a JSON schema given as response_format', async () => {
+    const response = await postJson(
+      `${server.url}/invocations`,
+      chatBody({
+        max_tokens: 300,
+        response_format: {
+          type: 'json_schema',
+          json_schema: {
+            name: 'answer',
+            schema: {
+              type: 'object',
+              properties: { answer: { type: 'string' }, confidence: { type: 'number' } },
+              required: ['answer', 'confidence'],
+            },
+          },
+        },
+      }),
+    );
+    const body = await response.json();
+    const content = JSON.parse(body.choices[0].message.content);
+
+    expect(body.choices[0].finish_reason).toBe('stop');
+    expect(content).toEqual({ answer: expect.any(String), confidence: expect.any(Number) });
+  });
+
+  it.each([
+    [{ messages: [] }, 'messages'],
+    [chatBody({ temperature: 5 }), 'temperature'],
+    [chatBody({ max_tokens: 0 }), 'max_tokens'],
+    [{ messages: [{ role: 'wizard', content: 'hi' }] }, 'messages[0].role'],
+    [chatBody({ response_format: { type: 'json_schema' } }), 'response_format.json_schema'],
+  ])('rejects bad input with a 400 error object naming the field (%#)', async (body, param) => {
+    const response = await postJson(`${server.url}/invocations`, body);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: { message: expect.any(String), type: 'invalid_request_error', param, code: null },
+    });
+  });
+
+  it('rejects a body that is not JSON with a 400 error object', async () => {
+    const response = await postJson(`${server.url}/invocations`, '{not json');
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'invalid_json' },
+    });
+  });
+
+  it('rejects a request longer than the context with context_length_exceeded', async () => {
+    const response = await postJson(`${server.url}/invocations`, chatBody({ max_tokens: 100_000 }));
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { param: 'max_tokens', code: 'context_length_exceeded' },
+    });
+  });
+
+  it('records the request bodies and rendered prompts when RECORD_REQUESTS=1', async () => {
+    const messages = [
+      { role: 'user', content: 'first question' },
+      { role: 'assistant', content: 'first answer' },
+      { role: 'user', content: 'second question' },
+    ];
+    await postJson(`${server.url}/invocations`, { messages, max_tokens: 2, ignore_eos: true });
+
+    const recorded = await (await fetch(`${server.url}/debug/requests`)).json();
+    const last = recorded.data.at(-1);
+
+    expect(last.body.messages).toEqual(messages);
+    expect(last.promptText).toContain('first answer');
+    expect(last.promptText).toContain('second question');
+  });
+
+  it('logs one structured line per request with queue wait, TTFT, tokens and slots', async () => {
+    const response = await postJson(
+      `${server.url}/invocations`,
+      chatBody({ max_tokens: 6, ignore_eos: true }),
+      { headers: { 'content-type': 'application/json', 'x-request-id': 'log-check-1' } },
+    );
+    await response.json();
+
+    const line = await server.waitForLog((l) => l.message === 'request' && l.requestId === 'log-check-1');
+
+    expect(response.headers.get('x-request-id')).toBe('log-check-1');
+    expect(line).toMatchObject({
+      level: 'info',
+      outcome: 'completed',
+      queueWaitMs: expect.any(Number),
+      timeToFirstTokenMs: expect.any(Number),
+      promptTokens: expect.any(Number),
+      completionTokens: 6,
+      decodeTokensPerSecond: expect.any(Number),
+      slotsBusy: expect.any(Number),
+    });
+  });
+
+  it('answers unknown paths with a 404 error object', async () => {
+    const response = await fetch(`${server.url}/nope`);
+
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+});
+
+describe('inference server with one slot and a queue of one', { timeout: TEST_TIMEOUT_MS }, () => {
+  let server: InferenceServerHandle;
+
+  beforeAll(async () => {
+    server = await startInferenceServer({ env: { SEQUENCES: '1', MAX_QUEUE: '1' } });
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function waitForQueued(count: number): Promise<void> {
+    while (true) {
+      const ping = await (await fetch(`${server.url}/ping`)).json();
+      if (ping.queued === count) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it('answers 429 with retry-after when the queue is full, and a cancelled request frees its slot', async () => {
+    const holder = new AbortController();
+    const holding = await postJson(
+      `${server.url}/invocations`,
+      chatBody({ stream: true, max_tokens: 1900, ignore_eos: true }),
+      { signal: holder.signal },
+    );
+    const holderFirstChunk = holding.body?.getReader().read();
+    await holderFirstChunk;
+    const queuedResponse = postJson(
+      `${server.url}/invocations`,
+      chatBody({ stream: true, max_tokens: 3, ignore_eos: true }),
+    );
+    await waitForQueued(1);
+
+    const rejected = await postJson(`${server.url}/invocations`, chatBody({ max_tokens: 3 }));
+
+    expect(rejected.status).toBe(429);
+    expect(Number(rejected.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await rejected.json()).toMatchObject({ error: { type: 'rate_limit_error', code: 'queue_full' } });
+
+    holder.abort();
+    const queued = await readStream(await queuedResponse);
+
+    expect(queued.events.at(-1)).toBe('[DONE]');
+    const cancelled = await server.waitForLog((l) => l.message === 'request' && l.outcome === 'cancelled');
+    expect(cancelled).toBeDefined();
+  });
+});
+
+describe('inference server with a request deadline', { timeout: TEST_TIMEOUT_MS }, () => {
+  let server: InferenceServerHandle;
+
+  beforeAll(async () => {
+    server = await startInferenceServer({ env: { SEQUENCES: '1', REQUEST_DEADLINE_MS: '1' } });
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers 504 deadline_exceeded when a request outlives its deadline, and frees the slot', async () => {
+    const response = await postJson(
+      `${server.url}/invocations`,
+      chatBody({ max_tokens: 200, ignore_eos: true }),
+    );
+
+    expect(response.status).toBe(504);
+    expect(await response.json()).toMatchObject({
+      error: { type: 'timeout_error', code: 'deadline_exceeded' },
+    });
+    const ping = await (await fetch(`${server.url}/ping`)).json();
+    expect(ping).toMatchObject({ slots: { busy: 0, total: 1 }, queued: 0 });
+  });
+});
+
+describe('inference server shutdown', { timeout: TEST_TIMEOUT_MS }, () => {
+  it('drains an in-flight stream on SIGTERM, refuses new work, then exits 0', async () => {
+    const server = await startInferenceServer({ env: { SEQUENCES: '2' } });
+    const response = await postJson(
+      `${server.url}/invocations`,
+      chatBody({ stream: true, max_tokens: 200, ignore_eos: true, stream_options: { include_usage: true } }),
+    );
+    let stopped: Promise<number | null> | undefined;
+    const streamed = readStream(response, () => {
+      stopped ??= server.stop();
+    });
+
+    await server.waitForLog((l) => l.message === 'draining');
+    const newWork = await fetch(`${server.url}/ping`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    const result = await streamed;
+    const exitCode = await stopped;
+
+    expect([503, 'refused']).toContain(newWork);
+
+    expect(result.events.at(-1)).toBe('[DONE]');
+    expect(result.chunks.at(-1)).toMatchObject({ usage: { completion_tokens: 200 } });
+    expect(exitCode).toBe(0);
+    expect(server.logs.some((l) => l.message === 'draining')).toBe(true);
+  });
+});

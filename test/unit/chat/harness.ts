@@ -1,0 +1,180 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { TABLE } from '../../../lambdas/contracts/table';
+import { createTableInput } from '../../../scripts/local/emulators';
+import { installLambdaRuntimeGlobals, PRELUDE_DELIMITER } from '../../../scripts/local/lambda-runtime';
+
+export const TABLE_NAME = 'chatstack-test';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface TestTable {
+  readonly endpoint: string;
+  readonly db: DynamoDBDocumentClient;
+  readonly raw: DynamoDBClient;
+  close(): Promise<void>;
+}
+
+/** An in-memory DynamoDB (dynalite) with the single table created from its shared definition. */
+export async function startTable(): Promise<TestTable> {
+  const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
+  await raw.send(new CreateTableCommand(createTableInput(TABLE, TABLE_NAME)));
+  const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    endpoint,
+    db,
+    raw,
+    close: async () => {
+      raw.destroy();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+export interface EventInit {
+  readonly method: string;
+  readonly resource: string;
+  readonly path: string;
+  readonly sub?: string;
+  readonly body?: string | null;
+  readonly headers?: Record<string, string>;
+  readonly pathParameters?: Record<string, string> | null;
+  readonly query?: Record<string, string> | null;
+}
+
+/** An API Gateway REST (v1) proxy event as the Cognito authorizer leaves it. */
+export function apiEvent(init: EventInit): APIGatewayProxyEvent {
+  const sub = init.sub ?? 'user-a';
+  return {
+    resource: init.resource,
+    path: init.path,
+    httpMethod: init.method,
+    headers: { 'content-type': 'application/json', ...init.headers },
+    multiValueHeaders: {},
+    queryStringParameters: init.query ?? null,
+    multiValueQueryStringParameters: null,
+    pathParameters: init.pathParameters ?? null,
+    stageVariables: null,
+    body: init.body ?? null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'test',
+      authorizer: { claims: { sub, scope: 'chat:read chat:write', client_id: `client-${sub}` } },
+      protocol: 'HTTP/1.1',
+      httpMethod: init.method,
+      identity: {} as APIGatewayProxyEvent['requestContext']['identity'],
+      path: init.path,
+      stage: 'v1',
+      requestId: crypto.randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'test',
+      resourcePath: init.resource,
+    },
+  };
+}
+
+export function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'chat',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:chat',
+    memoryLimitInMB: '1024',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: '/aws/lambda/chat',
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 300_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface StreamedResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+type StreamingHandler = (event: unknown, stream: Writable, context: Context) => Promise<unknown>;
+
+/**
+ * Invokes a response-streaming handler as the Lambda runtime does and reads what it wrote: the JSON prelude,
+ * 8 NUL bytes, then the body. `onChunk` sees body text as it arrives (e.g. to disconnect mid-stream).
+ */
+export async function invokeStreaming(
+  handler: unknown,
+  event: APIGatewayProxyEvent,
+  onChunk?: (text: string, stream: Writable) => void,
+): Promise<StreamedResponse> {
+  const chunks: Buffer[] = [];
+  let preludeDone = false;
+  let prelude = Buffer.alloc(0);
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (!preludeDone) {
+        prelude = Buffer.concat([prelude, chunk]);
+        const at = prelude.indexOf(PRELUDE_DELIMITER);
+        if (at >= 0) {
+          preludeDone = true;
+          const rest = prelude.subarray(at + PRELUDE_DELIMITER.length);
+          prelude = prelude.subarray(0, at);
+          if (rest.length > 0) chunks.push(rest);
+        }
+      } else {
+        chunks.push(chunk);
+        onChunk?.(chunk.toString('utf8'), sink);
+      }
+      callback();
+    },
+  });
+  try {
+    await (handler as StreamingHandler)(event, sink, lambdaContext());
+  } catch {
+    // A destroyed response stream (simulated disconnect) rejects the pipeline: the caller asserts on effects.
+  }
+  const head = JSON.parse(prelude.toString('utf8') || '{}') as {
+    statusCode?: number;
+    headers?: Record<string, string>;
+  };
+  return {
+    statusCode: head.statusCode ?? 200,
+    headers: head.headers ?? {},
+    body: Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+/** The `data:` payloads of an SSE body (comments skipped). */
+export function sseEvents(body: string): string[] {
+  return body
+    .split('\n\n')
+    .map((block) => block.trim())
+    .filter((block) => block.startsWith('data: '))
+    .map((block) => block.slice('data: '.length));
+}
+
+/**
+ * Installs the local Lambda runtime globals even when an SDK module already created `globalThis.awslambda`
+ * (`@aws/lambda-invoke-store` adds its `InvokeStore` there on import), keeping what was there.
+ */
+export function installRuntime(): void {
+  const scope = globalThis as unknown as { awslambda?: Record<string, unknown> };
+  const existing = scope.awslambda;
+  if (existing && typeof existing.streamifyResponse === 'function') return;
+  scope.awslambda = undefined;
+  installLambdaRuntimeGlobals();
+  const installed: Record<string, unknown> = scope.awslambda ?? {};
+  if (existing) scope.awslambda = { ...existing, ...installed };
+}

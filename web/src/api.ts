@@ -1,0 +1,198 @@
+/**
+ * The chatstack API (OpenAI-compatible, under `<apiBaseUrl>/v1`): typed calls with the caller's token, errors
+ * turned into `ApiRequestError` / `NetworkError`, and streamed completions read as server-sent events.
+ */
+import type { Auth } from './auth';
+import { applyStreamData, initialStreamState, type StreamState, type Usage } from './chat-stream';
+import { ApiRequestError, apiErrorFromResponse, NetworkError } from './errors';
+import { readSse } from './sse';
+
+export type MessageRole = 'system' | 'developer' | 'user' | 'assistant';
+export type MessageStatus = 'complete' | 'interrupted' | 'content_filter';
+
+export interface ConversationSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly message_count?: number;
+}
+
+export interface StoredMessage {
+  readonly id: string;
+  readonly role: MessageRole;
+  readonly content: string;
+  readonly created_at: string;
+  readonly status: MessageStatus;
+  readonly model?: string | null;
+  readonly usage?: Usage | null;
+}
+
+export interface ConversationDetail extends ConversationSummary {
+  readonly messages: readonly StoredMessage[];
+}
+
+export interface ConversationPage {
+  readonly data: readonly ConversationSummary[];
+  readonly next_cursor: string | null;
+  readonly has_more?: boolean;
+}
+
+export interface ChatTurn {
+  /** Continue this conversation (the server adds the stored context); omitted for a new one. */
+  readonly conversationId?: string;
+  readonly content: string;
+  readonly signal: AbortSignal;
+  /** Called with the state after every chunk. */
+  readonly onUpdate: (state: StreamState) => void;
+}
+
+export interface ChatResult extends StreamState {
+  readonly conversationId: string | null;
+}
+
+/** What the web app reports about errors (see `POST /v1/client-errors`). */
+export interface ClientErrorReport {
+  readonly kind: 'uncaught' | 'unhandledrejection' | 'request';
+  readonly message: string;
+  readonly stack?: string;
+  readonly pageUrl?: string;
+  readonly request?: { method: string; url: string; status?: number; requestId?: string };
+  readonly userAgent?: string;
+  readonly release?: string;
+  readonly occurredAt?: string;
+}
+
+/** Told about every failed call that is the server's fault (5xx), for error reporting. */
+export type ServerFailureListener = (failure: {
+  method: string;
+  path: string;
+  error: ApiRequestError;
+}) => void;
+
+export class ApiClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly auth: Auth,
+    private readonly onServerFailure: ServerFailureListener = () => undefined,
+  ) {}
+
+  /** `fetch` with the bearer token; on 401 the token is renewed once and the request retried. */
+  private async send(path: string, init: RequestInit = {}, retried = false): Promise<Response> {
+    const token = await this.auth.accessToken();
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${token}`);
+    if (init.body !== undefined && !headers.has('content-type'))
+      headers.set('content-type', 'application/json');
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/v1${path}`, { ...init, headers });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new NetworkError(error instanceof Error ? error.message : undefined);
+    }
+    if (response.status === 401 && !retried) {
+      await this.auth.refresh();
+      return this.send(path, init, true);
+    }
+    if (!response.ok) {
+      const error = apiErrorFromResponse(response.status, response.headers, await response.text());
+      if (response.status >= 500 && path !== '/client-errors') {
+        this.onServerFailure({ method: init.method ?? 'GET', path: path.split('?')[0] ?? path, error });
+      }
+      throw error;
+    }
+    return response;
+  }
+
+  private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    const response = await this.send(path, init);
+    return (await response.json()) as T;
+  }
+
+  listConversations(cursor?: string | null, limit = 20): Promise<ConversationPage> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor) query.set('cursor', cursor);
+    return this.json(`/conversations?${query}`);
+  }
+
+  getConversation(id: string, signal?: AbortSignal): Promise<ConversationDetail> {
+    return this.json(`/conversations/${encodeURIComponent(id)}`, signal ? { signal } : {});
+  }
+
+  renameConversation(id: string, title: string): Promise<ConversationSummary> {
+    return this.json(`/conversations/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ title }),
+    });
+  }
+
+  async deleteConversation(id: string): Promise<void> {
+    await this.send(`/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** All of the caller's data, as the JSON document the API returns. */
+  async exportData(): Promise<Blob> {
+    const response = await this.send('/me/export');
+    return response.blob();
+  }
+
+  async deleteAllData(): Promise<void> {
+    await this.send('/me', { method: 'DELETE' });
+  }
+
+  async reportError(report: ClientErrorReport): Promise<void> {
+    await this.send('/client-errors', { method: 'POST', body: JSON.stringify(report), keepalive: true });
+  }
+
+  /**
+   * Sends a user message and streams the answer. Resolves with the final state when the stream ends (also when
+   * `signal` aborts it: the partial answer is returned, with `finishReason` null). A mid-stream error event
+   * throws `ApiRequestError` with status 0; what arrived before it was already passed to `onUpdate`.
+   */
+  async chat(turn: ChatTurn): Promise<ChatResult> {
+    const body = {
+      messages: [{ role: 'user', content: turn.content }],
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(turn.conversationId ? { conversation_id: turn.conversationId } : {}),
+    };
+    const response = await this.send('/chat/completions', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal: turn.signal,
+      headers: { accept: 'text/event-stream', 'idempotency-key': crypto.randomUUID() },
+    });
+    let state: StreamState = {
+      ...initialStreamState,
+      conversationId: response.headers.get('x-conversation-id') ?? turn.conversationId ?? null,
+    };
+    if (!response.body) throw new NetworkError('The answer stream was empty.');
+    try {
+      for await (const event of readSse(response.body)) {
+        state = applyStreamData(state, event.data);
+        turn.onUpdate(state);
+        if (state.done) break;
+      }
+    } catch (error) {
+      if (turn.signal.aborted) return state;
+      if (error instanceof ApiRequestError) throw new StreamInterruptedError(state, error);
+      throw new StreamInterruptedError(
+        state,
+        new NetworkError('The connection dropped while the answer streamed.'),
+      );
+    }
+    return state;
+  }
+}
+
+/** A stream that broke after it started: carries what had arrived and why it stopped. */
+export class StreamInterruptedError extends Error {
+  constructor(
+    readonly partial: StreamState,
+    readonly reason: ApiRequestError | NetworkError,
+  ) {
+    super(reason.message);
+    this.name = 'StreamInterruptedError';
+  }
+}

@@ -1,0 +1,264 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { ApiClient, ConversationSummary } from '../api';
+import type { Auth, Session } from '../auth';
+import { clearDrafts } from '../drafts';
+import { describeProblem, type Problem } from '../errors';
+import { conversationIdFromPath, pathForConversation } from '../route';
+import { ChatView } from './ChatView';
+import { ConfirmDialog } from './ConfirmDialog';
+import { Sidebar } from './Sidebar';
+import { SignIn } from './SignIn';
+
+interface AppProps {
+  readonly auth: Auth;
+  readonly api: ApiClient;
+  /** Set when the redirect back from the issuer failed. */
+  readonly signInError?: string;
+}
+
+type Confirmation = { kind: 'conversation'; conversation: ConversationSummary } | { kind: 'account' };
+
+const PAGE_SIZE = 20;
+
+function titleFrom(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || 'New chat';
+}
+
+export function App({ auth, api, signInError }: AppProps) {
+  const [session, setSession] = useState<Session | undefined>(auth.current);
+  const [expired, setExpired] = useState(false);
+  const [conversationId, setConversationId] = useState(() => conversationIdFromPath(location.pathname));
+  const [conversations, setConversations] = useState<ConversationSummary[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [listLoading, setListLoading] = useState(false);
+  const [listProblem, setListProblem] = useState<Problem | undefined>(undefined);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  const [confirmation, setConfirmation] = useState<Confirmation | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [toast, setToast] = useState('');
+  const toastTimer = useRef(0);
+  const signingOut = useRef(false);
+
+  const notify = useCallback((message: string) => {
+    setToast(message);
+    window.clearTimeout(toastTimer.current);
+    toastTimer.current = window.setTimeout(() => setToast(''), 4000);
+  }, []);
+
+  useEffect(() => {
+    const sync = (next: Session | undefined) =>
+      setSession((previous) => {
+        if (previous && !next && !signingOut.current) setExpired(true);
+        return next;
+      });
+    const unsubscribe = auth.onChange(sync);
+    // The session may have ended between the first render and this subscription.
+    sync(auth.current);
+    return unsubscribe;
+  }, [auth]);
+
+  useEffect(() => {
+    const onPopState = () => setConversationId(conversationIdFromPath(location.pathname));
+    window.addEventListener('popstate', onPopState);
+    return () => window.removeEventListener('popstate', onPopState);
+  }, []);
+
+  const closeSidebar = useCallback(() => setSidebarOpen(false), []);
+
+  const navigate = useCallback((id: string | undefined, replace = false) => {
+    const path = pathForConversation(id);
+    if (location.pathname !== path) {
+      if (replace) history.replaceState(null, '', path);
+      else history.pushState(null, '', path);
+    }
+    setConversationId(id);
+    setSidebarOpen(false);
+  }, []);
+
+  const loadPage = useCallback(
+    async (cursor: string | null) => {
+      setListLoading(true);
+      setListProblem(undefined);
+      try {
+        const page = await api.listConversations(cursor, PAGE_SIZE);
+        setConversations((current) => {
+          const fresh =
+            cursor === null ? [] : current.filter((item) => !page.data.some((p) => p.id === item.id));
+          return [...fresh, ...page.data];
+        });
+        setNextCursor(page.next_cursor);
+      } catch (error) {
+        setListProblem(describeProblem(error));
+      } finally {
+        setListLoading(false);
+      }
+    },
+    [api],
+  );
+
+  const signedIn = session !== undefined;
+  useEffect(() => {
+    if (signedIn) void loadPage(null);
+  }, [signedIn, loadPage]);
+
+  const current = conversations.find((conversation) => conversation.id === conversationId);
+  useEffect(() => {
+    document.title = current ? `${current.title} · chatstack` : 'chatstack';
+  }, [current]);
+
+  const onConversationStarted = useCallback(
+    (id: string, firstMessage: string) => {
+      const now = new Date().toISOString();
+      setConversations((list) =>
+        list.some((item) => item.id === id)
+          ? list
+          : [{ id, title: titleFrom(firstMessage), created_at: now, updated_at: now }, ...list],
+      );
+      navigate(id, true);
+    },
+    [navigate],
+  );
+
+  // After each answer: the server may have titled the conversation, and it is now the most recent.
+  const onTurnFinished = useCallback(
+    (id: string) => {
+      setConversations((list) => {
+        const item = list.find((conversation) => conversation.id === id);
+        return item
+          ? [{ ...item, updated_at: new Date().toISOString() }, ...list.filter((c) => c !== item)]
+          : list;
+      });
+      void loadPage(null);
+    },
+    [loadPage],
+  );
+
+  const onNotFound = useCallback(() => {
+    setConversations((list) => list.filter((conversation) => conversation.id !== conversationId));
+  }, [conversationId]);
+
+  const rename = async (id: string, title: string): Promise<boolean> => {
+    try {
+      await api.renameConversation(id, title);
+      setConversations((list) => list.map((c) => (c.id === id ? { ...c, title } : c)));
+      notify('Conversation renamed.');
+      return true;
+    } catch (error) {
+      notify(`Rename failed: ${describeProblem(error).detail}`);
+      return false;
+    }
+  };
+
+  const confirm = async () => {
+    if (!confirmation) return;
+    setBusy(true);
+    try {
+      if (confirmation.kind === 'conversation') {
+        const { id } = confirmation.conversation;
+        await api.deleteConversation(id);
+        setConversations((list) => list.filter((c) => c.id !== id));
+        if (id === conversationId) navigate(undefined);
+        notify('Conversation deleted.');
+      } else {
+        await api.deleteAllData();
+        setConversations([]);
+        setNextCursor(null);
+        navigate(undefined);
+        notify('All your data was deleted.');
+      }
+      setConfirmation(undefined);
+    } catch (error) {
+      notify(`That did not work: ${describeProblem(error).detail}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const exportData = async () => {
+    try {
+      const blob = await api.exportData();
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `chatstack-export-${new Date().toISOString().slice(0, 10)}.json`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      notify('Your data was exported.');
+    } catch (error) {
+      notify(`Export failed: ${describeProblem(error).detail}`);
+    }
+  };
+
+  if (!session) {
+    return (
+      <SignIn
+        expired={expired}
+        error={signInError}
+        onSignIn={() => auth.signIn(`${location.pathname}${location.search}`)}
+      />
+    );
+  }
+
+  return (
+    <div class={sidebarOpen ? 'shell sidebar-visible' : 'shell'}>
+      <a class="skip-link" href="#composer-input">
+        Skip to message box
+      </a>
+      <Sidebar
+        conversations={conversations}
+        currentId={conversationId}
+        hasMore={nextCursor !== null}
+        loading={listLoading}
+        listProblem={listProblem}
+        open={sidebarOpen}
+        userName={session.displayName}
+        onNavigate={(id) => navigate(id)}
+        onLoadMore={() => {
+          if (nextCursor !== null && !listLoading) void loadPage(nextCursor);
+        }}
+        onRetryList={() => void loadPage(null)}
+        onRename={rename}
+        onDelete={(conversation) => setConfirmation({ kind: 'conversation', conversation })}
+        onExport={() => void exportData()}
+        onDeleteAccountData={() => setConfirmation({ kind: 'account' })}
+        onSignOut={() => {
+          signingOut.current = true;
+          clearDrafts();
+          void auth.signOut();
+        }}
+        onClose={closeSidebar}
+      />
+      {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={() => setSidebarOpen(false)} />}
+      <ChatView
+        api={api}
+        conversationId={conversationId}
+        title={current?.title}
+        sidebarOpen={sidebarOpen}
+        onOpenSidebar={() => setSidebarOpen(true)}
+        onConversationStarted={onConversationStarted}
+        onTurnFinished={onTurnFinished}
+        onNotFound={onNotFound}
+      />
+      <ConfirmDialog
+        open={confirmation !== undefined}
+        title={confirmation?.kind === 'account' ? 'Delete all your data?' : 'Delete this conversation?'}
+        body={
+          confirmation?.kind === 'account'
+            ? 'Every conversation, message and usage record of yours is erased for good. Export your data first if you want a copy.'
+            : `“${confirmation?.kind === 'conversation' ? confirmation.conversation.title : ''}” and its messages are deleted for good.`
+        }
+        confirmLabel={confirmation?.kind === 'account' ? 'Delete everything' : 'Delete'}
+        danger
+        busy={busy}
+        onConfirm={() => void confirm()}
+        onCancel={() => setConfirmation(undefined)}
+      />
+      <div class="toast-region" role="status" aria-live="polite">
+        {toast && <p class="toast">{toast}</p>}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,361 @@
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { type ApiClient, type StoredMessage, StreamInterruptedError } from '../api';
+import { SessionExpiredError } from '../auth';
+import { announceableText, type StreamState } from '../chat-stream';
+import { loadDraft, saveDraft } from '../drafts';
+import { ApiRequestError, describeProblem, type Problem } from '../errors';
+import { Composer } from './Composer';
+import { Icon } from './Icon';
+import { MessageView, type UiMessage, type UiMessageStatus } from './Message';
+import { ProblemBanner } from './ProblemBanner';
+
+interface ChatViewProps {
+  readonly api: ApiClient;
+  /** The conversation in the URL; undefined for a new chat. */
+  readonly conversationId: string | undefined;
+  readonly title: string | undefined;
+  readonly sidebarOpen: boolean;
+  readonly onOpenSidebar: () => void;
+  /** The server created a conversation for the first message. */
+  readonly onConversationStarted: (conversationId: string, firstMessage: string) => void;
+  /** An answer finished (or stopped) in this conversation: its title or order may have changed. */
+  readonly onTurnFinished: (conversationId: string) => void;
+  /** The conversation in the URL does not exist (deleted, or someone else's). */
+  readonly onNotFound: () => void;
+}
+
+interface ShownProblem {
+  readonly problem: Problem;
+  readonly retryAt: number | undefined;
+  readonly retry: (() => void) | undefined;
+}
+
+const SUGGESTIONS = [
+  'Explain how HTTP streaming works, with a short example.',
+  'Write a TypeScript function that debounces another function.',
+  'Summarise the main ideas of event-driven architecture.',
+];
+
+let keySequence = 0;
+const nextKey = () => `m${++keySequence}`;
+
+function fromStored(messages: readonly StoredMessage[]): UiMessage[] {
+  const shown: UiMessage[] = [];
+  for (const message of messages) {
+    if (message.role !== 'user' && message.role !== 'assistant') continue;
+    const status: UiMessageStatus =
+      message.role === 'user' || message.status === 'complete' ? 'complete' : message.status;
+    shown.push({ key: message.id, role: message.role, content: message.content, status });
+  }
+  return shown;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
+
+/** One conversation: its messages, the streamed answer, the composer, and what went wrong. */
+export function ChatView(props: ChatViewProps) {
+  const { api } = props;
+  const [messages, setMessages] = useState<UiMessage[]>([]);
+  const [loading, setLoading] = useState(false);
+  const [streaming, setStreaming] = useState(false);
+  const [draft, setDraft] = useState(() => loadDraft(props.conversationId));
+  const [shownProblem, setShownProblem] = useState<ShownProblem | undefined>(undefined);
+  const [blockedUntil, setBlockedUntil] = useState(0);
+  const [announcement, setAnnouncement] = useState('');
+  // The title from the server, for a conversation not (yet) in the loaded pages of the list.
+  const [loadedTitle, setLoadedTitle] = useState<string | undefined>(undefined);
+  const activeId = useRef<string | undefined>(props.conversationId);
+  const abort = useRef<AbortController | undefined>(undefined);
+  const scroller = useRef<HTMLDivElement>(null);
+  const stickToBottom = useRef(true);
+  const mounted = useRef(false);
+  const { onConversationStarted, onTurnFinished, onNotFound } = props;
+
+  // Follow the URL: open another conversation, or start a new one.
+  useEffect(() => {
+    if (mounted.current && props.conversationId === activeId.current) return;
+    mounted.current = true;
+    abort.current?.abort();
+    activeId.current = props.conversationId;
+    setDraft(loadDraft(props.conversationId));
+    setShownProblem(undefined);
+    setMessages([]);
+    setLoadedTitle(undefined);
+    stickToBottom.current = true;
+    const id = props.conversationId;
+    if (id === undefined) return;
+    const controller = new AbortController();
+    const load = () => {
+      setLoading(true);
+      setShownProblem(undefined);
+      api
+        .getConversation(id, controller.signal)
+        .then((conversation) => {
+          setMessages(fromStored(conversation.messages));
+          setLoadedTitle(conversation.title);
+        })
+        .catch((error: unknown) => {
+          if (isAbort(error) || error instanceof SessionExpiredError) return;
+          const problem = describeProblem(error);
+          if (problem.kind === 'not_found') onNotFound();
+          setShownProblem({ problem, retryAt: undefined, retry: problem.retryable ? load : undefined });
+        })
+        .finally(() => {
+          if (!controller.signal.aborted) setLoading(false);
+        });
+    };
+    load();
+    return () => controller.abort();
+  }, [props.conversationId, api, onNotFound]);
+
+  // Keep the newest text in view while it streams, unless the reader scrolled up.
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (element && stickToBottom.current) element.scrollTop = element.scrollHeight;
+  }, [messages]);
+
+  const updateDraft = (value: string) => {
+    setDraft(value);
+    saveDraft(activeId.current, value);
+  };
+
+  const send = useCallback(
+    async (text: string, regenerate: boolean) => {
+      if (abort.current || text.trim() === '' || Date.now() < blockedUntil) return;
+      const assistantKey = nextKey();
+      const userMessage: UiMessage = { key: nextKey(), role: 'user', content: text, status: 'complete' };
+      const placeholder: UiMessage = {
+        key: assistantKey,
+        role: 'assistant',
+        content: '',
+        status: 'streaming',
+      };
+      let removed: UiMessage | undefined;
+      setMessages((current) => {
+        const base = [...current];
+        if (regenerate && base.at(-1)?.role === 'assistant') removed = base.pop();
+        return regenerate ? [...base, placeholder] : [...base, userMessage, placeholder];
+      });
+      if (!regenerate) {
+        setDraft('');
+        saveDraft(activeId.current, '');
+      }
+      setShownProblem(undefined);
+      setAnnouncement('');
+      stickToBottom.current = true;
+      const controller = new AbortController();
+      abort.current = controller;
+      setStreaming(true);
+
+      const setAssistant = (content: string, status: UiMessageStatus) =>
+        setMessages((current) =>
+          current.map((message) =>
+            message.key === assistantKey ? { ...message, content, status } : message,
+          ),
+        );
+      let announced = 0;
+      const announce = (content: string, final: boolean) => {
+        const sentence = announceableText(content, announced, final);
+        if (sentence.trim() === '') return;
+        announced += sentence.length;
+        setAnnouncement(sentence);
+      };
+      // Render at most once per frame however fast tokens arrive.
+      let latest: StreamState | undefined;
+      let frame = 0;
+      const onUpdate = (state: StreamState) => {
+        latest = state;
+        if (state.conversationId && activeId.current === undefined) {
+          activeId.current = state.conversationId;
+          onConversationStarted(state.conversationId, text);
+        }
+        if (frame === 0) {
+          frame = requestAnimationFrame(() => {
+            frame = 0;
+            if (latest) {
+              setAssistant(latest.content, 'streaming');
+              announce(latest.content, false);
+            }
+          });
+        }
+      };
+
+      const requestedIn = activeId.current;
+      try {
+        const result = await api.chat({
+          content: text,
+          signal: controller.signal,
+          onUpdate,
+          ...(requestedIn === undefined ? {} : { conversationId: requestedIn }),
+        });
+        cancelAnimationFrame(frame);
+        if (result.conversationId && activeId.current === undefined) {
+          activeId.current = result.conversationId;
+          onConversationStarted(result.conversationId, text);
+        }
+        const status: UiMessageStatus = controller.signal.aborted
+          ? 'stopped'
+          : result.finishReason === 'length'
+            ? 'length'
+            : result.finishReason === 'content_filter'
+              ? 'content_filter'
+              : result.finishReason === null
+                ? 'interrupted'
+                : 'complete';
+        setAssistant(result.content, status);
+        announce(result.content, true);
+        if (status === 'stopped') setAnnouncement('Stopped.');
+      } catch (error) {
+        cancelAnimationFrame(frame);
+        if (isAbort(error)) {
+          setAssistant(latest?.content ?? '', 'stopped');
+          setAnnouncement('Stopped.');
+        } else if (error instanceof StreamInterruptedError) {
+          const filtered = error.reason instanceof ApiRequestError && error.reason.code === 'content_filter';
+          setAssistant(error.partial.content, filtered ? 'content_filter' : 'interrupted');
+          if (!filtered) {
+            const problem = describeProblem(error.reason);
+            setShownProblem({
+              problem,
+              retryAt: undefined,
+              retry: () => void send(text, true),
+            });
+          }
+        } else {
+          // Nothing was answered: take the message back into the composer, so no typing is ever lost.
+          setMessages((current) => {
+            const kept = current.filter((message) => message.key !== assistantKey && message !== userMessage);
+            return regenerate && removed ? [...kept, removed] : kept;
+          });
+          if (!regenerate) {
+            setDraft((current) => (current === '' ? text : current));
+            if (loadDraft(activeId.current) === '') saveDraft(activeId.current, text);
+          }
+          if (!(error instanceof SessionExpiredError)) {
+            const problem = describeProblem(error);
+            const retryAt =
+              problem.retryAfterSeconds === undefined
+                ? undefined
+                : Date.now() + problem.retryAfterSeconds * 1000;
+            if (problem.kind === 'rate_limit' && retryAt !== undefined) setBlockedUntil(retryAt);
+            setShownProblem({
+              problem,
+              retryAt,
+              retry: problem.retryable ? () => void send(text, regenerate) : undefined,
+            });
+          }
+        }
+      } finally {
+        abort.current = undefined;
+        setStreaming(false);
+        if (activeId.current) onTurnFinished(activeId.current);
+      }
+    },
+    [api, blockedUntil, onConversationStarted, onTurnFinished],
+  );
+
+  // Sending resumes by itself when a rate-limit wait ends.
+  useEffect(() => {
+    const wait = blockedUntil - Date.now();
+    if (wait <= 0) return;
+    const timer = window.setTimeout(() => setBlockedUntil(0), wait);
+    return () => window.clearTimeout(timer);
+  }, [blockedUntil]);
+
+  const lastUserText = [...messages].reverse().find((message) => message.role === 'user')?.content;
+  const last = messages.at(-1);
+  const canRegenerate = !streaming && last?.role === 'assistant' && lastUserText !== undefined;
+  const empty = messages.length === 0 && !loading;
+
+  return (
+    // Behind the open drawer (phone width) the chat is out of reach of keyboard and screen reader.
+    <main class="chat" id="main" aria-labelledby="chat-title" inert={props.sidebarOpen}>
+      <header class="chat-head">
+        <button
+          type="button"
+          class="icon-button only-mobile"
+          aria-label="Open conversations"
+          aria-controls="sidebar"
+          aria-expanded={props.sidebarOpen}
+          onClick={props.onOpenSidebar}
+        >
+          <Icon name="menu" />
+        </button>
+        <h1 id="chat-title" class="chat-title">
+          {props.title ?? loadedTitle ?? (props.conversationId ? 'Conversation' : 'New chat')}
+        </h1>
+      </header>
+
+      <div
+        ref={scroller}
+        class="messages"
+        onScroll={(event) => {
+          const element = event.currentTarget;
+          stickToBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+        }}
+      >
+        <section class="messages-inner" aria-label="Messages" aria-busy={loading || streaming}>
+          {loading && (
+            <p class="loading" role="status">
+              Loading conversation…
+            </p>
+          )}
+          {empty && (
+            <div class="welcome">
+              <span class="welcome-mark" aria-hidden="true">
+                <Icon name="spark" size={28} />
+              </span>
+              <h2>How can I help today?</h2>
+              <ul class="suggestions" aria-label="Suggestions">
+                {SUGGESTIONS.map((suggestion) => (
+                  <li key={suggestion}>
+                    <button type="button" class="suggestion" onClick={() => updateDraft(suggestion)}>
+                      {suggestion}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {messages.map((message) => (
+            <MessageView
+              key={message.key}
+              message={message}
+              canRegenerate={canRegenerate && message === last}
+              onRegenerate={() => {
+                if (lastUserText !== undefined) void send(lastUserText, true);
+              }}
+            />
+          ))}
+        </section>
+      </div>
+
+      {/* Streamed text is read out politely, a sentence at a time. */}
+      <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">
+        {announcement}
+      </div>
+
+      <div class="composer-area">
+        {shownProblem && (
+          <ProblemBanner
+            problem={shownProblem.problem}
+            retryAt={shownProblem.retryAt}
+            onRetry={shownProblem.retry}
+            onDismiss={() => setShownProblem(undefined)}
+          />
+        )}
+        <Composer
+          value={draft}
+          streaming={streaming}
+          blocked={Date.now() < blockedUntil}
+          focusKey={props.conversationId ?? 'new'}
+          onChange={updateDraft}
+          onSend={() => void send(draft, false)}
+          onStop={() => abort.current?.abort()}
+        />
+      </div>
+    </main>
+  );
+}
