@@ -189,18 +189,21 @@ function recorder() {
 
 async function httpRequest(url: string, index: number): Promise<RequestSample> {
   const rec = recorder();
-  const response = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      messages: [{ role: 'user', content: promptText(index) }],
-      max_tokens: outputTokens,
-      ignore_eos: true,
-      temperature: 1,
-      stream: true,
-      stream_options: { include_usage: true },
-    }),
-  });
+  const send = () =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        messages: [{ role: 'user', content: promptText(index) }],
+        max_tokens: outputTokens,
+        ignore_eos: true,
+        temperature: 1,
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    });
+  // llama-server closes keep-alive connections after a few requests; a reused socket may already be gone.
+  const response = await send().catch(send);
   if (response.status !== 200 || response.body === null) throw new Error(`HTTP ${response.status}`);
   const decoder = new TextDecoder();
   let buffer = '';

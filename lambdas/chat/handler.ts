@@ -57,6 +57,7 @@ async function chat(
   context: Context,
   signal?: AbortSignal,
 ): Promise<StreamingResult> {
+  (globalThis as {T?:number}).T = performance.now(); const T0 = performance.now(); console.error('TRACE enter', (performance.now()).toFixed(0));
   countRequest();
   const caller = callerOf(event);
   const request: ChatCompletionRequest = parseJsonBody(event, requestSchema);
@@ -84,7 +85,7 @@ async function chat(
       if (result.quota) quotaHeaders = rateLimitHeaders(result.quota);
       return { completion: result.completion, turnsDropped: result.turnsDropped };
     }
-    const turn = await prepareTurn(pipeline, who, request);
+    const turn = await prepareTurn(pipeline, who, request); console.error('TRACE prepared', (performance.now()-T0).toFixed(0));
     if (turn.quota) quotaHeaders = rateLimitHeaders(turn.quota);
     // The stream outlives this invocation's handler promise: it ends on its own or when the client leaves.
     const stream = await startStreamingTurn(pipeline, who, turn, { includeUsage });
@@ -103,7 +104,7 @@ async function chat(
       },
       end: stream.end,
     };
-    started?.();
+    console.error('TRACE firsttoken', (performance.now()-T0).toFixed(0)); started?.();
     return stream.record;
   };
 

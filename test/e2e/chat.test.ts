@@ -369,6 +369,44 @@ describe('conversations', () => {
     await expect.poll(() => page.getByText('No conversations yet.').isVisible()).toBe(true);
   });
 
+  it('works with the keyboard alone, with focus always visible', async () => {
+    const page = await signedIn();
+    await page.keyboard.type('Typed without a mouse.');
+    await page.keyboard.press('Enter');
+    await answerSettled(page);
+
+    // Tab to the conversation's Rename button; every stop on the way shows where focus is.
+    const focused = () =>
+      page.evaluate(() => {
+        const element = document.activeElement as HTMLElement | null;
+        return {
+          label: element?.getAttribute('aria-label') ?? element?.textContent?.trim() ?? '',
+          outline: element ? getComputedStyle(element).outlineStyle : 'none',
+        };
+      });
+    let stop = await focused();
+    for (let presses = 0; presses < 40 && !stop.label.startsWith('Rename'); presses++) {
+      await page.keyboard.press('Shift+Tab');
+      stop = await focused();
+      expect(stop.outline, `focus ring on “${stop.label}”`).not.toBe('none');
+    }
+    expect(stop.label).toMatch(/^Rename/);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('Keyboard only');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.locator('.conversation.current').getByRole('link').textContent())
+      .toBe('Keyboard only');
+
+    // The account menu opens from the keyboard and Escape closes it.
+    await page.locator('.account-toggle').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Export my data' }).waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('button', { name: 'Export my data' }).isVisible()).toBe(false);
+  });
+
   it('opens the conversation list as a drawer at phone width', async () => {
     const page = await signedIn(PHONE);
     await send(page, 'Hello from a phone.');
@@ -379,8 +417,14 @@ describe('conversations', () => {
     await expect.poll(() => page.locator('.conversation').count()).toBe(1);
     await expectNoSeriousAxeViolations(page);
     await screenshot(page, 'conversations-phone');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
+      'Close conversations',
+    );
     await page.keyboard.press('Escape');
     await expect.poll(() => page.locator('.sidebar.open').count()).toBe(0);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')))
+      .toBe('Open conversations');
   });
 });
 

@@ -12,7 +12,8 @@ import { type SynthesizedChatstack, synthChatstack } from './fixtures/synth';
 const SYNTH_TIMEOUT_MS = 300_000;
 const PRIMARY = 'us-east-1';
 const SECONDARY = 'us-west-2';
-const GUARDRAIL_ID = 'abcd1234efgh';
+/** A Bedrock guardrail lives in one region: each region has its own. */
+const GUARDRAIL_IDS = { [PRIMARY]: 'abcd1234efgh', [SECONDARY]: 'wxyz5678ijkl' };
 
 let built: SynthesizedChatstack;
 beforeAll(() => {
@@ -23,7 +24,7 @@ beforeAll(() => {
     reservedConcurrency: { chat: 50 },
     moderation: {
       provider: 'bedrock-guardrail',
-      guardrailId: GUARDRAIL_ID,
+      guardrailId: GUARDRAIL_IDS,
       guardrailVersion: '3',
       blocklist: ['forbidden phrase'],
       failMode: { output: 'closed' },
@@ -530,7 +531,7 @@ describe('4. functions', () => {
     return fns[0]?.Properties.Environment.Variables;
   }
 
-  it('lets the chat function and the jobs worker apply only the configured guardrail, with MODERATION_* set', () => {
+  it('lets the chat function and the jobs worker apply only their region’s guardrail, with MODERATION_* set', () => {
     for (const [r, stack, role, name] of [
       [PRIMARY, region(PRIMARY).api, '^ChatFunctionServiceRole', 'chat'],
       [SECONDARY, region(SECONDARY).async, '^JobsWorkerFunctionServiceRole', 'jobs-worker'],
@@ -542,14 +543,14 @@ describe('4. functions', () => {
             {
               Action: 'bedrock:ApplyGuardrail',
               Effect: 'Allow',
-              Resource: `arn:aws:bedrock:${r}:123456789012:guardrail/${GUARDRAIL_ID}`,
+              Resource: `arn:aws:bedrock:${r}:123456789012:guardrail/${GUARDRAIL_IDS[r]}`,
             },
           ]),
         },
       });
       expect(variablesOf(stack, name)).toMatchObject({
         MODERATION_PROVIDER: 'bedrock-guardrail',
-        GUARDRAIL_ID: GUARDRAIL_ID,
+        GUARDRAIL_ID: GUARDRAIL_IDS[r],
         GUARDRAIL_VERSION: '3',
         MODERATION_BLOCKLIST: 'forbidden phrase',
         MODERATION_FAIL_MODE_INPUT: 'closed',

@@ -111,11 +111,35 @@ describe('stage configuration', () => {
   it('takes a guardrail id, not an ARN', () => {
     expect(() =>
       parseStageConfig({
+        regions: ['us-east-1'],
         moderation: {
           provider: 'bedrock-guardrail',
           guardrailId: 'arn:aws:bedrock:us-east-1:123456789012:guardrail/abc',
         },
       }),
     ).toThrow(/moderation\.guardrailId: Expected a Bedrock guardrail id/);
+  });
+
+  it('needs a guardrail in every region, since each region calls Bedrock in its own', () => {
+    const guardrail = (guardrailId: string | Record<string, string>) => () =>
+      parseStageConfig({
+        regions: ['us-east-1', 'eu-west-1'],
+        moderation: { provider: 'bedrock-guardrail', guardrailId },
+      });
+    expect(guardrail('abcd1234efgh')).toThrow(/exists in one region only; give one per region/);
+    expect(guardrail({ 'us-east-1': 'abcd1234efgh' })).toThrow(/no guardrail for eu-west-1/);
+    expect(guardrail({ 'us-east-1': 'abcd', 'eu-west-1': 'efgh', 'us-west-2': 'ijkl' })).toThrow(
+      /us-west-2 is not a configured region/,
+    );
+    expect(guardrail({ 'us-east-1': 'abcd', 'eu-west-1': 'efgh' })().moderation.guardrailIds).toEqual({
+      'us-east-1': 'abcd',
+      'eu-west-1': 'efgh',
+    });
+    expect(
+      parseStageConfig({
+        regions: ['eu-west-1'],
+        moderation: { provider: 'bedrock-guardrail', guardrailId: 'abcd' },
+      }).moderation.guardrailIds,
+    ).toEqual({ 'eu-west-1': 'abcd' });
   });
 });

@@ -106,7 +106,7 @@ describe('grantModeration', () => {
       description: 'test',
       logRetention: RetentionDays.ONE_WEEK,
     });
-    grantModeration(chat, parseStageConfig({ moderation }).moderation);
+    grantModeration(chat, parseStageConfig({ regions: [env.region], moderation }).moderation);
     return Template.fromStack(scope);
   }
   const statements = (template: Template) =>
@@ -149,6 +149,7 @@ describe('grantModeration', () => {
 
   it('renders the moderation settings as the variables the moderation module reads', () => {
     const { moderation } = parseStageConfig({
+      regions: ['eu-west-1'],
       moderation: {
         provider: 'bedrock-guardrail',
         guardrailId: 'abcd1234efgh',
@@ -158,7 +159,7 @@ describe('grantModeration', () => {
         timeoutMs: 800,
       },
     });
-    expect(moderationEnvironment(moderation)).toEqual({
+    expect(moderationEnvironment(moderation, 'eu-west-1')).toEqual({
       MODERATION_PROVIDER: 'bedrock-guardrail',
       GUARDRAIL_ID: 'abcd1234efgh',
       GUARDRAIL_VERSION: 'DRAFT',

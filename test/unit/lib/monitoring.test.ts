@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -15,6 +15,7 @@ import {
   Monitoring,
   type MonitoringProps,
 } from '../../../lib/constructs/monitoring';
+import { testApp } from './fixtures/synth';
 
 interface Built {
   stack: Stack;
@@ -25,7 +26,7 @@ interface Built {
 
 /** A stack with stand-ins for everything Monitoring watches. */
 function build(overrides: Partial<MonitoringProps> = {}): Built {
-  const app = new App();
+  const app = testApp();
   const stack = new Stack(app, 'Ops', { env: { account: '123456789012', region: 'us-east-1' } });
   const api = new RestApi(stack, 'Api');
   api.root.addResource('v1').addMethod('GET', new MockIntegration());
@@ -317,7 +318,7 @@ describe('GlobalOverviewDashboard', () => {
   it(
     'charts every region with cross-region searches and the 2 s target',
     () => {
-      const app = new App();
+      const app = testApp();
       const stack = new Stack(app, 'Global', { env: { account: '123456789012', region: 'us-east-1' } });
       new GlobalOverviewDashboard(stack, 'Overview', { regions: ['us-east-1', 'eu-west-1'] });
 
@@ -341,7 +342,7 @@ describe('GlobalOverviewDashboard', () => {
   );
 
   it('refuses an empty region list', () => {
-    const stack = new Stack(new App(), 'Empty');
+    const stack = new Stack(testApp(), 'Empty');
     expect(() => new GlobalOverviewDashboard(stack, 'Overview', { regions: [] })).toThrow(/regions is empty/);
   });
 });

@@ -71,6 +71,17 @@ export function ChatView(props: ChatViewProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const mounted = useRef(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const wasSidebarOpen = useRef(props.sidebarOpen);
+
+  // When the drawer closes, focus returns to the button that opened it.
+  useEffect(() => {
+    if (wasSidebarOpen.current && !props.sidebarOpen) {
+      const active = document.activeElement;
+      if (!active || active === document.body || active.closest('#sidebar')) menuButton.current?.focus();
+    }
+    wasSidebarOpen.current = props.sidebarOpen;
+  }, [props.sidebarOpen]);
   const { onConversationStarted, onTurnFinished, onNotFound } = props;
 
   // Follow the URL: open another conversation, or start a new one.
@@ -274,6 +285,7 @@ export function ChatView(props: ChatViewProps) {
     <main class="chat" id="main" aria-labelledby="chat-title" inert={props.sidebarOpen}>
       <header class="chat-head">
         <button
+          ref={menuButton}
           type="button"
           class="icon-button only-mobile"
           aria-label="Open conversations"

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ConversationSummary } from '../api';
 import type { Problem } from '../errors';
 import { pathForConversation } from '../route';
@@ -36,7 +36,8 @@ function RenameField({
   const [value, setValue] = useState(conversation.title);
   const saving = useRef(false);
 
-  useEffect(() => {
+  // Focus in the same frame the field appears, so that fast typing never lands elsewhere.
+  useLayoutEffect(() => {
     input.current?.focus();
     input.current?.select();
   }, []);
@@ -93,12 +94,16 @@ export function Sidebar(props: SidebarProps) {
   // As a drawer (phone width) it takes focus when it opens, and Escape closes it.
   useEffect(() => {
     if (!open) return;
-    closeButton.current?.focus();
+    // Next frame: the drawer has to be rendered visible before it can take focus.
+    const frame = requestAnimationFrame(() => closeButton.current?.focus());
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.key === 'Escape') onClose();
     };
     document.addEventListener('keydown', onKeyDown);
-    return () => document.removeEventListener('keydown', onKeyDown);
+    return () => {
+      cancelAnimationFrame(frame);
+      document.removeEventListener('keydown', onKeyDown);
+    };
   }, [open, onClose]);
 
   // Escape closes the account menu first (and only it).
