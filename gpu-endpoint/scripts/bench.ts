@@ -415,6 +415,7 @@ function svgChart(results: LevelResult[], title: string): string {
     left + (Math.log2(c) / Math.max(1, Math.log2(Math.max(...xs)))) * panel.w;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${title}: aggregate output tokens/s and TTFT p99 versus concurrency</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15">${title}</text>`,
   ];

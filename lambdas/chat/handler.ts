@@ -57,7 +57,6 @@ async function chat(
   context: Context,
   signal?: AbortSignal,
 ): Promise<StreamingResult> {
-  (globalThis as {T?:number}).T = performance.now(); const T0 = performance.now(); console.error('TRACE enter', (performance.now()).toFixed(0));
   countRequest();
   const caller = callerOf(event);
   const request: ChatCompletionRequest = parseJsonBody(event, requestSchema);
@@ -85,7 +84,7 @@ async function chat(
       if (result.quota) quotaHeaders = rateLimitHeaders(result.quota);
       return { completion: result.completion, turnsDropped: result.turnsDropped };
     }
-    const turn = await prepareTurn(pipeline, who, request); console.error('TRACE prepared', (performance.now()-T0).toFixed(0));
+    const turn = await prepareTurn(pipeline, who, request);
     if (turn.quota) quotaHeaders = rateLimitHeaders(turn.quota);
     // The stream outlives this invocation's handler promise: it ends on its own or when the client leaves.
     const stream = await startStreamingTurn(pipeline, who, turn, { includeUsage });
@@ -104,7 +103,7 @@ async function chat(
       },
       end: stream.end,
     };
-    console.error('TRACE firsttoken', (performance.now()-T0).toFixed(0)); started?.();
+    started?.();
     return stream.record;
   };
 

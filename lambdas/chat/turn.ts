@@ -132,7 +132,6 @@ export async function prepareTurn(
     ),
     request.conversation_id ? loadConversation(deps, caller.sub, request.conversation_id) : undefined,
   ]);
-  console.error('TRACE checks', Date.now()-startedAt);
   const blocked = verdicts.find((verdict) => verdict?.action === 'block');
   if (blocked) {
     const category = blocked.categories[0] ?? 'policy';

@@ -301,24 +301,36 @@ export function compileRules(config: ModerationConfig, direction: ModerationDire
   const holdDigits = enabled('card') || enabled('phone');
   const lastWords = phraseWords > 1 ? new RegExp(`(?:\\S+\\s+){1,${phraseWords - 1}}$`, 'u') : undefined;
 
-  /** Could this trailing, unfinished word still grow into a match? */
-  const partialMayMatch = (word: string): boolean => {
-    if (enabled('email') || phraseWords > 1 || (blocklist !== undefined && holdAllWords)) return true;
-    if (injectionAction !== 'off' && /[<[#]/.test(word)) return true;
-    if (holdDigits && /[\d+(]/.test(word)) return true;
-    // Each pattern starts after a character outside its own alphabet: judge the run it would start.
+  /**
+   * Where, inside the trailing unfinished word, a match may still begin (`undefined`: nowhere). Each detector
+   * starts right after a character outside its own alphabet, so only the run it would start needs holding: a
+   * long gibberish "word" is not held whole because its last few letters may open a key.
+   */
+  const partialHoldFrom = (word: string): number | undefined => {
+    if (enabled('email') || phraseWords > 1 || (blocklist !== undefined && holdAllWords)) return 0;
+    if (injectionAction !== 'off' && /[<[#]/.test(word)) return 0;
+    if (holdDigits && /[\d+(]/.test(word)) return 0;
+    let from: number | undefined;
+    const earliest = (offset: number) => {
+      if (from === undefined || offset < from) from = offset;
+    };
     const alnum = /[A-Za-z0-9]*$/.exec(word)?.[0] ?? '';
-    if (enabled('aws_access_key') && /^A[A-Z0-9]{0,19}$/.test(alnum)) return true;
-    if (enabled('iban') && /^(?:[A-Z]{1,2}|[A-Z]{2}\d{1,2}[A-Z0-9]*)$/.test(alnum)) return true;
-    // Any letters may open a secret key; only a run that already broke its alphabet or length is safe.
+    const alnumStart = word.length - alnum.length;
+    if (enabled('aws_access_key') && /^A[A-Z0-9]{0,19}$/.test(alnum)) earliest(alnumStart);
+    if (enabled('iban') && /^(?:[A-Z]{1,2}|[A-Z]{2}\d{1,2}[A-Z0-9]*)$/.test(alnum)) earliest(alnumStart);
+    // Any letters may open a secret key; a run that already broke its alphabet or outgrew 40 chars cannot.
     const base64 = /[A-Za-z0-9/+]*$/.exec(word)?.[0] ?? '';
-    if (enabled('aws_secret_key') && /^[A-Za-z0-9/+]{1,40}$/.test(base64)) return true;
+    if (enabled('aws_secret_key') && /^[A-Za-z0-9/+]{1,40}$/.test(base64)) earliest(word.length - base64.length);
     if (blocklist !== undefined) {
-      const letters = foldAmbiguous(/[\p{L}\p{N}]*$/u.exec(skeleton(word).text)?.[0] ?? '');
-      if (letters === '') return false;
-      for (const first of firstWords) if (first.startsWith(letters)) return true;
+      const folded = skeleton(word).text;
+      const run = /[\p{L}\p{N}]*$/u.exec(folded)?.[0] ?? '';
+      const letters = foldAmbiguous(run);
+      if (letters !== '' && [...firstWords].some((first) => first.startsWith(letters))) {
+        // Folded offsets equal original ones for ASCII text only; otherwise hold the whole word.
+        earliest(folded.length === word.length ? word.length - run.length : 0);
+      }
     }
-    return false;
+    return from;
   };
 
   const holdStart = (buffer: string, maxHoldChars: number): number => {
@@ -327,7 +339,10 @@ export function compileRules(config: ModerationConfig, direction: ModerationDire
       if (index !== undefined && index < hold) hold = index;
     };
     const partial = /\S+$/u.exec(buffer);
-    if (partial && partialMayMatch(partial[0])) lower(partial.index);
+    if (partial) {
+      const from = partialHoldFrom(partial[0]);
+      if (from !== undefined) lower(partial.index + from);
+    }
     // A run of digits and separators (phone and card numbers).
     if (holdDigits) lower(/[+(]?\d[\d ()./-]*$/u.exec(buffer)?.index);
     // A spaced IBAN in progress.

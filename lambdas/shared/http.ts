@@ -34,7 +34,7 @@ export function json(
 
 /**
  * The one error mapping: typed domain errors become their status and OpenAI error object; anything else is
- * logged with its stack and answered with an opaque 500. Registered first, so it runs last on the way out.
+ * logged with its stack and answered with an opaque 500. Registered early, so it runs late on the way out.
  */
 export function openAiErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
@@ -68,13 +68,15 @@ function errorKind(status: number, code: string | null): string {
 
 /** The house middleware chain for API handlers: `middy().use(apiMiddlewares()).handler(fn)`. */
 export function apiMiddlewares(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
+  // middy runs `onError` in reverse order of registration: CORS is registered first so that it decorates the error
+  // response the mapping below produces — a browser must be able to read a 429 or a content-filter error.
   return [
-    openAiErrors(),
     httpCors({
       origins: [config().webOrigin],
       credentials: false,
       exposeHeaders: CORS_EXPOSE_HEADERS.join(', '),
     }),
+    openAiErrors(),
     injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }),
     logMetrics(metrics),
     httpHeaderNormalizer(),

@@ -52,6 +52,25 @@ describe('output filter, rules', () => {
     expect((await filter.push('end. How')).emit).toBe('friend. ');
   });
 
+  it('holds back only the letter run that could still open a key, not a whole word without spaces', async () => {
+    const filter = createModeration({
+      config: configWith(),
+      recorder: memoryRecorder(),
+    }).createOutputFilter();
+    expect((await filter.push('h*ow%a=re-y')).emit).toBe('h*ow%a=re-');
+    expect((await filter.push('ou*to')).emit).toBe('you*');
+  });
+
+  it('releases a letter run once it is longer than an AWS secret key can be', async () => {
+    const filter = createModeration({
+      config: configWith(),
+      recorder: memoryRecorder(),
+    }).createOutputFilter();
+    const run = 'abcdefghij'.repeat(4);
+    expect((await filter.push(run)).emit).toBe('');
+    expect((await filter.push('k')).emit).toBe(`${run}k`);
+  });
+
   it('holds nothing back for ordinary words when no rule could match inside a word', async () => {
     const config = configWith({
       pii: { card: 'off', iban: 'off', aws_access_key: 'off', aws_secret_key: 'off' },

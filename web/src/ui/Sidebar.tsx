@@ -94,16 +94,12 @@ export function Sidebar(props: SidebarProps) {
   // As a drawer (phone width) it takes focus when it opens, and Escape closes it.
   useEffect(() => {
     if (!open) return;
-    // Next frame: the drawer has to be rendered visible before it can take focus.
-    const frame = requestAnimationFrame(() => closeButton.current?.focus());
+    closeButton.current?.focus();
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.key === 'Escape') onClose();
     };
     document.addEventListener('keydown', onKeyDown);
-    return () => {
-      cancelAnimationFrame(frame);
-      document.removeEventListener('keydown', onKeyDown);
-    };
+    return () => document.removeEventListener('keydown', onKeyDown);
   }, [open, onClose]);
 
   // Escape closes the account menu first (and only it).
@@ -155,6 +151,7 @@ export function Sidebar(props: SidebarProps) {
           chatstack
         </a>
         <button
+          ref={closeButton}
           type="button"
           class="icon-button only-mobile"
           aria-label="Close conversations"
