@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Turns a CloudWatch alarm notification (the JSON message CloudWatch publishes to SNS) into a Slack Block Kit

@@ -1,15 +1,18 @@
+import { DEFAULT_WINDOW } from '../context';
 import { EnvName } from '../contracts/env';
 import type { AnalyticsEvent } from '../contracts/events';
 import { createEventEmitter } from '../events/emitter';
 import { defaultBreakers, type InferenceDeps, invokeChat } from '../inference';
 import { createClassifier, createModeration, moderationConfigFromEnv } from '../moderation';
-import { documentClient, kinesisClient, sagemakerRuntimeClient } from '../shared/clients';
+import { documentClient } from '../shared/dynamodb-client';
+import { loadKinesisClient } from '../shared/lazy-kinesis-client';
+import { sagemakerRuntimeClient } from '../shared/sagemaker-runtime-client';
 import { type Config, required } from '../shared/config';
 import type { ChatDeps } from './turn';
 
 /**
  * Builds the chat pipeline's dependencies from the configuration, once per execution environment: the SDK
- * clients come from `shared/clients` (singletons), the moderation module and the event emitter are created
+ * clients come from `shared/*-client` (singletons), the moderation module and the event emitter are created
  * here. The chat handler and the job worker share this wiring.
  */
 export function createChatDeps(cfg: Config): ChatDeps {
@@ -18,6 +21,9 @@ export function createChatDeps(cfg: Config): ChatDeps {
     client: sagemakerRuntimeClient(),
     endpoints: required(cfg.inferenceEndpoints, EnvName.inferenceEndpoints),
     breakers: defaultBreakers,
+    ...(cfg.inferenceTimeoutMs === undefined
+      ? {}
+      : { options: { firstTokenTimeoutMs: cfg.inferenceTimeoutMs } }),
   };
   const moderationConfig = moderationConfigFromEnv(cfg);
   const classifier = createClassifier(moderationConfig, {
@@ -31,8 +37,9 @@ export function createChatDeps(cfg: Config): ChatDeps {
         )
       ).text,
   });
+  // Analytics go out after the response: the Kinesis SDK is loaded on the first emit, not at cold start.
   const emitter = cfg.eventsStreamName
-    ? createEventEmitter({ kinesis: kinesisClient(), streamName: cfg.eventsStreamName })
+    ? createEventEmitter({ kinesis: loadKinesisClient, streamName: cfg.eventsStreamName })
     : undefined;
   return {
     context: { db: documentClient(), tableName, retentionDays: cfg.messageRetentionDays },
@@ -45,6 +52,7 @@ export function createChatDeps(cfg: Config): ChatDeps {
     inference,
     moderation: createModeration({ config: moderationConfig, ...(classifier ? { classifier } : {}) }),
     modelId: cfg.modelId,
+    window: { ...DEFAULT_WINDOW, tokenBudget: cfg.contextTokenBudget ?? DEFAULT_WINDOW.tokenBudget },
     region: cfg.region,
     ...(emitter ? { emitEvents: (events: readonly AnalyticsEvent[]) => emitter.emitEvents(events) } : {}),
   };

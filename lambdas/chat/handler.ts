@@ -12,7 +12,7 @@ import { runCompletion } from './complete';
 import { createChatDeps } from './deps';
 import { IDEMPOTENCY_TTL_SECONDS, idempotencyKeyOf, runIdempotently } from './idempotency';
 import { replayAsSse, startStreamingTurn, type TurnRecord } from './sse';
-import { type ChatCaller, type ChatDeps, countRequest, prepareTurn } from './turn';
+import { type ChatCaller, type ChatDeps, prepareTurn } from './turn';
 
 /** `POST /v1/chat/completions`: OpenAI Chat Completions (streamed or not), plus `conversation_id`. */
 const cfg = config();
@@ -57,7 +57,6 @@ async function chat(
   context: Context,
   signal?: AbortSignal,
 ): Promise<StreamingResult> {
-  countRequest();
   const caller = callerOf(event);
   const request: ChatCompletionRequest = parseJsonBody(event, requestSchema);
   const idempotencyKey = idempotencyKeyOf(event.headers);

@@ -320,11 +320,6 @@ function publishTurnMetrics(turn: PreparedTurn, outcome: TurnOutcome): void {
   turnMetrics.publishStoredMetrics();
 }
 
-/** One `Requests` count, flushed with the handler's other metrics by the `logMetrics` middleware. */
-export function countRequest(): void {
-  metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
-}
-
 function eventStatusOf(outcome: TurnOutcome): EventStatus {
   if (outcome.status === 'content_filter') return 'blocked';
   if (outcome.status === 'interrupted')

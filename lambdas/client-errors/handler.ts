@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { EnvName } from '../contracts/env';
 import { MetricName } from '../contracts/metrics';
 import { callerOf } from '../shared/auth';
-import { documentClient } from '../shared/clients';
+import { documentClient } from '../shared/dynamodb-client';
 import { config, required } from '../shared/config';
 import { apiMiddlewares, json } from '../shared/http';
 import { logger, metrics } from '../shared/powertools';

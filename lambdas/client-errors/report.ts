@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiError, ValidationError } from '../shared/errors';
 
 /** Largest request body accepted, in bytes: a report is a message and a stack, never a payload. */

@@ -33,6 +33,10 @@ export const EnvName = {
   requestsPerMinute: 'QUOTA_REQUESTS_PER_MINUTE',
   tokensPerDay: 'QUOTA_TOKENS_PER_DAY',
   maxCompletionTokens: 'MAX_COMPLETION_TOKENS',
+  /** Prompt budget of the chat context window, in estimated tokens (system prompt, kept turns, new messages). */
+  contextTokenBudget: 'CONTEXT_TOKEN_BUDGET',
+  /** Longest wait for the model's first token per attempt, in milliseconds; keep it below the Lambda timeout. */
+  inferenceTimeoutMs: 'INFERENCE_TIMEOUT_MS',
   /** Days a message is kept before DynamoDB TTL removes it; 0 keeps messages forever. */
   messageRetentionDays: 'MESSAGE_RETENTION_DAYS',
   /** Days an audit record is kept; 0 keeps them forever. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The compact analytics and audit event every chat turn, job and security-relevant action emits to the events

@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
@@ -20,13 +19,11 @@ import {
   type ConversationWithMessages,
 } from '../contracts/api';
 import { EnvName } from '../contracts/env';
-import { MetricName } from '../contracts/metrics';
 import { callerOf } from '../shared/auth';
-import { documentClient } from '../shared/clients';
+import { documentClient } from '../shared/dynamodb-client';
 import { config, required } from '../shared/config';
 import { ApiError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
-import { metrics } from '../shared/powertools';
 import { parseJsonBody, parseQuery } from '../validation';
 
 /** `/v1/conversations[/{id}]`: list (newest first, paged), get with messages, rename, delete — the caller's only. */
@@ -72,7 +69,6 @@ function conversationIdOf(event: APIGatewayProxyEvent): string {
 }
 
 async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
   const { sub } = callerOf(event);
   const hasId = event.pathParameters?.id !== undefined;
   const method = event.httpMethod;

@@ -1,4 +1,4 @@
-import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { type AnalyticsEvent, AnalyticsEventSchema, MAX_EVENT_BYTES } from '../contracts/events';
 import { logger } from '../shared/powertools';
 
@@ -7,7 +7,8 @@ export const MAX_RECORDS_PER_PUT = 500;
 export const MAX_BYTES_PER_PUT = 5 * 1024 * 1024;
 
 export interface EventEmitterOptions {
-  readonly kinesis: KinesisClient;
+  /** The client, or how to load it on the first emit (keeps the Kinesis SDK off a handler's cold start). */
+  readonly kinesis: KinesisClient | (() => Promise<KinesisClient>);
   readonly streamName: string;
   /** Attempts per record, the first included. @default 5 */
   readonly maxAttempts?: number;
@@ -52,11 +53,18 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   const baseDelayMs = options.baseDelayMs ?? 50;
   const maxDelayMs = options.maxDelayMs ?? 2000;
   const sleep = options.sleep ?? defaultSleep;
+  let loaded: Promise<KinesisClient> | undefined;
+  const kinesisOf = () => {
+    loaded ??= typeof kinesis === 'function' ? kinesis() : Promise.resolve(kinesis);
+    return loaded;
+  };
 
   /** Sends one batch; returns the records to retry (rejected ones, or all of them if the call failed). */
   async function putBatch(batch: readonly PendingRecord[]): Promise<PendingRecord[]> {
     try {
-      const output = await kinesis.send(
+      // Loaded on first use; already in memory for every handler that created a Kinesis client.
+      const [{ PutRecordsCommand }, client] = await Promise.all([import('@aws-sdk/client-kinesis'), kinesisOf()]);
+      const output = await client.send(
         new PutRecordsCommand({ StreamName: streamName, Records: batch.map((record) => record.entry) }),
       );
       if (!output.FailedRecordCount) return [];

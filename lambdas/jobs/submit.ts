@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ChatCompletionRequest } from '../contracts/api';
 import { keys } from '../contracts/keys';
 import type { Caller } from '../shared/auth';

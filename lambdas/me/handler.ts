@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -14,15 +13,14 @@ import { type Export, type UsageDay, UsageQuery, type UsageReport } from '../con
 import { EnvName } from '../contracts/env';
 import { type AnalyticsEvent, buildEvent } from '../contracts/events';
 import { keys } from '../contracts/keys';
-import { MetricName } from '../contracts/metrics';
 import { conversationView, messageView } from '../conversations/handler';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import { callerOf } from '../shared/auth';
-import { documentClient, kinesisClient } from '../shared/clients';
+import { documentClient } from '../shared/dynamodb-client';
+import { kinesisClient } from '../shared/kinesis-client';
 import { config, required } from '../shared/config';
 import { ApiError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
-import { metrics } from '../shared/powertools';
 import { parseQuery } from '../validation';
 
 /** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */
@@ -112,7 +110,6 @@ async function usage(event: APIGatewayProxyEvent, sub: string): Promise<UsageRep
 }
 
 async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
   const { sub } = callerOf(event);
   const method = event.httpMethod;
   const path = event.resource ?? event.path;

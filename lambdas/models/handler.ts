@@ -1,12 +1,9 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ModelList } from '../contracts/api';
-import { MetricName } from '../contracts/metrics';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { apiMiddlewares, json } from '../shared/http';
-import { metrics } from '../shared/powertools';
 
 /** `GET /v1/models`: the one model this deployment serves, in the OpenAI list shape. */
 const cfg = config();
@@ -14,7 +11,6 @@ const cfg = config();
 const CREATED = Math.floor(Date.now() / 1000);
 
 export async function listModels(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
   callerOf(event);
   const body: ModelList = {
     object: 'list',

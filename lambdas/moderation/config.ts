@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvName } from '../contracts/env';
 import type { Config } from '../shared/config';
 import { ConfigError } from '../shared/config';

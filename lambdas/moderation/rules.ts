@@ -155,6 +155,9 @@ interface Detector {
   accept?: (text: string, start: number, end: number) => [number, number] | undefined;
 }
 
+/** Words that, just before 40 base64 characters, make them an AWS secret key. */
+const SECRET_KEY_HINT = /aws|secret|access[_ -]?key|AKIA|ASIA/i;
+
 const digitsOf = (value: string) => value.replace(/\D/g, '');
 
 const DETECTORS: readonly Detector[] = [
@@ -175,7 +178,7 @@ const DETECTORS: readonly Detector[] = [
       if (!/[a-z]/.test(candidate) || !/[A-Z]/.test(candidate) || !/\d/.test(candidate)) return undefined;
       if (/[/+]/.test(candidate)) return [start, end];
       const before = text.slice(Math.max(0, start - 48), start);
-      return /aws|secret|access[_ -]?key|AKIA|ASIA/i.test(before) ? [start, end] : undefined;
+      return SECRET_KEY_HINT.test(before) ? [start, end] : undefined;
     },
   },
   {
@@ -320,7 +323,11 @@ export function compileRules(config: ModerationConfig, direction: ModerationDire
     if (enabled('iban') && /^(?:[A-Z]{1,2}|[A-Z]{2}\d{1,2}[A-Z0-9]*)$/.test(alnum)) earliest(alnumStart);
     // Any letters may open a secret key; a run that already broke its alphabet or outgrew 40 chars cannot.
     const base64 = /[A-Za-z0-9/+]*$/.exec(word)?.[0] ?? '';
-    if (enabled('aws_secret_key') && /^[A-Za-z0-9/+]{1,40}$/.test(base64)) earliest(word.length - base64.length);
+    if (enabled('aws_secret_key') && /^[A-Za-z0-9/+]{1,40}$/.test(base64)) {
+      // A labelled key (`aws_secret_access_key=…`) is held with its label, so a block shows neither.
+      const label = word.slice(0, word.length - base64.length);
+      earliest(SECRET_KEY_HINT.test(label) ? 0 : word.length - base64.length);
+    }
     if (blocklist !== undefined) {
       const folded = skeleton(word).text;
       const run = /[\p{L}\p{N}]*$/u.exec(folded)?.[0] ?? '';

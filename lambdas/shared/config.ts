@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvName } from '../contracts/env';
 
 /**
@@ -39,6 +39,8 @@ const ConfigSchema = z.object({
   [EnvName.requestsPerMinute]: positiveInt(60),
   [EnvName.tokensPerDay]: positiveInt(1_000_000),
   [EnvName.maxCompletionTokens]: positiveInt(4096),
+  [EnvName.contextTokenBudget]: positiveInt(6_000),
+  [EnvName.inferenceTimeoutMs]: positiveInt(20_000),
   [EnvName.messageRetentionDays]: nonNegativeInt(0),
   [EnvName.auditRetentionDays]: nonNegativeInt(365),
   [EnvName.webOrigin]: z.string().min(1).default('*'),
@@ -71,6 +73,10 @@ export interface Config {
   readonly requestsPerMinute: number;
   readonly tokensPerDay: number;
   readonly maxCompletionTokens: number;
+  /** Optional in the type so hand-built configs (tests) need not list it; the chat deps default it. */
+  readonly contextTokenBudget?: number;
+  /** Per-attempt deadline for the first token (ms); optional like `contextTokenBudget`. */
+  readonly inferenceTimeoutMs?: number;
   readonly messageRetentionDays: number;
   readonly auditRetentionDays: number;
   readonly webOrigin: string;
@@ -108,6 +114,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     requestsPerMinute: raw[EnvName.requestsPerMinute],
     tokensPerDay: raw[EnvName.tokensPerDay],
     maxCompletionTokens: raw[EnvName.maxCompletionTokens],
+    contextTokenBudget: raw[EnvName.contextTokenBudget],
+    inferenceTimeoutMs: raw[EnvName.inferenceTimeoutMs],
     messageRetentionDays: raw[EnvName.messageRetentionDays],
     auditRetentionDays: raw[EnvName.auditRetentionDays],
     webOrigin: raw[EnvName.webOrigin],

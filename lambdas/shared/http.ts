@@ -66,6 +66,18 @@ function errorKind(status: number, code: string | null): string {
   return 'validation';
 }
 
+/**
+ * Counts every API request once (`Requests`), errors included, so each invocation publishes at least one metric
+ * and the count means the same for every endpoint. Runs first on the way in.
+ */
+export function countRequests(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: () => {
+      metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
+    },
+  };
+}
+
 /** The house middleware chain for API handlers: `middy().use(apiMiddlewares()).handler(fn)`. */
 export function apiMiddlewares(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
   // middy runs `onError` in reverse order of registration: CORS is registered first so that it decorates the error
@@ -79,6 +91,7 @@ export function apiMiddlewares(): MiddlewareObj<APIGatewayProxyEvent, APIGateway
     openAiErrors(),
     injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }),
     logMetrics(metrics),
+    countRequests(),
     httpHeaderNormalizer(),
   ];
 }

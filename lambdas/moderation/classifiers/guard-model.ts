@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Classifier, ClassifierResult, ClassifyContext } from '../types';
 
 /** A chat message sent to the guard model. */
