@@ -211,7 +211,8 @@ async function measureBundle() {
   ];
   const byPackage = new Map<string, number>();
   for (const [path, input] of Object.entries(output?.inputs ?? {})) {
-    const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/').slice(0, 2).join('/');
+    const name =
+      /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/').slice(0, 2).join('/');
     byPackage.set(name, (byPackage.get(name) ?? 0) + input.bytesInOutput);
   }
   const largest = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8);

@@ -4,10 +4,10 @@ import type { AnalyticsEvent } from '../contracts/events';
 import { createEventEmitter } from '../events/emitter';
 import { defaultBreakers, type InferenceDeps, invokeChat } from '../inference';
 import { createClassifier, createModeration, moderationConfigFromEnv } from '../moderation';
+import { type Config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
 import { loadKinesisClient } from '../shared/lazy-kinesis-client';
 import { sagemakerRuntimeClient } from '../shared/sagemaker-runtime-client';
-import { type Config, required } from '../shared/config';
 import type { ChatDeps } from './turn';
 
 /**

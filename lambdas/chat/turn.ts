@@ -29,7 +29,7 @@ import type { InferenceDeps, InferenceRequest } from '../inference';
 import type { Moderation, Verdict } from '../moderation/types';
 import { consumeRequest, type QuotaDeps, type QuotaState, recordTokens } from '../quota';
 import { ContentFilteredError } from '../shared/errors';
-import { logger, metrics } from '../shared/powertools';
+import { logger } from '../shared/powertools';
 
 /** Everything a chat turn needs, passed in (SDK clients created once by the handler or worker). */
 export interface ChatDeps {

@@ -20,8 +20,8 @@ import {
 } from '../contracts/api';
 import { EnvName } from '../contracts/env';
 import { callerOf } from '../shared/auth';
-import { documentClient } from '../shared/dynamodb-client';
 import { config, required } from '../shared/config';
+import { documentClient } from '../shared/dynamodb-client';
 import { ApiError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { parseJsonBody, parseQuery } from '../validation';

@@ -63,7 +63,10 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   async function putBatch(batch: readonly PendingRecord[]): Promise<PendingRecord[]> {
     try {
       // Loaded on first use; already in memory for every handler that created a Kinesis client.
-      const [{ PutRecordsCommand }, client] = await Promise.all([import('@aws-sdk/client-kinesis'), kinesisOf()]);
+      const [{ PutRecordsCommand }, client] = await Promise.all([
+        import('@aws-sdk/client-kinesis'),
+        kinesisOf(),
+      ]);
       const output = await client.send(
         new PutRecordsCommand({ StreamName: streamName, Records: batch.map((record) => record.entry) }),
       );

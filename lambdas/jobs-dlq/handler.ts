@@ -10,9 +10,9 @@ import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import { jobSettledEvent } from '../jobs/events';
 import { createJobStore, type JobStore } from '../jobs/store';
 import { JobMessageSchema } from '../jobs/submit';
+import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
 import { kinesisClient } from '../shared/kinesis-client';
-import { config, required } from '../shared/config';
 import { logger, metrics } from '../shared/powertools';
 
 export interface DeadLetterDeps {

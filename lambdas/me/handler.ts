@@ -16,11 +16,11 @@ import { keys } from '../contracts/keys';
 import { conversationView, messageView } from '../conversations/handler';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import { callerOf } from '../shared/auth';
-import { documentClient } from '../shared/dynamodb-client';
-import { kinesisClient } from '../shared/kinesis-client';
 import { config, required } from '../shared/config';
+import { documentClient } from '../shared/dynamodb-client';
 import { ApiError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
+import { kinesisClient } from '../shared/kinesis-client';
 import { parseQuery } from '../validation';
 
 /** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */

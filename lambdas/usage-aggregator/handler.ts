@@ -3,8 +3,8 @@ import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { EnvName } from '../contracts/env';
 import { createEventConsumer } from '../events/consumer';
-import { documentClient } from '../shared/dynamodb-client';
 import { config, required } from '../shared/config';
+import { documentClient } from '../shared/dynamodb-client';
 import { logger } from '../shared/powertools';
 import { aggregateUsage, type UsageDeps } from './aggregate';
 

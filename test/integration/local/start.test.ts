@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../../scripts/local/health';
 import { ROOT_DIR } from '../../../scripts/local/stack';
-import { freePort } from '../../helpers/ports';
+import { freePort, freePorts } from '../../helpers/ports';
 
 const PORT_VARIABLES = [
   'PORT',
@@ -53,8 +53,8 @@ async function processesOfThisStack(): Promise<number[]> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'chatstack-start-'));
-  ports = {};
-  for (const name of PORT_VARIABLES) ports[name] = String(await freePort());
+  const free = await freePorts(PORT_VARIABLES.length);
+  ports = Object.fromEntries(PORT_VARIABLES.map((name, i) => [name, String(free[i])]));
   child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT_DIR,
     env: { ...process.env, ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory' },

@@ -11,7 +11,7 @@ import {
   type StartOptions,
   startLocalStack as start,
 } from '../../../scripts/local/stack';
-import { freePort } from '../../helpers/ports';
+import { freePorts } from '../../helpers/ports';
 
 export interface TestStack {
   readonly urls: LocalStackUrls;
@@ -24,8 +24,7 @@ export async function startTestStack(
   options: StartOptions & { env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatstack-test-'));
-  const ports: Record<string, string> = {};
-  for (const name of [
+  const names = [
     'PORT',
     'ISSUER_PORT',
     'WEB_PORT',
@@ -34,9 +33,9 @@ export async function startTestStack(
     'KINESIS_PORT',
     'INFERENCE_PORT',
     'SAGEMAKER_PORT',
-  ]) {
-    ports[name] = String(await freePort());
-  }
+  ];
+  const free = await freePorts(names.length);
+  const ports = Object.fromEntries(names.map((name, i) => [name, String(free[i])]));
   const config = loadLocalConfig({ ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory', ...options.env });
   const logs: string[] = [];
   const stack = await start(config, {
