@@ -11,7 +11,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,24 +18,13 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { loadLocalConfig } from './local/config';
 import { DEV_MACHINE_CLIENTS } from './local/issuer';
+import { freeStackPorts } from './local/ports';
 import { startLocalStack } from './local/stack';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const MAX_TOKENS = 16;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -109,19 +97,7 @@ async function batch(
 
 async function measureOverhead() {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatstack-bench-'));
-  const ports: Record<string, string> = {};
-  for (const name of [
-    'PORT',
-    'ISSUER_PORT',
-    'WEB_PORT',
-    'DYNAMODB_PORT',
-    'SQS_PORT',
-    'KINESIS_PORT',
-    'INFERENCE_PORT',
-    'SAGEMAKER_PORT',
-  ]) {
-    ports[name] = String(await freePort());
-  }
+  const ports = await freeStackPorts();
   const config = loadLocalConfig({ ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory' });
   const logs: string[] = [];
   const stack = await startLocalStack(config, {

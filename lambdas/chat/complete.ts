@@ -1,7 +1,14 @@
 import type { ChatCompletion, ChatCompletionRequest, FinishReason } from '../contracts/api';
 import { invokeChat } from '../inference';
 import type { QuotaState } from '../quota';
-import { type ChatCaller, type ChatDeps, persistTurn, prepareTurn, usageOrEstimate } from './turn';
+import {
+  type ChatCaller,
+  type ChatDeps,
+  persistTurn,
+  persistUnansweredTurn,
+  prepareTurn,
+  usageOrEstimate,
+} from './turn';
 
 export type { ChatCaller, ChatDeps } from './turn';
 
@@ -31,15 +38,7 @@ export async function runCompletion(
   try {
     result = await invokeChat(deps.inference, turn.prompt, signal);
   } catch (error) {
-    await persistTurn(deps, caller, turn, {
-      text: '',
-      status: 'interrupted',
-      finishReason: undefined,
-      usage: usageOrEstimate(undefined, turn, ''),
-      outputVerdict: undefined,
-      timeToFirstTokenMs: undefined,
-      errorCode: 'model_unavailable',
-    });
+    await persistUnansweredTurn(deps, caller, turn, 'model_unavailable');
     throw error;
   }
   const filter = deps.moderation.createOutputFilter({ prompt: turn.promptText });

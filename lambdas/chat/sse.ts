@@ -10,7 +10,14 @@ import type { Verdict } from '../moderation/types';
 import type { OpenAiErrorBody } from '../shared/errors';
 import { logger } from '../shared/powertools';
 import { completionId } from './complete';
-import { type ChatCaller, type ChatDeps, type PreparedTurn, persistTurn, usageOrEstimate } from './turn';
+import {
+  type ChatCaller,
+  type ChatDeps,
+  type PreparedTurn,
+  persistTurn,
+  persistUnansweredTurn,
+  usageOrEstimate,
+} from './turn';
 
 /** How often a `: keepalive` comment goes out when nothing else did (proxies cut idle streams). */
 export const KEEPALIVE_MS = 15_000;
@@ -103,15 +110,12 @@ export async function startStreamingTurn(
     first = await events.next();
   } catch (error) {
     options.signal?.removeEventListener('abort', onOuterAbort);
-    await persistTurn(deps, caller, turn, {
-      text: '',
-      status: 'interrupted',
-      finishReason: undefined,
-      usage: usageOrEstimate(undefined, turn, ''),
-      outputVerdict: undefined,
-      timeToFirstTokenMs: undefined,
-      errorCode: error instanceof InferenceAbortedError ? 'client_disconnected' : 'model_unavailable',
-    });
+    await persistUnansweredTurn(
+      deps,
+      caller,
+      turn,
+      error instanceof InferenceAbortedError ? 'client_disconnected' : 'model_unavailable',
+    );
     throw error;
   }
   // As the client sees it: from the request's arrival (validation, quota, context included).

@@ -255,6 +255,24 @@ export function usageOrEstimate(reported: Usage | undefined, turn: PreparedTurn,
   };
 }
 
+/** Stores the turn of a model call that failed before its first token: no text, status `interrupted`. */
+export function persistUnansweredTurn(
+  deps: ChatDeps,
+  caller: ChatCaller,
+  turn: PreparedTurn,
+  errorCode: string,
+): Promise<StoredMessage> {
+  return persistTurn(deps, caller, turn, {
+    text: '',
+    status: 'interrupted',
+    finishReason: undefined,
+    usage: usageOrEstimate(undefined, turn, ''),
+    outputVerdict: undefined,
+    timeToFirstTokenMs: undefined,
+    errorCode,
+  });
+}
+
 /**
  * Stores the answer (also partial ones: `interrupted`, `content_filter`), counts its tokens against the
  * quota and emits the turn's analytics event. Failures here are logged, never thrown at a finished answer.

@@ -22,7 +22,7 @@ import { EnvName } from '../contracts/env';
 import { callerOf } from '../shared/auth';
 import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
-import { ApiError, NotFoundError } from '../shared/errors';
+import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { parseJsonBody, parseQuery } from '../validation';
 
@@ -107,13 +107,7 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
       return json(event, 200, { id, object: 'conversation.deleted', deleted: true });
     }
   }
-  throw new ApiError(
-    405,
-    'invalid_request_error',
-    `Method ${method} is not allowed here.`,
-    null,
-    'method_not_allowed',
-  );
+  throw new MethodNotAllowedError(method);
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

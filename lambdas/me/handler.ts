@@ -18,7 +18,7 @@ import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import { callerOf } from '../shared/auth';
 import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
-import { ApiError } from '../shared/errors';
+import { MethodNotAllowedError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { kinesisClient } from '../shared/kinesis-client';
 import { parseQuery } from '../validation';
@@ -134,13 +134,7 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     await audit(event, 'data.erased', sub);
     return json(event, 200, { id: sub, object: 'user.data', deleted: true });
   }
-  throw new ApiError(
-    405,
-    'invalid_request_error',
-    `Method ${method} is not allowed here.`,
-    null,
-    'method_not_allowed',
-  );
+  throw new MethodNotAllowedError(method);
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

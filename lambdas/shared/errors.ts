@@ -58,6 +58,13 @@ export class NotFoundError extends ApiError {
   }
 }
 
+/** A route's resource exists but not with this method. */
+export class MethodNotAllowedError extends ApiError {
+  constructor(method: string) {
+    super(405, 'invalid_request_error', `Method ${method} is not allowed here.`, null, 'method_not_allowed');
+  }
+}
+
 export class ConflictError extends ApiError {
   constructor(message: string, code = 'conflict') {
     super(409, 'invalid_request_error', message, null, code);

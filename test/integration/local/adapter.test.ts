@@ -14,7 +14,7 @@ import type { FunctionName } from '../../../lambdas/contracts/routes';
 import { type RunningApi, startApiServer } from '../../../scripts/local/api';
 import { API_AUDIENCE, type RunningIssuer, startIssuer } from '../../../scripts/local/issuer';
 import { installLambdaRuntimeGlobals } from '../../../scripts/local/lambda-runtime';
-import { freePort } from '../../helpers/ports';
+import { freePort } from '../../../scripts/local/ports';
 import { requestToken } from '../setup/context';
 
 let dataDir: string;

@@ -8,20 +8,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PORT_VARIABLES as PORT_VARIABLE_NAMES } from '../../../scripts/local/config';
 import type { HealthReport } from '../../../scripts/local/health';
+import { freePort, freeStackPorts } from '../../../scripts/local/ports';
 import { ROOT_DIR } from '../../../scripts/local/stack';
-import { freePort, freePorts } from '../../helpers/ports';
 
-const PORT_VARIABLES = [
-  'PORT',
-  'ISSUER_PORT',
-  'WEB_PORT',
-  'DYNAMODB_PORT',
-  'SQS_PORT',
-  'KINESIS_PORT',
-  'INFERENCE_PORT',
-  'SAGEMAKER_PORT',
-];
+const PORT_VARIABLES = Object.values(PORT_VARIABLE_NAMES);
 
 let dataDir: string;
 let ports: Record<string, string>;
@@ -53,8 +45,7 @@ async function processesOfThisStack(): Promise<number[]> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'chatstack-start-'));
-  const free = await freePorts(PORT_VARIABLES.length);
-  ports = Object.fromEntries(PORT_VARIABLES.map((name, i) => [name, String(free[i])]));
+  ports = await freeStackPorts();
   child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT_DIR,
     env: { ...process.env, ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory' },

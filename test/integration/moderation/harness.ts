@@ -10,7 +10,7 @@ import { startApiServer } from '../../../scripts/local/api';
 import { loadLocalConfig } from '../../../scripts/local/config';
 import { handlerEnvironment } from '../../../scripts/local/handler-env';
 import { API_AUDIENCE } from '../../../scripts/local/identity';
-import { freePort } from '../../helpers/ports';
+import { freePort } from '../../../scripts/local/ports';
 import { apiBase, machineToken, stack } from '../setup/context';
 
 export const QUESTION = 'Hello';

@@ -5,13 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLocalConfig } from '../../../scripts/local/config';
+import { freeStackPorts } from '../../../scripts/local/ports';
 import {
   type LocalStack,
   type LocalStackUrls,
   type StartOptions,
   startLocalStack as start,
 } from '../../../scripts/local/stack';
-import { freePorts } from '../../helpers/ports';
 
 export interface TestStack {
   readonly urls: LocalStackUrls;
@@ -24,18 +24,7 @@ export async function startTestStack(
   options: StartOptions & { env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatstack-test-'));
-  const names = [
-    'PORT',
-    'ISSUER_PORT',
-    'WEB_PORT',
-    'DYNAMODB_PORT',
-    'SQS_PORT',
-    'KINESIS_PORT',
-    'INFERENCE_PORT',
-    'SAGEMAKER_PORT',
-  ];
-  const free = await freePorts(names.length);
-  const ports = Object.fromEntries(names.map((name, i) => [name, String(free[i])]));
+  const ports = await freeStackPorts();
   const config = loadLocalConfig({ ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory', ...options.env });
   const logs: string[] = [];
   const stack = await start(config, {

@@ -1,4 +1,6 @@
+/** Free loopback ports for local stacks started by tests and benchmarks. */
 import { createServer, type Server } from 'node:net';
+import { PORT_VARIABLES } from './config';
 
 /** Asks the OS for a free loopback port. */
 export async function freePort(): Promise<number> {
@@ -29,4 +31,11 @@ export async function freePorts(count: number): Promise<number[]> {
   } finally {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
+}
+
+/** Free ports for every component of a local stack, as the environment variables that set them. */
+export async function freeStackPorts(): Promise<Record<string, string>> {
+  const names = Object.values(PORT_VARIABLES);
+  const ports = await freePorts(names.length);
+  return Object.fromEntries(names.map((name, i) => [name, String(ports[i])]));
 }
