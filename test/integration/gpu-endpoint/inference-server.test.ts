@@ -125,14 +125,16 @@ describe('inference server with the generated tiny model', { timeout: TEST_TIMEO
       `${server.url}/invocations`,
       chatBody({
         max_tokens: 300,
+        seed: 7,
+        // Bounded fields: a random test model inside an unbounded string or number may never close it.
         response_format: {
           type: 'json_schema',
           json_schema: {
             name: 'answer',
             schema: {
               type: 'object',
-              properties: { answer: { type: 'string' }, confidence: { type: 'number' } },
-              required: ['answer', 'confidence'],
+              properties: { answer: { type: 'string', maxLength: 24 }, certain: { type: 'boolean' } },
+              required: ['answer', 'certain'],
             },
           },
         },
@@ -142,7 +144,8 @@ describe('inference server with the generated tiny model', { timeout: TEST_TIMEO
     const content = JSON.parse(body.choices[0].message.content);
 
     expect(body.choices[0].finish_reason).toBe('stop');
-    expect(content).toEqual({ answer: expect.any(String), confidence: expect.any(Number) });
+    expect(content).toEqual({ answer: expect.any(String), certain: expect.any(Boolean) });
+    expect(content.answer.length).toBeLessThanOrEqual(24);
   });
 
   it.each([
