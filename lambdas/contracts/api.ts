@@ -257,12 +257,28 @@ export type UsageReport = z.infer<typeof UsageReport>;
 
 export const UsageQuery = z.object({ days: decimal(1, 366).default(30) }).strict();
 
+/** A job as exported: what was asked and what came of it. */
+export const ExportedJob = z
+  .object({
+    id: z.string(),
+    status: z.enum(['queued', 'processing', 'completed', 'failed']),
+    created_at: z.string(),
+    updated_at: z.string(),
+    conversation_id: z.string().optional(),
+    request: z.record(z.string(), z.unknown()),
+    result: z.record(z.string(), z.unknown()).optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .meta({ id: 'ExportedJob' });
+export type ExportedJob = z.infer<typeof ExportedJob>;
+
 export const Export = z
   .object({
     object: z.literal('export'),
     exported_at: z.string(),
     user: z.object({ sub: z.string() }),
     conversations: z.array(ConversationWithMessages),
+    jobs: z.array(ExportedJob),
     usage: z.array(UsageDay),
   })
   .meta({ id: 'Export' });

@@ -9,12 +9,13 @@ import {
   toConversation,
   toMessage,
 } from '../context';
-import { type Export, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
+import { type Export, type ExportedJob, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
 import { EnvName } from '../contracts/env';
 import { type AnalyticsEvent, buildEvent } from '../contracts/events';
 import { keys } from '../contracts/keys';
 import { conversationView, messageView } from '../conversations/handler';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
+import type { JobItem } from '../jobs/store';
 import { callerOf } from '../shared/auth';
 import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
@@ -56,7 +57,21 @@ function usageDayOf(item: Record<string, unknown>): UsageDay {
   };
 }
 
-/** All of the caller's data as one document: conversations with their messages, and usage. */
+function exportedJob(item: Record<string, unknown>): ExportedJob {
+  const job = item as unknown as JobItem;
+  return {
+    id: job.jobId,
+    status: job.status,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    ...(job.conversationId === undefined ? {} : { conversation_id: job.conversationId }),
+    request: { ...job.request },
+    ...(job.result === undefined ? {} : { result: { ...job.result } }),
+    ...(job.error === undefined ? {} : { error: job.error }),
+  };
+}
+
+/** All of the caller's data as one document: conversations with their messages, jobs, and usage. */
 export function buildExport(
   sub: string,
   items: readonly Record<string, unknown>[],
@@ -84,6 +99,7 @@ export function buildExport(
           messages: messagesByConversation.get(conversation.conversationId) ?? [],
         };
       }),
+    jobs: live.filter((item) => item.entity === 'job').map(exportedJob),
     usage: live.filter((item) => String(item.sk).startsWith('USAGE#')).map(usageDayOf),
   };
 }

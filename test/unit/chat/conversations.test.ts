@@ -142,6 +142,27 @@ describe('me handler', () => {
         },
       }),
     );
+    const job = (jobOwner: string, jobId: string, question: string) =>
+      table.db.send(
+        new PutCommand({
+          TableName: TABLE_NAME,
+          Item: {
+            ...keys.job(jobOwner, jobId),
+            entity: 'job',
+            jobId,
+            sub: jobOwner,
+            status: 'completed',
+            request: { messages: [{ role: 'user', content: question }] },
+            requestHash: 'h',
+            createdAt: '2026-01-01T00:00:00.000Z',
+            updatedAt: '2026-01-01T00:00:01.000Z',
+            attempts: 1,
+            result: { object: 'chat.completion', choices: [] },
+          },
+        }),
+      );
+    await job(owner, 'job_mine', 'Summarise my notes');
+    await job(other, 'job_theirs', 'Theirs too');
     const { status, body } = await call(me, {
       method: 'GET',
       resource: '/v1/me/export',
@@ -151,6 +172,14 @@ describe('me handler', () => {
     expect(status).toBe(200);
     expect(body.conversations).toHaveLength(1);
     expect(body.conversations[0].messages).toHaveLength(2);
+    expect(body.jobs).toEqual([
+      expect.objectContaining({
+        id: 'job_mine',
+        status: 'completed',
+        request: { messages: [{ role: 'user', content: 'Summarise my notes' }] },
+        result: { object: 'chat.completion', choices: [] },
+      }),
+    ]);
     expect(JSON.stringify(body)).not.toContain('Theirs');
     expect(body.usage).toEqual([
       { date: '2026-01-01', requests: 3, prompt_tokens: 10, completion_tokens: 20 },
