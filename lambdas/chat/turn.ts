@@ -4,12 +4,14 @@ import {
   type ContextDeps,
   type ContextMessage,
   type ConversationRecord,
+  claimRegeneration,
   createConversation,
   DEFAULT_WINDOW,
   estimateTokens,
   newMessageId,
   putMessage,
   recentMessages,
+  replaceMessage,
   requireConversation,
   reserveSequences,
   type StoredMessage,
@@ -28,7 +30,7 @@ import { METRICS_NAMESPACE, MetricName } from '../contracts/metrics';
 import type { InferenceDeps, InferenceRequest } from '../inference';
 import type { Moderation, Verdict } from '../moderation/types';
 import { consumeRequest, type QuotaDeps, type QuotaState, recordTokens } from '../quota';
-import { ContentFilteredError } from '../shared/errors';
+import { ConflictError, ContentFilteredError, ValidationError } from '../shared/errors';
 import { logger } from '../shared/powertools';
 
 /** Everything a chat turn needs, passed in (SDK clients created once by the handler or worker). */
@@ -81,6 +83,8 @@ export interface PreparedTurn {
   readonly startedAt: number;
   /** Settles when the request's own messages are stored. */
   readonly userMessagesStored: Promise<void>;
+  /** Set when regenerating: the id of the stored answer the new one replaces (at `assistantSequence`). */
+  readonly replacesMessageId?: string;
 }
 
 /** The stored conversation and the history the context window is built from. */
@@ -89,11 +93,21 @@ async function loadConversation(deps: ChatDeps, sub: string, conversationId: str
     requireConversation(deps.context, sub, conversationId),
     recentMessages(deps.context, sub, conversationId, HISTORY_MESSAGES),
   ]);
-  const history: ContextMessage[] = stored
+  const history = contextOf(stored);
+  const loadedTurns = history.filter((message) => message.role === 'user').length;
+  return {
+    conversation,
+    stored,
+    history,
+    earlierTurnsNotLoaded: Math.max(0, conversation.turnCount - loadedTurns),
+  };
+}
+
+/** Stored messages as context for the model (empty answers of failed turns left out). */
+function contextOf(stored: readonly StoredMessage[]): ContextMessage[] {
+  return stored
     .filter((message) => message.content !== '' && (message.role === 'user' || message.role === 'assistant'))
     .map((message) => ({ role: message.role === 'user' ? 'user' : 'assistant', content: message.content }));
-  const loadedTurns = history.filter((message) => message.role === 'user').length;
-  return { conversation, history, earlierTurnsNotLoaded: Math.max(0, conversation.turnCount - loadedTurns) };
 }
 
 function roleOf(message: ChatMessageInput): 'system' | 'user' | 'assistant' {
@@ -117,6 +131,7 @@ export async function prepareTurn(
   request: ChatCompletionRequest,
 ): Promise<PreparedTurn> {
   const startedAt = Date.now();
+  if (request.regenerate === true) return prepareRegeneration(deps, caller, request, startedAt);
   const systemTexts = request.messages.filter((message) => roleOf(message) === 'system').map(textOf);
   const conversational = request.messages
     .filter((message) => roleOf(message) !== 'system')
@@ -202,18 +217,7 @@ export async function prepareTurn(
   // Observed here so a failure is never unhandled; `persistTurn` awaits and reports it.
   stored.catch(() => undefined);
 
-  const stop = request.stop ?? undefined;
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-  const prompt: InferenceRequest = {
-    messages: window.messages,
-    ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
-    ...(request.temperature == null ? {} : { temperature: request.temperature }),
-    ...(request.top_p == null ? {} : { top_p: request.top_p }),
-    ...(stop === undefined ? {} : { stop }),
-    ...(request.seed == null ? {} : { seed: request.seed }),
-    ...(request.presence_penalty == null ? {} : { presence_penalty: request.presence_penalty }),
-    ...(request.frequency_penalty == null ? {} : { frequency_penalty: request.frequency_penalty }),
-  };
+  const prompt = inferenceRequestOf(request, window.messages);
   const promptText = newMessages
     .filter((message) => message.role === 'user')
     .map((message) => message.content)
@@ -225,6 +229,89 @@ export async function prepareTurn(
     userMessagesStored: stored,
     prompt,
     promptText,
+    turnsDropped: window.turnsDropped,
+    estimatedPromptTokens: window.estimatedPromptTokens,
+    quota,
+    inputVerdict,
+    startedAt,
+  };
+}
+
+/** The model call: the context window plus the request's sampling options. */
+function inferenceRequestOf(
+  request: ChatCompletionRequest,
+  messages: InferenceRequest['messages'],
+): InferenceRequest {
+  const stop = request.stop ?? undefined;
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
+  return {
+    messages,
+    ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
+    ...(request.temperature == null ? {} : { temperature: request.temperature }),
+    ...(request.top_p == null ? {} : { top_p: request.top_p }),
+    ...(stop === undefined ? {} : { stop }),
+    ...(request.seed == null ? {} : { seed: request.seed }),
+    ...(request.presence_penalty == null ? {} : { presence_penalty: request.presence_penalty }),
+    ...(request.frequency_penalty == null ? {} : { frequency_penalty: request.frequency_penalty }),
+  };
+}
+
+/**
+ * A regenerated turn: the conversation's last user message is answered again, and the answer replaces the last
+ * stored answer in place. Its input was moderated when first asked; quota and output moderation apply as usual.
+ */
+async function prepareRegeneration(
+  deps: ChatDeps,
+  caller: ChatCaller,
+  request: ChatCompletionRequest,
+  startedAt: number,
+): Promise<PreparedTurn> {
+  if (!request.conversation_id) throw new ValidationError('Required when regenerating.', 'conversation_id');
+  const [quota, existing] = await Promise.all([
+    deps.quota ? consumeRequest(deps.quota, caller.sub) : undefined,
+    loadConversation(deps, caller.sub, request.conversation_id),
+  ]);
+  const answer = existing.stored.at(-1);
+  const questionIndex = existing.stored.findLastIndex((message) => message.role === 'user');
+  const question = existing.stored[questionIndex];
+  if (answer?.role !== 'assistant' || question === undefined) {
+    throw new ValidationError(
+      "The conversation's last message is not an answer that can be regenerated.",
+      'regenerate',
+      'nothing_to_regenerate',
+    );
+  }
+  // A sequence handed out but not yet written is a turn still in progress: its answer is not ours to replace.
+  if (answer.sequence !== existing.conversation.messageCount - 1) {
+    throw new ConflictError(
+      'The conversation has a turn in progress; retry when it is answered.',
+      'conversation_busy',
+    );
+  }
+  const conversation = await claimRegeneration(deps.context, caller.sub, existing.conversation);
+  const history = contextOf(existing.stored.slice(0, questionIndex));
+  const loadedTurns = history.filter((message) => message.role === 'user').length + 1;
+  const systemPrompt = conversation.systemPrompt ?? deps.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
+  const window = buildContextWindow(
+    systemPrompt,
+    history,
+    [{ role: 'user', content: question.content }],
+    deps.window ?? DEFAULT_WINDOW,
+    Math.max(0, conversation.turnCount - loadedTurns),
+  );
+  // A question stored redacted keeps that decision on the answer, as on the first turn.
+  const inputVerdict: Verdict | undefined =
+    question.moderation?.action === 'redact'
+      ? { action: 'redact', categories: [...question.moderation.categories], text: question.content }
+      : undefined;
+  return {
+    conversation,
+    created: false,
+    assistantSequence: answer.sequence,
+    replacesMessageId: answer.messageId,
+    userMessagesStored: Promise.resolve(),
+    prompt: inferenceRequestOf(request, window.messages),
+    promptText: question.content,
     turnsDropped: window.turnsDropped,
     estimatedPromptTokens: window.estimatedPromptTokens,
     quota,
@@ -308,7 +395,9 @@ export async function persistTurn(
   if (questionFailure)
     logger.error('storing the request messages failed', { error: questionFailure as Error });
   const results = await Promise.allSettled([
-    putMessage(deps.context, caller.sub, message),
+    turn.replacesMessageId === undefined
+      ? putMessage(deps.context, caller.sub, message)
+      : replaceMessage(deps.context, caller.sub, message, turn.replacesMessageId),
     deps.quota ? recordTokens(deps.quota, caller.sub, outcome.usage.total_tokens) : Promise.resolve(),
   ]);
   for (const result of results) {

@@ -234,6 +234,70 @@ export async function reserveSequences(
   );
 }
 
+/**
+ * Claims a conversation for regenerating its last answer: a conditional version bump on the version read, with
+ * no new sequence numbers. Not retried: after a concurrent change "the last answer" may be another one.
+ */
+export async function claimRegeneration(
+  deps: ContextDeps,
+  sub: string,
+  conversation: ConversationRecord,
+): Promise<ConversationRecord> {
+  const now = nowOf(deps).toISOString();
+  const expiresAt = expiresAtFor(deps);
+  try {
+    const result = await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: keys.conversation(sub, conversation.conversationId),
+        UpdateExpression: `SET version = :next, updatedAt = :now, gsi1sk = :gsi1sk${expiresAt === undefined ? '' : ', #ttl = :ttl'}`,
+        ConditionExpression: 'attribute_exists(pk) AND version = :version',
+        ...(expiresAt === undefined ? {} : { ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute } }),
+        ExpressionAttributeValues: {
+          ':version': conversation.version,
+          ':next': conversation.version + 1,
+          ':now': now,
+          ':gsi1sk': `${now}#${conversation.conversationId}`,
+          ...(expiresAt === undefined ? {} : { ':ttl': expiresAt }),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return result.Attributes ? toConversation(result.Attributes) : conversation;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    throw new ConflictError(
+      'The conversation changed while regenerating its answer; please reload it and retry.',
+      'conversation_busy',
+    );
+  }
+}
+
+/**
+ * Writes a regenerated answer at the sequence of the answer it replaces, only while that answer is still the one
+ * stored there (so history and exports keep exactly one answer per question).
+ */
+export async function replaceMessage(
+  deps: ContextDeps,
+  sub: string,
+  message: StoredMessage,
+  replacedMessageId: string,
+): Promise<void> {
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.tableName,
+      Item: {
+        ...keys.message(sub, message.conversationId, message.sequence),
+        type: 'message',
+        ...message,
+        [TABLE.ttlAttribute]: expiresAtFor(deps),
+      },
+      ConditionExpression: 'attribute_exists(pk) AND messageId = :replaced',
+      ExpressionAttributeValues: { ':replaced': replacedMessageId },
+    }),
+  );
+}
+
 /** Writes one message at its reserved sequence; never overwrites an existing item. */
 export async function putMessage(deps: ContextDeps, sub: string, message: StoredMessage): Promise<void> {
   await deps.db.send(

@@ -51,13 +51,17 @@ export const ChatMessageInput = z
 
 const StreamOptions = z.object({ include_usage: z.boolean().optional() }).strict();
 
-/** The chat completion request (OpenAI schema + `conversation_id`), with the token ceiling from configuration. */
+/**
+ * The chat completion request (OpenAI schema + `conversation_id` + `regenerate`), with the token ceiling from
+ * configuration. `regenerate: true` re-answers the conversation's last user message in place of its last answer:
+ * it needs `conversation_id` and takes no new messages (`messages: []`); otherwise `messages` is non-empty.
+ */
 export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS.defaultMaxCompletionTokens) {
   const tokens = z.number().int().min(1).max(maxCompletionTokens);
   return z
     .object({
       model: z.string().min(1).max(128).optional(),
-      messages: z.array(ChatMessageInput).min(1).max(LIMITS.maxMessages),
+      messages: z.array(ChatMessageInput).max(LIMITS.maxMessages),
       stream: z.boolean().nullable().optional(),
       stream_options: StreamOptions.nullable().optional(),
       max_tokens: tokens.nullable().optional(),
@@ -80,8 +84,38 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
         .optional(),
       user: z.string().max(256).optional(),
       conversation_id: ConversationId.nullable().optional(),
+      regenerate: z.boolean().optional().meta({
+        description:
+          "Re-answer the conversation's last user message, replacing its last answer. Needs `conversation_id` and `messages: []`.",
+      }),
     })
     .strict()
+    .superRefine((request, context) => {
+      if (request.regenerate === true) {
+        if (request.messages.length > 0)
+          context.addIssue({
+            code: 'custom',
+            path: ['messages'],
+            message:
+              "Must be empty when regenerating: the answer is to the conversation's last user message.",
+          });
+        else if (!request.conversation_id)
+          context.addIssue({
+            code: 'custom',
+            path: ['conversation_id'],
+            message: 'Required when regenerating.',
+          });
+      } else if (request.messages.length === 0) {
+        context.addIssue({
+          code: 'too_small',
+          origin: 'array',
+          minimum: 1,
+          inclusive: true,
+          path: ['messages'],
+          message: 'Expected at least one message.',
+        });
+      }
+    })
     .meta({ id: 'ChatCompletionRequest' });
 }
 export const ChatCompletionRequest = chatCompletionRequestSchema();

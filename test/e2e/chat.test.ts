@@ -242,12 +242,25 @@ describe('chatting', () => {
     await answerSettled(page);
 
     await markAnswersAsOld(page);
+    const regenerateRequest = page.waitForRequest(
+      (request) => request.method() === 'POST' && request.url().endsWith('/v1/chat/completions'),
+    );
     await page.getByRole('button', { name: 'Regenerate answer' }).click();
     await answerSettled(page);
 
+    expect((await regenerateRequest).postDataJSON()).toMatchObject({ messages: [], regenerate: true });
     expect(await answers(page).count()).toBe(1);
     expect(await page.locator('article.message.user').count()).toBe(1);
-    expect(((await lastAnswer(page).textContent()) ?? '').length).toBeGreaterThan(0);
+    const regenerated = (await lastAnswer(page).locator('.markdown').textContent()) ?? '';
+    expect(regenerated.length).toBeGreaterThan(0);
+
+    // The stored conversation has the question once, with the new answer in place of the old one.
+    await page.reload();
+    await expect.poll(() => answers(page).count()).toBe(1);
+    expect(await page.locator('article.message.user').allTextContents()).toEqual([
+      'Give me a name for a cat.',
+    ]);
+    expect(await lastAnswer(page).locator('.markdown').textContent()).toBe(regenerated);
   });
 
   it('renders Markdown safely: highlighted code with a copy button, raw HTML as text, no remote images', async () => {

@@ -42,6 +42,11 @@ export interface ChatTurn {
   /** Continue this conversation (the server adds the stored context); omitted for a new one. */
   readonly conversationId?: string;
   readonly content: string;
+  /**
+   * Answer the conversation's last question again, replacing its last answer (needs `conversationId`;
+   * `content` is not sent).
+   */
+  readonly regenerate?: boolean;
   readonly signal: AbortSignal;
   /** Called with the state after every chunk. */
   readonly onUpdate: (state: StreamState) => void;
@@ -151,8 +156,10 @@ export class ApiClient {
    * throws `ApiRequestError` with status 0; what arrived before it was already passed to `onUpdate`.
    */
   async chat(turn: ChatTurn): Promise<ChatResult> {
+    const regenerating = turn.regenerate === true && turn.conversationId !== undefined;
     const body = {
-      messages: [{ role: 'user', content: turn.content }],
+      messages: regenerating ? [] : [{ role: 'user', content: turn.content }],
+      ...(regenerating ? { regenerate: true } : {}),
       stream: true,
       stream_options: { include_usage: true },
       ...(turn.conversationId ? { conversation_id: turn.conversationId } : {}),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allMessages,
   type ContextDeps,
+  claimRegeneration,
   createConversation,
   deleteConversation,
   getConversation,
@@ -11,12 +12,13 @@ import {
   putMessage,
   recentMessages,
   renameConversation,
+  replaceMessage,
   requireConversation,
   reserveSequences,
   type StoredMessage,
 } from '../../../lambdas/context';
 import { keys } from '../../../lambdas/contracts/keys';
-import { NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
 import { startTable, TABLE_NAME, type TestTable } from '../chat/harness';
 
 let table: TestTable;
@@ -127,6 +129,72 @@ describe('conversations', () => {
       new GetCommand({ TableName: TABLE_NAME, Key: keys.message(owner, conversation.conversationId, 0) }),
     );
     expect(leftover.Item).toBeUndefined();
+  });
+});
+
+describe('regenerated answers', () => {
+  it('replace the stored answer in place, keeping one answer per question', async () => {
+    const owner = sub();
+    const created = await createConversation(deps, owner, {
+      title: 't',
+      reserve: { count: 2, userTurns: 1 },
+    });
+    const answer = message(created.conversationId, 1, 'old answer', 'assistant');
+    await putMessage(deps, owner, message(created.conversationId, 0, 'question'));
+    await putMessage(deps, owner, answer);
+
+    const claimed = await claimRegeneration(deps, owner, created);
+    await replaceMessage(
+      deps,
+      owner,
+      message(created.conversationId, 1, 'new answer', 'assistant'),
+      answer.messageId,
+    );
+
+    const stored = await allMessages(deps, owner, created.conversationId);
+    expect(stored.map((item) => [item.role, item.content])).toEqual([
+      ['user', 'question'],
+      ['assistant', 'new answer'],
+    ]);
+    expect(claimed).toMatchObject({ version: created.version + 1, messageCount: 2, turnCount: 1 });
+  });
+
+  it('are not written over an answer that another request replaced first', async () => {
+    const owner = sub();
+    const created = await createConversation(deps, owner, {
+      title: 't',
+      reserve: { count: 2, userTurns: 1 },
+    });
+    const answer = message(created.conversationId, 1, 'old answer', 'assistant');
+    await putMessage(deps, owner, answer);
+    const winner = message(created.conversationId, 1, 'first regeneration', 'assistant');
+    await replaceMessage(deps, owner, winner, answer.messageId);
+
+    await expect(
+      replaceMessage(
+        deps,
+        owner,
+        message(created.conversationId, 1, 'second regeneration', 'assistant'),
+        answer.messageId,
+      ),
+    ).rejects.toThrow();
+    const [stored] = await allMessages(deps, owner, created.conversationId);
+    expect(stored?.content).toBe('first regeneration');
+  });
+
+  it('refuse to claim a conversation changed since it was read', async () => {
+    const owner = sub();
+    const created = await createConversation(deps, owner, {
+      title: 't',
+      reserve: { count: 2, userTurns: 1 },
+    });
+    await reserveSequences(deps, owner, created, 2, 1);
+
+    await expect(claimRegeneration(deps, owner, created)).rejects.toBeInstanceOf(ConflictError);
+    expect(await requireConversation(deps, owner, created.conversationId)).toMatchObject({
+      version: created.version + 1,
+      messageCount: 4,
+    });
   });
 });
 

@@ -19,7 +19,7 @@ describe('API Gateway request models from the zod schemas', () => {
       required: ['messages'],
       additionalProperties: false,
       properties: {
-        messages: { type: 'array', minItems: 1, maxItems: 50 },
+        messages: { type: 'array', maxItems: 50 },
         max_completion_tokens: { anyOf: [{ type: 'integer', minimum: 1, maximum: 2048 }, { type: 'null' }] },
       },
     });

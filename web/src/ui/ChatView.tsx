@@ -197,6 +197,8 @@ export function ChatView(props: ChatViewProps) {
       try {
         const result = await api.chat({
           content: text,
+          // The server answers its stored question again and replaces the stored answer: no duplicate turn.
+          regenerate,
           signal: controller.signal,
           onUpdate,
           ...(requestedIn === undefined ? {} : { conversationId: requestedIn }),
