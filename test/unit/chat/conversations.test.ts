@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ContextDeps, createConversation, newMessageId, putMessage } from '../../../lambdas/context';
 import { keys } from '../../../lambdas/contracts/keys';
-import { apiEvent, lambdaContext, startTable, TABLE_NAME, type TestTable } from './harness';
+import { apiEvent, lambdaContext, startTable, TABLE_NAME, type TestTable, useTable } from './harness';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 let table: TestTable;
@@ -14,15 +14,7 @@ let me: Handler;
 beforeAll(async () => {
   table = await startTable();
   deps = { db: table.db, tableName: TABLE_NAME, retentionDays: 0 };
-  Object.assign(process.env, {
-    TABLE_NAME,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+  useTable(table);
   conversations = (await import('../../../lambdas/conversations/handler')).handler as unknown as Handler;
   me = (await import('../../../lambdas/me/handler')).handler as unknown as Handler;
 });

@@ -8,6 +8,8 @@ import dynalite from 'dynalite';
 import { TABLE } from '../../../lambdas/contracts/table';
 import { createTableInput } from '../../../scripts/local/emulators';
 import { installLambdaRuntimeGlobals, PRELUDE_DELIMITER } from '../../../scripts/local/lambda-runtime';
+import { startSageMakerRuntime } from '../../../scripts/local/sagemaker-runtime';
+import { type FakeBehaviour, type FakeModel, startFakeModel } from '../inference/fake-model';
 
 export const TABLE_NAME = 'chatstack-test';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -177,4 +179,56 @@ export function installRuntime(): void {
   installLambdaRuntimeGlobals();
   const installed: Record<string, unknown> = scope.awslambda ?? {};
   if (existing) scope.awslambda = { ...existing, ...installed };
+}
+
+/** Points the handlers loaded after this call at the test table (quiet logs, no metrics output). */
+export function useTable(table: TestTable, extra: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    TABLE_NAME,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...extra,
+  });
+}
+
+export interface ChatHarness {
+  readonly table: TestTable;
+  readonly model: FakeModel;
+  /** The chat handler, loaded after the environment points at the table and the fake model. */
+  readonly handler: unknown;
+  close(): Promise<void>;
+}
+
+/**
+ * The chat handler in process, as the Lambda runtime runs it: a response stream with the HTTP prelude, dynalite
+ * for the table, and a fake OpenAI-compatible model (answering per `plan`) behind the local SageMaker runtime.
+ */
+export async function startChatHarness(
+  plan: (body: Record<string, unknown>, index: number) => FakeBehaviour,
+): Promise<ChatHarness> {
+  const table = await startTable();
+  const model = await startFakeModel(plan);
+  const runtime = await startSageMakerRuntime({ port: 0, endpoints: { 'local-llm': model.url } });
+  useTable(table, {
+    AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: runtime.url,
+    INFERENCE_ENDPOINTS: 'local-llm',
+    MODEL_ID: 'test-model',
+    QUOTA_REQUESTS_PER_MINUTE: '1000',
+  });
+  installRuntime();
+  const handler = (await import('../../../lambdas/chat/handler')).handler;
+  return {
+    table,
+    model,
+    handler,
+    close: async () => {
+      await runtime.close();
+      await model.close();
+      await table.close();
+    },
+  };
 }

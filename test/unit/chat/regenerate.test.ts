@@ -2,14 +2,12 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversation, newMessageId, putMessage } from '../../../lambdas/context';
 import { keys } from '../../../lambdas/contracts/keys';
-import { startSageMakerRuntime } from '../../../scripts/local/sagemaker-runtime';
-import { type FakeBehaviour, type FakeModel, startFakeModel } from '../inference/fake-model';
+import type { FakeBehaviour, FakeModel } from '../inference/fake-model';
 import {
   apiEvent,
-  installRuntime,
   invokeStreaming,
   sseEvents,
-  startTable,
+  startChatHarness,
   TABLE_NAME,
   type TestTable,
 } from './harness';
@@ -17,38 +15,17 @@ import {
 /** `regenerate: true` through the chat handler in process: dynalite and a fake model, as in handler.test.ts. */
 let table: TestTable;
 let model: FakeModel;
-let runtime: { url: string; close(): Promise<void> };
 let handler: unknown;
+let close: () => Promise<void>;
 let plan: (body: Record<string, unknown>, index: number) => FakeBehaviour = () => ({
   kind: 'answer',
   tokens: ['Hi'],
 });
 
 beforeAll(async () => {
-  table = await startTable();
-  model = await startFakeModel((body, index) => plan(body, index));
-  runtime = await startSageMakerRuntime({ port: 0, endpoints: { 'local-llm': model.url } });
-  Object.assign(process.env, {
-    TABLE_NAME,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
-    AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: runtime.url,
-    INFERENCE_ENDPOINTS: 'local-llm',
-    MODEL_ID: 'test-model',
-    QUOTA_REQUESTS_PER_MINUTE: '1000',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
-  installRuntime();
-  handler = (await import('../../../lambdas/chat/handler')).handler;
+  ({ table, model, handler, close } = await startChatHarness((body, index) => plan(body, index)));
 });
-afterAll(async () => {
-  await runtime.close();
-  await model.close();
-  await table.close();
-});
+afterAll(() => close());
 
 const sub = () => `user-${crypto.randomUUID()}`;
 
