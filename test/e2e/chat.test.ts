@@ -171,10 +171,12 @@ describe('chatting', () => {
     await page.evaluate(() => {
       const lengths: number[] = [];
       Object.assign(window, { answerLengths: lengths });
+      // Only the answer that does not exist yet: the earlier one must not count as a first length.
+      const answersBefore = document.querySelectorAll('article.message.assistant').length;
       new MutationObserver(() => {
-        const answer = [
-          ...document.querySelectorAll('article.message.assistant:not([data-old]) .markdown'),
-        ].at(-1);
+        const answers = document.querySelectorAll('article.message.assistant');
+        if (answers.length <= answersBefore) return;
+        const answer = answers[answers.length - 1]?.querySelector('.markdown');
         if (answer) lengths.push(answer.textContent?.length ?? 0);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });

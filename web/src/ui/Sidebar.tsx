@@ -102,8 +102,8 @@ export function Sidebar(props: SidebarProps) {
     return () => document.removeEventListener('keydown', onKeyDown);
   }, [open, onClose]);
 
-  // Escape closes the account menu first (and only it).
-  useEffect(() => {
+  // Escape closes the account menu first (and only it). A layout effect: the key works as soon as the menu shows.
+  useLayoutEffect(() => {
     if (!accountOpen) return;
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.key !== 'Escape') return;
