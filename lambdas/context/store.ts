@@ -286,16 +286,21 @@ export async function replaceMessage(
   await deps.db.send(
     new PutCommand({
       TableName: deps.tableName,
-      Item: {
-        ...keys.message(sub, message.conversationId, message.sequence),
-        type: 'message',
-        ...message,
-        [TABLE.ttlAttribute]: expiresAtFor(deps),
-      },
+      Item: messageItem(deps, sub, message),
       ConditionExpression: 'attribute_exists(pk) AND messageId = :replaced',
       ExpressionAttributeValues: { ':replaced': replacedMessageId },
     }),
   );
+}
+
+/** The item of one message: its key, its attributes and its expiry. */
+function messageItem(deps: ContextDeps, sub: string, message: StoredMessage) {
+  return {
+    ...keys.message(sub, message.conversationId, message.sequence),
+    type: 'message',
+    ...message,
+    [TABLE.ttlAttribute]: expiresAtFor(deps),
+  };
 }
 
 /** Writes one message at its reserved sequence; never overwrites an existing item. */
@@ -303,12 +308,7 @@ export async function putMessage(deps: ContextDeps, sub: string, message: Stored
   await deps.db.send(
     new PutCommand({
       TableName: deps.tableName,
-      Item: {
-        ...keys.message(sub, message.conversationId, message.sequence),
-        type: 'message',
-        ...message,
-        [TABLE.ttlAttribute]: expiresAtFor(deps),
-      },
+      Item: messageItem(deps, sub, message),
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );

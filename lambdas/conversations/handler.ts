@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
   allMessages,
-  type ContextDeps,
   type ConversationRecord,
   deleteConversation,
   listConversations,
@@ -10,6 +9,7 @@ import {
   requireConversation,
   type StoredMessage,
 } from '../context';
+import { contextDepsFromEnv } from '../context/deps';
 import {
   type Conversation,
   ConversationId,
@@ -18,25 +18,16 @@ import {
   ConversationPatch,
   type ConversationWithMessages,
 } from '../contracts/api';
-import { EnvName } from '../contracts/env';
 import { callerOf } from '../shared/auth';
-import { config, required } from '../shared/config';
-import { documentClient } from '../shared/dynamodb-client';
+import { config } from '../shared/config';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { parseJsonBody, parseQuery } from '../validation';
 
 /** `/v1/conversations[/{id}]`: list (newest first, paged), get with messages, rename, delete — the caller's only. */
-const cfg = config();
-let deps: ContextDeps | undefined;
-function contextDeps(): ContextDeps {
-  deps ??= {
-    db: documentClient(),
-    tableName: required(cfg.tableName, EnvName.tableName),
-    retentionDays: cfg.messageRetentionDays,
-  };
-  return deps;
-}
+// Read at load: a bad variable fails the cold start, not a request.
+config();
+const contextDeps = contextDepsFromEnv;
 
 export function conversationView(record: ConversationRecord): Conversation {
   return {

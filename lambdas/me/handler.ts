@@ -9,16 +9,15 @@ import {
   toConversation,
   toMessage,
 } from '../context';
+import { contextDepsFromEnv } from '../context/deps';
 import { type Export, type ExportedJob, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
-import { EnvName } from '../contracts/env';
 import { type AnalyticsEvent, buildEvent } from '../contracts/events';
 import { keys } from '../contracts/keys';
 import { conversationView, messageView } from '../conversations/handler';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import type { JobItem } from '../jobs/store';
 import { callerOf } from '../shared/auth';
-import { config, required } from '../shared/config';
-import { documentClient } from '../shared/dynamodb-client';
+import { config } from '../shared/config';
 import { MethodNotAllowedError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { kinesisClient } from '../shared/kinesis-client';
@@ -26,16 +25,8 @@ import { parseQuery } from '../validation';
 
 /** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */
 const cfg = config();
-let deps: ContextDeps | undefined;
 let emitter: EventEmitter | undefined;
-function contextDeps(): ContextDeps {
-  deps ??= {
-    db: documentClient(),
-    tableName: required(cfg.tableName, EnvName.tableName),
-    retentionDays: cfg.messageRetentionDays,
-  };
-  return deps;
-}
+const contextDeps = contextDepsFromEnv;
 
 /** Audit events for export and erasure; sent after the work, never failing the request. */
 async function audit(event: APIGatewayProxyEvent, type: AnalyticsEvent['type'], sub: string): Promise<void> {

@@ -150,15 +150,7 @@ export function sageMakerMetric(
   period: Duration = ONE_MINUTE,
   label?: string,
 ): Metric {
-  return new Metric({
-    namespace: 'AWS/SageMaker',
-    metricName,
-    dimensionsMap: { EndpointName: endpoint.endpointName, VariantName: endpoint.variantName },
-    statistic,
-    period,
-    label,
-    region: endpoint.region,
-  });
+  return variantMetric('AWS/SageMaker', endpoint, metricName, statistic, period, label);
 }
 
 /** An instance metric of the endpoint variant (`/aws/sagemaker/Endpoints`: CPU, memory, GPU, GPU memory). */
@@ -169,8 +161,19 @@ export function sageMakerInstanceMetric(
   period: Duration = ONE_MINUTE,
   label?: string,
 ): Metric {
+  return variantMetric('/aws/sagemaker/Endpoints', endpoint, metricName, statistic, period, label);
+}
+
+function variantMetric(
+  namespace: string,
+  endpoint: EndpointRef,
+  metricName: string,
+  statistic: string,
+  period: Duration,
+  label: string | undefined,
+): Metric {
   return new Metric({
-    namespace: '/aws/sagemaker/Endpoints',
+    namespace,
     metricName,
     dimensionsMap: { EndpointName: endpoint.endpointName, VariantName: endpoint.variantName },
     statistic,
