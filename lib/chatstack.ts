@@ -99,7 +99,8 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
     webUrl: web.hosting.url,
   });
 
-  const regions = new Map<string, RegionStacks>();
+  // Every region's endpoint first: each region's functions fall over to the others' in configuration order.
+  const inferenceStacks = new Map<string, InferenceStack>();
   for (const region of config.regions) {
     const data = required(dataStacks.get(region), region);
     const inference = new InferenceStack(app, stackName(config, 'inference', region), {
@@ -107,9 +108,20 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       env: env(region),
       description: `chatstack ${config.stage} model endpoint in ${region}`,
       config,
-      encryptionKey: data.key,
+      encryptionKey: data.modelKey,
       llamaCppImageDirectory: resolve(REPO_ROOT, 'gpu-endpoint'),
     });
+    inference.addStackDependency(data, 'the model bucket and its key');
+    inferenceStacks.set(region, inference);
+  }
+
+  const regions = new Map<string, RegionStacks>();
+  for (const region of config.regions) {
+    const data = required(dataStacks.get(region), region);
+    const inference = required(inferenceStacks.get(region), region);
+    const fallbackEndpoints = config.regions
+      .filter((other) => other !== region)
+      .map((other) => required(inferenceStacks.get(other), other).endpoint);
     const tableName = table.tableName;
     const asyncStack = new AsyncStack(app, stackName(config, 'async', region), {
       ...common,
@@ -119,6 +131,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       tableName,
       tableKey: data.key,
       endpoint: inference.endpoint,
+      fallbackEndpoints,
     });
     const api = new ApiStack(app, stackName(config, 'api', region), {
       ...common,
@@ -128,6 +141,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       tableName,
       tableKey: data.key,
       endpoint: inference.endpoint,
+      fallbackEndpoints,
       jobQueue: asyncStack.jobQueue,
       eventStream: asyncStack.eventStream,
       userPool: identity.identity.userPool,
@@ -150,7 +164,6 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
     // The replica in this region is created by the primary's data stack; names alone carry no dependency.
     for (const stateless of [asyncStack, api, ops])
       stateless.addStackDependency(primaryData, 'the table replica');
-    inference.addStackDependency(data, 'the model bucket and its key');
     regions.set(region, { data, inference, async: asyncStack, api, ops });
   }
 

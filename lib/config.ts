@@ -90,8 +90,6 @@ const ApiSchema = z
   .object({
     throttleRatePerSecond: positiveInt.default(50),
     throttleBurst: positiveInt.default(100),
-    /** Requests per client per day in the usage plan. */
-    dailyQuotaPerClient: positiveInt.default(50_000),
     /** WAF rate-based rule: requests per IP per 5 minutes. */
     wafRequestsPer5MinutesPerIp: z.number().int().min(10).default(2000),
     /** Lambda timeout of the streaming chat function (the stream's upper bound). */

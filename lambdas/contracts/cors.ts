@@ -33,3 +33,9 @@ export const CORS_EXPOSE_HEADERS = [
 ] as const;
 
 export const CORS_ALLOW_METHODS = ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * Where the web app runs on a developer's machine (`npm start`'s web server and the vite dev server both listen on
+ * 127.0.0.1:5173; browsers may name it either way): dev stages and the local stack allow these, prod never does.
+ */
+export const LOCAL_WEB_ORIGINS = ['http://127.0.0.1:5173', 'http://localhost:5173'] as const;

@@ -9,7 +9,10 @@ export const EnvName = {
   jobsQueueUrl: 'JOBS_QUEUE_URL',
   /** Name of the Kinesis stream that carries analytics and audit events. */
   eventsStreamName: 'EVENTS_STREAM_NAME',
-  /** Ordered, comma-separated SageMaker endpoint names: this region's first, then fallbacks. */
+  /**
+   * Ordered, comma-separated SageMaker endpoints: this region's by name first, then fallbacks in other regions by
+   * endpoint ARN (`arn:aws:sagemaker:<region>:<account>:endpoint/<name>`), which names the region to call them in.
+   */
   inferenceEndpoints: 'INFERENCE_ENDPOINTS',
   /** Model id reported by `/v1/models` and stored with each answer. */
   modelId: 'MODEL_ID',
@@ -49,7 +52,7 @@ export const EnvName = {
   jobLeaseSeconds: 'JOB_LEASE_SECONDS',
   /** Days a finished job (request and result) is kept before DynamoDB TTL removes it; 0 keeps jobs forever. */
   jobRetentionDays: 'JOB_RETENTION_DAYS',
-  /** Origin allowed by CORS (the web app's URL). */
+  /** Origins allowed by CORS, comma-separated (the web app's URL first); the request's own is echoed. */
   webOrigin: 'WEB_ORIGIN',
   /** Powertools settings (standard names). */
   serviceName: 'POWERTOOLS_SERVICE_NAME',

@@ -100,7 +100,7 @@ export function eventDay(event: Pick<AnalyticsEvent, 'occurredAt'>): string {
 
 /**
  * The event source mappings of the async functions, described once: the CDK constructs (JobQueue, EventStream)
- * and the local poller (scripts/local/pollers.ts) both take their batch sizes and failure handling from here.
+ * and the local event source mappings (scripts/local/event-sources/) both take their batch sizes and failure handling from here.
  */
 export const ASYNC_EVENT_SOURCES = {
   jobs: {

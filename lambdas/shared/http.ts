@@ -82,12 +82,22 @@ export function countRequests(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
 export function apiMiddlewares(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
   // middy runs `onError` in reverse order of registration: CORS is registered first so that it decorates the error
   // response the mapping below produces — a browser must be able to read a 429 or a content-filter error.
+  // WEB_ORIGIN lists every allowed origin (comma-separated): the request's own is echoed when it is one of them,
+  // and every answer says it varies by Origin, so no cache hands one origin's answer to another.
+  const origins = config()
+    .webOrigin.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  const cors = {
+    origins,
+    credentials: false,
+    exposeHeaders: CORS_EXPOSE_HEADERS.join(', '),
+    // middy adds `Vary: Origin` itself when there are several origins. (`vary` is a runtime option of
+    // @middy/http-cors that its type definitions leave out.)
+    vary: origins.length > 1 ? undefined : 'Origin',
+  };
   return [
-    httpCors({
-      origins: [config().webOrigin],
-      credentials: false,
-      exposeHeaders: CORS_EXPOSE_HEADERS.join(', '),
-    }),
+    httpCors(cors),
     openAiErrors(),
     injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }),
     logMetrics(metrics),

@@ -1,16 +1,26 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { LoggingLevel, SlackChannelConfiguration } from 'aws-cdk-lib/aws-chatbot';
-import type { AlarmBase } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  type Alarm,
+  type AlarmBase,
+  type Metric,
+  type MetricOptions,
+  Stats,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Effect, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
 import { AppFunction } from './app-function';
+import { alarm, type Watched } from './monitoring/alarm';
+import { ONE_MINUTE } from './monitoring/metrics';
 
 export interface AlertsProps {
   /**
@@ -50,7 +60,7 @@ const SLACK_ID = /^[A-Z0-9]{8,}$/;
  * Where alarms go: one KMS-encrypted SNS topic with email subscriptions and Slack, either through AWS Chatbot
  * or through a webhook-forwarding Lambda. Alarms are wired with `addAlarmAction`, which notifies on ALARM and OK.
  */
-export class Alerts extends Construct {
+export class Alerts extends Construct implements Watched {
   /** The alerts topic; alarms publish to it. */
   public readonly topic: ITopic;
   /** The customer-managed key encrypting the topic. */
@@ -59,6 +69,9 @@ export class Alerts extends Construct {
   public readonly slackChannel: SlackChannelConfiguration | undefined;
   /** The webhook forwarder, when only a webhook secret was given. */
   public readonly slackForwarder: AppFunction | undefined;
+  /** Notifications the forwarder gave up on (its failure destination). */
+  public readonly slackForwarderFailures: Queue | undefined;
+  private readonly ownAlarms: Record<string, Alarm> = {};
 
   constructor(scope: Construct, id: string, props: AlertsProps = {}) {
     super(scope, id);
@@ -134,9 +147,41 @@ export class Alerts extends Construct {
         environment: { [EnvName.slackWebhookSecretName]: props.slackWebhookSecretName },
       });
       Secret.fromSecretNameV2(this, 'SlackWebhookSecret', props.slackWebhookSecretName).grantRead(forwarder);
+      // SNS invokes the forwarder asynchronously: after Lambda's retries a notification lands here, not nowhere.
+      const failures = new Queue(this, 'SlackForwarderFailures', {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      Validations.of(failures).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the failure destination of the Slack forwarder.',
+      });
+      forwarder.lambda.configureAsyncInvoke({ onFailure: new SqsDestination(failures), retryAttempts: 2 });
       topic.addSubscription(new LambdaSubscription(forwarder.lambda));
       this.slackForwarder = forwarder;
+      this.slackForwarderFailures = failures;
+      this.ownAlarms.SlackForwarderFailures = alarm(this, 'SlackForwarderFailuresAlarm', {
+        metric: this.metricSlackForwarderFailures(),
+        threshold: 0,
+        description: 'Alarm notifications could not be posted to Slack (they are kept in the failure queue).',
+      });
     }
+  }
+
+  /** The forwarder's failure alarm, when there is a forwarder. */
+  public get alarms(): Readonly<Record<string, Alarm>> {
+    return this.ownAlarms;
+  }
+
+  /** Notifications sent to the forwarder's failure destination (sum per minute); none without a forwarder. */
+  public metricSlackForwarderFailures(options?: MetricOptions): Metric {
+    if (!this.slackForwarderFailures) throw new Error('Alerts: there is no Slack forwarder');
+    return this.slackForwarderFailures.metricNumberOfMessagesSent({
+      statistic: Stats.SUM,
+      period: ONE_MINUTE,
+      ...options,
+    });
   }
 
   /** Notifies the topic when each alarm goes into ALARM and when it returns to OK. */

@@ -1,15 +1,19 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { type Alarm, type Metric, type MetricOptions, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { type IGrantable, type IPrincipal, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, type IFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
-import { METRICS_NAMESPACE } from '../../lambdas/contracts/metrics';
+import { METRICS_NAMESPACE, type MetricName } from '../../lambdas/contracts/metrics';
 import type { AppFunctionName } from '../config';
 import { acknowledgeManagedPolicy } from '../nag';
+import { alarm, type Watched } from './monitoring/alarm';
+import { type CustomMetricOptions, customMetric, FIVE_MINUTES } from './monitoring/metrics';
+import type { AlarmThresholds } from './monitoring/thresholds';
 
 /** The folder holding `lambdas/<fn>/handler.ts`. */
 export const LAMBDAS_DIR = fileURLToPath(new URL('../../lambdas/', import.meta.url));
@@ -47,18 +51,27 @@ export interface AppFunctionProps {
   readonly memorySize?: number;
   /** @default - unreserved (shares the account's pool) */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Environments kept initialized on a `live` alias; callers then invoke the alias (`invokeTarget`), since
+   * provisioned concurrency serves only invocations of that alias.
+   * @default 0 (none: callers invoke the function itself)
+   */
+  readonly provisionedConcurrency?: number;
 }
 
 /**
  * The house Lambda function: Node.js 22 on arm64, bundled by the local esbuild as minified ESM with source maps,
  * an explicit log group with retention, active X-Ray tracing and Powertools settings.
  */
-export class AppFunction extends Construct implements IGrantable {
+export class AppFunction extends Construct implements IGrantable, Watched {
   /** The Lambda function itself (for event sources, integrations, metrics). */
   public readonly lambda: NodejsFunction;
   public readonly logGroup: LogGroup;
   /** The `Service` dimension of the function's EMF metrics (POWERTOOLS_SERVICE_NAME). */
   public readonly serviceName: string;
+  /** What integrations and event sources invoke: the `live` alias with provisioned concurrency, else the function. */
+  public readonly invokeTarget: IFunction;
+  private readonly ownAlarms: Record<string, Alarm> = {};
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
@@ -77,7 +90,6 @@ export class AppFunction extends Construct implements IGrantable {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(29),
-      tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
@@ -103,22 +115,94 @@ export class AppFunction extends Construct implements IGrantable {
       },
     });
     this.serviceName = props.functionName;
+    const provisioned = props.provisionedConcurrency ?? 0;
+    if (!Number.isInteger(provisioned) || provisioned < 0) {
+      throw new Error(
+        `AppFunction ${props.functionName}: provisionedConcurrency ${provisioned} is not a count`,
+      );
+    }
+    this.invokeTarget =
+      provisioned > 0
+        ? this.lambda.addAlias('live', { provisionedConcurrentExecutions: provisioned })
+        : this.lambda;
+    // Active tracing, with its two account-wide X-Ray actions in a policy of their own, so the IAM5
+    // acknowledgement below names that policy and nothing else the function may later be granted.
+    const cfnFunction = this.lambda.node.defaultChild as CfnFunction;
+    cfnFunction.tracingConfig = { mode: 'Active' };
+    const tracing = this.addAccountWidePolicy(
+      'TracingPolicy',
+      ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+    );
+    cfnFunction.node.addDependency(tracing);
 
     acknowledgeManagedPolicy(
       this,
       'service-role/AWSLambdaBasicExecutionRole',
       'The AWS managed basic execution policy only lets the function write its own logs.',
     );
-    Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-      },
-      {
-        id: 'AwsSolutions-L1',
-        reason: 'Node.js 22 is pinned on purpose: it matches the esbuild target and the tested toolchain.',
-      },
-    );
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node.js 22 is pinned on purpose: it matches the esbuild target and the tested toolchain.',
+    });
+  }
+
+  /**
+   * Grants actions that have no resource type (`Resource: *`) in a policy of their own, acknowledged for IAM5
+   * there alone: every other statement of the function stays checked.
+   */
+  public addAccountWidePolicy(id: string, actions: readonly string[], reason: string): Policy {
+    const policy = new Policy(this, id, {
+      statements: [new PolicyStatement({ actions: [...actions], resources: ['*'] })],
+    });
+    policy.attachToRole(this.lambda.role ?? fail(`${this.node.path} has no role`));
+    Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason });
+    return policy;
+  }
+
+  /** Alarms on this function's errors and throttles (see `addAlarms`). */
+  public get alarms(): Readonly<Record<string, Alarm>> {
+    return this.ownAlarms;
+  }
+
+  /** Errors and throttles per 5 minutes above the thresholds. Call once, from the stack that owns the function. */
+  public addAlarms(thresholds: AlarmThresholds): void {
+    const name = this.serviceName;
+    this.ownAlarms.Errors = alarm(this, 'ErrorsAlarm', {
+      metric: this.metricErrors({ period: FIVE_MINUTES }),
+      threshold: thresholds.lambdaErrorsPer5Min,
+      description: `Function ${name} failed more than ${thresholds.lambdaErrorsPer5Min} times in 5 minutes.`,
+    });
+    this.ownAlarms.Throttles = alarm(this, 'ThrottlesAlarm', {
+      metric: this.metricThrottles({ period: FIVE_MINUTES }),
+      threshold: thresholds.lambdaThrottlesPer5Min,
+      description: `Function ${name} was throttled more than ${thresholds.lambdaThrottlesPer5Min} times in 5 minutes.`,
+    });
+  }
+
+  /** Invocations that failed (sum). */
+  public metricErrors(options?: MetricOptions): Metric {
+    return this.lambda.metricErrors({ statistic: Stats.SUM, ...options });
+  }
+
+  /** Invocations refused for lack of concurrency (sum). */
+  public metricThrottles(options?: MetricOptions): Metric {
+    return this.lambda.metricThrottles({ statistic: Stats.SUM, ...options });
+  }
+
+  /** @default p99 */
+  public metricDuration(options?: MetricOptions): Metric {
+    return this.lambda.metricDuration({ statistic: Stats.percentile(99), ...options });
+  }
+
+  /** Environments running at once (maximum): what reserved and provisioned concurrency are sized against. */
+  public metricConcurrentExecutions(options?: MetricOptions): Metric {
+    return this.lambda.metric('ConcurrentExecutions', { statistic: Stats.MAXIMUM, ...options });
+  }
+
+  /** One of the product metrics this function emits (EMF, `service` = this function's name). */
+  public metricProduct(metricName: MetricName, options: Omit<CustomMetricOptions, 'service'>): Metric {
+    return customMetric(metricName, { ...options, service: this.serviceName });
   }
 
   public get grantPrincipal(): IPrincipal {
@@ -130,4 +214,8 @@ export class AppFunction extends Construct implements IGrantable {
     this.lambda.addEnvironment(name, value);
     return this;
   }
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }

@@ -11,7 +11,6 @@ import {
   LogGroupLogDestination,
   MethodLoggingLevel,
   Model,
-  Period,
   RequestValidator,
   ResponseTransferMode,
   ResponseType,
@@ -20,11 +19,11 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
 import {
-  Alarm,
-  ComparisonOperator,
+  type Alarm,
+  MathExpression,
   type Metric,
   type MetricOptions,
-  TreatMissingData,
+  Stats,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -40,10 +39,14 @@ import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS } from '../../lambdas/contracts/cors';
 import { EnvName } from '../../lambdas/contracts/env';
+import { MetricName } from '../../lambdas/contracts/metrics';
 import { type FunctionName, ROUTES, type RouteDefinition, type Scope } from '../../lambdas/contracts/routes';
 import type { OpenAiErrorType } from '../../lambdas/shared/errors';
 import { acknowledgeManagedPolicy } from '../nag';
 import type { AppFunction } from './app-function';
+import { alarm, SUSTAINED, type Watched } from './monitoring/alarm';
+import { ERROR_KIND, FIVE_MINUTES, insightsSum, ONE_MINUTE, P99 } from './monitoring/metrics';
+import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './monitoring/thresholds';
 import { apiGatewayModelSchema, requestBodySchemas, routeKey } from './request-models';
 
 export interface ChatApiCustomDomain {
@@ -65,7 +68,6 @@ export interface ChatApiProps {
   readonly logRetention: RetentionDays;
   readonly throttleRatePerSecond: number;
   readonly throttleBurst: number;
-  readonly dailyQuotaPerClient: number;
   /** WAF rate-based rule: requests per IP in any 5-minute window. */
   readonly wafRequestsPer5MinutesPerIp: number;
   /** The chat request model's ceiling for `max_tokens` / `max_completion_tokens`. */
@@ -74,6 +76,12 @@ export interface ChatApiProps {
   readonly streamTimeout: Duration;
   /** @default - the execute-api URL only */
   readonly customDomain?: ChatApiCustomDomain;
+  /**
+   * Thresholds of the API's alarms (5xx rate; the chat targets: time to first token, response latency, server
+   * error rate; moderation and client-error spikes).
+   * @default DEFAULT_ALARM_THRESHOLDS
+   */
+  readonly alarmThresholds?: AlarmThresholds;
 }
 
 /**
@@ -194,20 +202,21 @@ const GATEWAY_ERRORS: readonly GatewayError[] = [
 
 /**
  * The public REST API of one region, built from ROUTES: Cognito authorizer with OAuth scopes per method,
- * response streaming on the chat method, request models from the zod schemas, stage throttling and a usage plan,
+ * response streaming on the chat method, request models from the zod schemas, stage throttling,
  * JSON access logs, X-Ray, CORS for the web app, a WAF web ACL, and an optional latency-routed custom domain.
  */
-export class ChatApi extends Construct {
+export class ChatApi extends Construct implements Watched {
   public readonly api: RestApi;
   public readonly webAcl: CfnWebACL;
-  /** 5xx rate above 5% for 3 minutes: also drives the Route 53 health check of this region. */
+  /** 5xx share above `api5xxRatePercent` for 3 minutes: also drives the Route 53 health check of this region. */
   public readonly serverErrorAlarm: Alarm;
+  /** The API's alarms: `ServerErrorRate` and the chat targets (see `createAlarms`). */
+  public readonly alarms: Readonly<Record<string, Alarm>>;
   /** The base URL clients use (custom domain when configured), ending in `/v1`. */
   public readonly baseUrl: string;
 
   constructor(scope: Construct, id: string, props: ChatApiProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     if (props.allowedOrigins.length === 0) throw new Error('ChatApi needs at least one allowed origin');
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
@@ -307,16 +316,8 @@ export class ChatApi extends Construct {
     }
 
     for (const fn of new Set(Object.values(props.functions))) {
-      fn.setEnvironment(EnvName.webOrigin, props.allowedOrigins[0] ?? '*');
+      fn.setEnvironment(EnvName.webOrigin, props.allowedOrigins.join(','));
     }
-
-    this.api.addUsagePlan('UsagePlan', {
-      description:
-        'Stage throttling and a daily request quota; per-user limits are enforced by the quota module',
-      throttle: { rateLimit: props.throttleRatePerSecond, burstLimit: props.throttleBurst },
-      quota: { limit: props.dailyQuotaPerClient, period: Period.DAY },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-    });
 
     this.webAcl = this.createWebAcl(props.wafRequestsPer5MinutesPerIp);
     new CfnWebACLAssociation(this, 'WebAclAssociation', {
@@ -324,14 +325,8 @@ export class ChatApi extends Construct {
       webAclArn: this.webAcl.attrArn,
     });
 
-    this.serverErrorAlarm = new Alarm(this, 'ServerErrors', {
-      alarmDescription: `chatstack API in ${stack.region}: more than 5% of requests fail with 5xx`,
-      metric: this.metricServerErrorRate(),
-      threshold: 0.05,
-      evaluationPeriods: 3,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.alarms = this.createAlarms(props.functions.chat, props.alarmThresholds ?? DEFAULT_ALARM_THRESHOLDS);
+    this.serverErrorAlarm = this.alarms.ServerErrorRate ?? fail('ServerErrorRate');
 
     this.baseUrl = props.customDomain
       ? this.addCustomDomain(props.customDomain)
@@ -351,22 +346,28 @@ export class ChatApi extends Construct {
   }
 
   private integration(route: RouteDefinition, fn: AppFunction, streamTimeout: Duration): LambdaIntegration {
+    // The invoke target is the `live` alias when the function has provisioned concurrency: invoking the
+    // unqualified function would bypass the warm environments.
     if (route.streaming) {
-      return new LambdaIntegration(fn.lambda, {
+      return new LambdaIntegration(fn.invokeTarget, {
         proxy: true,
         responseTransferMode: ResponseTransferMode.STREAM,
         timeout: streamTimeout,
       });
     }
-    return new LambdaIntegration(fn.lambda, { proxy: true });
+    return new LambdaIntegration(fn.invokeTarget, { proxy: true });
   }
 
   /** Gateway-made errors in the OpenAI error shape, with CORS headers so the browser can read them. */
   private addErrorResponses(origins: readonly string[]): void {
-    // API Gateway adds its own x-amzn-RequestId header to these responses.
+    // API Gateway adds its own x-amzn-RequestId header to these responses. A gateway response cannot test the
+    // origin against the allowed list, so with several origins it echoes the request's: these answers are the
+    // gateway's own fixed error objects (made before any handler ran), nothing a page could learn a user's data from.
     const cors = {
-      'Access-Control-Allow-Origin': `'${origins[0] ?? '*'}'`,
+      'Access-Control-Allow-Origin':
+        origins.length > 1 ? 'method.request.header.Origin' : `'${origins[0] ?? '*'}'`,
       'Access-Control-Expose-Headers': `'${CORS_EXPOSE_HEADERS.join(',')}'`,
+      Vary: "'Origin'",
     };
     for (const error of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(error.id, {
@@ -481,20 +482,97 @@ export class ChatApi extends Construct {
     }
   }
 
-  /** Share of requests answered with 5xx (API Gateway's 5XXError average). */
+  /**
+   * The API's alarms, built from its own metrics and the chat function's product metrics. The chat targets are
+   * the API's promise to its callers, so they live here with the 5xx rate.
+   */
+  private createAlarms(chat: AppFunction, t: AlarmThresholds): Record<string, Alarm> {
+    const product = (metricName: MetricName, statistic: string) =>
+      chat.metricProduct(metricName, { statistic });
+    return {
+      ServerErrorRate: alarm(this, 'ServerErrors', {
+        metric: this.metricServerErrorRate(),
+        threshold: t.api5xxRatePercent / 100,
+        evaluationPeriods: 3,
+        description: `chatstack API in ${Stack.of(this).region}: more than ${t.api5xxRatePercent} % of requests fail with 5xx.`,
+      }),
+      TimeToFirstTokenP99: alarm(this, 'TimeToFirstTokenP99Alarm', {
+        metric: product(MetricName.timeToFirstToken, P99),
+        threshold: t.timeToFirstTokenP99Ms,
+        ...SUSTAINED,
+        description: `Chat time to first token p99 is above ${t.timeToFirstTokenP99Ms} ms.`,
+      }),
+      ResponseLatencyP99: alarm(this, 'ResponseLatencyP99Alarm', {
+        metric: product(MetricName.responseLatency, P99),
+        threshold: t.responseLatencyP99Ms,
+        ...SUSTAINED,
+        description: `Chat response latency p99 is above ${t.responseLatencyP99Ms} ms.`,
+      }),
+      ErrorRate: alarm(this, 'ErrorRateAlarm', {
+        metric: this.metricChatServerErrorRate(chat),
+        threshold: t.errorRatePercent,
+        ...SUSTAINED,
+        description: `Chat server error rate is above ${t.errorRatePercent} %.`,
+      }),
+      // Answers that reached the user but could not be stored belong here too, once the chat pipeline counts
+      // them: an alarm on that metric (any in 5 minutes) beside ErrorRate.
+      ModerationBlocksSpike: alarm(this, 'ModerationBlocksSpikeAlarm', {
+        metric: insightsSum(MetricName.moderationBlocks, FIVE_MINUTES, 'Moderation blocks (all)'),
+        threshold: t.moderationBlocksPer5Min,
+        description: `More than ${t.moderationBlocksPer5Min} moderation blocks in 5 minutes.`,
+      }),
+      ClientErrorsSpike: alarm(this, 'ClientErrorsSpikeAlarm', {
+        metric: insightsSum(MetricName.clientErrors, FIVE_MINUTES, 'Client errors (all)'),
+        threshold: t.clientErrorsPer5Min,
+        description: `More than ${t.clientErrorsPer5Min} client-side errors reported in 5 minutes.`,
+      }),
+    };
+  }
+
+  /** Chat answers that failed on our side (`Errors` of kind internal or inference) as a percentage of requests. */
+  public metricChatServerErrorRate(chat: AppFunction): MathExpression {
+    const errors = (kind: string) =>
+      chat.metricProduct(MetricName.errors, { statistic: Stats.SUM, dimensions: { [ERROR_KIND]: kind } });
+    return new MathExpression({
+      expression: 'IF(requests > 0, 100 * (internal + inference) / requests, 0)',
+      usingMetrics: {
+        requests: chat.metricProduct(MetricName.requests, { statistic: Stats.SUM }),
+        internal: errors('internal'),
+        inference: errors('inference'),
+      },
+      label: 'Chat server error rate (%)',
+      period: ONE_MINUTE,
+    });
+  }
+
+  /** Share of requests answered with 5xx (API Gateway's 5XXError average, 0–1). */
   public metricServerErrorRate(options?: MetricOptions): Metric {
-    return this.api.metricServerError({ statistic: 'Average', period: Duration.minutes(1), ...options });
+    return this.api.metricServerError({ statistic: 'Average', period: ONE_MINUTE, ...options });
+  }
+
+  public metricServerErrors(options?: MetricOptions): Metric {
+    return this.api.metricServerError({ statistic: 'Sum', ...options });
   }
 
   public metricClientErrors(options?: MetricOptions): Metric {
     return this.api.metricClientError({ statistic: 'Sum', ...options });
   }
 
+  /** @default p99 */
   public metricLatency(options?: MetricOptions): Metric {
     return this.api.metricLatency({ statistic: 'p99', ...options });
+  }
+
+  /** @default p99 */
+  public metricIntegrationLatency(options?: MetricOptions): Metric {
+    return this.api.metricIntegrationLatency({ statistic: 'p99', ...options });
   }
 
   public metricCount(options?: MetricOptions): Metric {
     return this.api.metricCount({ statistic: 'Sum', ...options });
   }
+}
+
+function fail(what: string): never {
+  throw new Error(`ChatApi: missing alarm ${what}`);
 }

@@ -1,4 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  type Alarm,
+  MathExpression,
+  type Metric,
+  type MetricOptions,
+  Stats,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, type ITableV2, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -6,6 +13,9 @@ import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
 import { TABLE } from '../../lambdas/contracts/table';
 import type { AppFunction } from './app-function';
+import { alarm, type Watched } from './monitoring/alarm';
+import { FIVE_MINUTES } from './monitoring/metrics';
+import type { AlarmThresholds } from './monitoring/thresholds';
 
 export interface DataTableProps {
   /** Customer-managed key of the table in this (the primary) region. */
@@ -64,9 +74,10 @@ export interface RegionalTableProps {
  * This region's replica of the global table, for the stateless stacks: grants name the replica in the stack's
  * own region, so a function never reads or writes across regions.
  */
-export class RegionalTable extends Construct {
+export class RegionalTable extends Construct implements Watched {
   public readonly table: ITableV2;
   private readonly encryptionKey: IKey;
+  private readonly ownAlarms: Record<string, Alarm> = {};
 
   constructor(scope: Construct, id: string, props: RegionalTableProps) {
     super(scope, id);
@@ -78,13 +89,61 @@ export class RegionalTable extends Construct {
     });
   }
 
+  /** The replica's alarms: throttling, and replication lag to each receiving region. */
+  public get alarms(): Readonly<Record<string, Alarm>> {
+    return this.ownAlarms;
+  }
+
+  /** Call once per region (the ops stack's view of the replica). */
+  public addAlarms(t: AlarmThresholds, receivingRegions: readonly string[]): void {
+    this.ownAlarms.Throttles = alarm(this, 'ThrottlesAlarm', {
+      metric: this.metricThrottleEvents(),
+      threshold: t.tableThrottlesPer5Min,
+      description: `DynamoDB throttled more than ${t.tableThrottlesPer5Min} requests in 5 minutes.`,
+    });
+    for (const region of receivingRegions) {
+      if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region))
+        throw new Error(`RegionalTable: "${region}" is not a region`);
+      this.ownAlarms[`ReplicationLatency-${region}`] = alarm(this, `ReplicationLatency-${region}`, {
+        metric: this.metricReplicationLatency(region),
+        threshold: t.replicationLatencyMs,
+        evaluationPeriods: 3,
+        description: `Global-table replication to ${region} lags more than ${t.replicationLatencyMs} ms.`,
+      });
+    }
+  }
+
+  public metricReadThrottleEvents(options?: MetricOptions): Metric {
+    return this.table.metric('ReadThrottleEvents', { statistic: Stats.SUM, ...options });
+  }
+
+  public metricWriteThrottleEvents(options?: MetricOptions): Metric {
+    return this.table.metric('WriteThrottleEvents', { statistic: Stats.SUM, ...options });
+  }
+
+  /** Read plus write throttle events per 5 minutes. */
+  public metricThrottleEvents(): MathExpression {
+    return new MathExpression({
+      expression: 'reads + writes',
+      usingMetrics: { reads: this.metricReadThrottleEvents(), writes: this.metricWriteThrottleEvents() },
+      label: 'Throttle events',
+      period: FIVE_MINUTES,
+    });
+  }
+
+  /** How far `receivingRegion`'s replica lags behind this one (average, milliseconds). */
+  public metricReplicationLatency(receivingRegion: string, options?: MetricOptions): Metric {
+    return this.table.metric('ReplicationLatency', {
+      dimensionsMap: { TableName: this.table.tableName, ReceivingRegion: receivingRegion },
+      statistic: Stats.AVERAGE,
+      period: FIVE_MINUTES,
+      ...options,
+    });
+  }
+
   /** Item reads and writes on the table and its indexes, use of the key, and the `TABLE_NAME` variable. */
   public grantReadWriteData(fn: AppFunction): void {
-    this.grant(
-      fn,
-      [...READ_ACTIONS, ...WRITE_ACTIONS],
-      ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-    );
+    this.grant(fn, [...READ_ACTIONS, ...WRITE_ACTIONS], WRITE_KEY_ACTIONS);
   }
 
   /** Item reads on the table and its indexes, decryption, and the `TABLE_NAME` variable. */
@@ -92,14 +151,54 @@ export class RegionalTable extends Construct {
     this.grant(fn, READ_ACTIONS, ['kms:Decrypt']);
   }
 
+  /**
+   * Only the given item writes, no reads (an event consumer that puts records or adds to totals), with the key
+   * and the `TABLE_NAME` variable.
+   */
+  public grantWriteItems(fn: AppFunction, actions: readonly WriteAction[]): void {
+    this.grant(fn, actions, WRITE_KEY_ACTIONS);
+  }
+
+  /**
+   * Reads plus the given item writes (e.g. a job store that puts and updates jobs but never deletes), with the key
+   * and the `TABLE_NAME` variable.
+   */
+  public grantReadAndWriteItems(fn: AppFunction, actions: readonly WriteAction[]): void {
+    this.grant(fn, [...READ_ACTIONS, ...actions], WRITE_KEY_ACTIONS);
+  }
+
+  /**
+   * `UpdateItem` that may touch only the named attributes (besides the keys) and return nothing: a counter that
+   * cannot read or rewrite anything else stored under the same user.
+   */
+  public grantCounterUpdates(fn: AppFunction, attributes: readonly string[]): void {
+    this.grant(fn, ['dynamodb:UpdateItem'], WRITE_KEY_ACTIONS, {
+      'ForAllValues:StringEquals': {
+        'dynamodb:Attributes': [TABLE.partitionKey, TABLE.sortKey, ...attributes],
+      },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+    });
+  }
+
   // Explicit statements instead of `table.grantReadWriteData`: each index is named (no `index/*`) and the key
   // actions are exact (no `kms:ReEncrypt*` / `kms:GenerateDataKey*`).
-  private grant(fn: AppFunction, actions: readonly string[], keyActions: readonly string[]): void {
-    const indexArns = TABLE.globalSecondaryIndexes.map(
-      (index) => `${this.table.tableArn}/index/${index.indexName}`,
-    );
+  private grant(
+    fn: AppFunction,
+    actions: readonly string[],
+    keyActions: readonly string[],
+    conditions?: Record<string, unknown>,
+  ): void {
+    const reads = actions.some((action) => (READ_ACTIONS as readonly string[]).includes(action));
+    // Writes go to the table; only queries use the indexes.
+    const indexArns = reads
+      ? TABLE.globalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.indexName}`)
+      : [];
     fn.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: [...actions], resources: [this.table.tableArn, ...indexArns] }),
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [this.table.tableArn, ...indexArns],
+        conditions,
+      }),
     );
     fn.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
@@ -124,3 +223,5 @@ const WRITE_ACTIONS = [
   'dynamodb:DeleteItem',
   'dynamodb:BatchWriteItem',
 ] as const;
+export type WriteAction = (typeof WRITE_ACTIONS)[number];
+const WRITE_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] as const;

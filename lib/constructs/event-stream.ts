@@ -1,5 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,6 +8,9 @@ import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
 import { ASYNC_EVENT_SOURCES } from '../../lambdas/contracts/events';
 import type { AppFunction } from './app-function';
+import { alarm, type Watched } from './monitoring/alarm';
+import { ONE_MINUTE } from './monitoring/metrics';
+import type { AlarmThresholds } from './monitoring/thresholds';
 
 export interface EventStreamProps {
   /** @default 24 hours */
@@ -28,10 +31,11 @@ export interface EventConsumerOptions {
  * batches, report partial failures and send what still fails to an on-failure queue. Consumer settings come from
  * `ASYNC_EVENT_SOURCES.events`, which the local poller reads too.
  */
-export class EventStream extends Construct {
+export class EventStream extends Construct implements Watched {
   public readonly stream: Stream;
   /** Where records land (as pointers) after their consumer gave up. */
   public readonly failureQueue: Queue;
+  private readonly ownAlarms: Record<string, Alarm> = {};
 
   constructor(scope: Construct, id: string, props: EventStreamProps = {}) {
     super(scope, id);
@@ -77,6 +81,28 @@ export class EventStream extends Construct {
     );
   }
 
+  /** The stream's alarms: consumers fall behind, or give up on records. */
+  public get alarms(): Readonly<Record<string, Alarm>> {
+    return this.ownAlarms;
+  }
+
+  /** Call once, from the stack that owns the stream. */
+  public addAlarms(t: AlarmThresholds): void {
+    this.ownAlarms.IteratorAge = alarm(this, 'IteratorAgeAlarm', {
+      metric: this.metricIteratorAge({ period: ONE_MINUTE }),
+      threshold: t.eventsIteratorAgeMs,
+      evaluationPeriods: 5,
+      description: `Event consumers are more than ${t.eventsIteratorAgeMs} ms behind the stream.`,
+    });
+    // Nothing reads the failure queue: each message is a batch of events a consumer gave up on.
+    this.ownAlarms.FailedBatches = alarm(this, 'FailedBatchesAlarm', {
+      metric: this.metricFailedBatches({ period: ONE_MINUTE }),
+      threshold: 0,
+      description:
+        'An event consumer gave up on a batch: its records (shard and sequence numbers) are in the failure queue.',
+    });
+  }
+
   /** Age of the oldest unprocessed record seen by consumers. */
   public metricIteratorAge(options?: MetricOptions): Metric {
     return this.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: 'Maximum', ...options });
@@ -90,7 +116,8 @@ export class EventStream extends Construct {
     return this.stream.metricPutRecordsThrottledRecords({ statistic: 'Sum', ...options });
   }
 
-  public metricFailedRecords(options?: MetricOptions): Metric {
-    return this.failureQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', ...options });
+  /** Batches sent to the on-failure queue (sum of messages Lambda sent there). */
+  public metricFailedBatches(options?: MetricOptions): Metric {
+    return this.failureQueue.metricNumberOfMessagesSent({ statistic: 'Sum', ...options });
   }
 }

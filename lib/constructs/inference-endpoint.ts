@@ -1,8 +1,14 @@
 import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { PredefinedMetric, ScalableTarget, ServiceNamespace } from 'aws-cdk-lib/aws-applicationautoscaling';
-import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  type Alarm,
+  ComparisonOperator,
+  Metric,
+  type MetricOptions,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { CfnEndpoint, CfnEndpointConfig, CfnModel } from 'aws-cdk-lib/aws-sagemaker';
@@ -10,6 +16,9 @@ import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
 import { acknowledgeWildcardResource } from '../nag';
 import type { AppFunction } from './app-function';
+import { alarm, SUSTAINED, type Watched } from './monitoring/alarm';
+import { FIVE_MINUTES } from './monitoring/metrics';
+import type { AlarmThresholds } from './monitoring/thresholds';
 
 /** AWS's LMI (djl-inference) container with vLLM rolling batches; weights come from the model bucket. */
 export interface VllmEngine {
@@ -108,12 +117,13 @@ const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
  * from S3, an endpoint config on GPU instances with a startup health-check window for model load, and target
  * tracking on the high-resolution in-flight request metric.
  */
-export class InferenceEndpoint extends Construct {
+export class InferenceEndpoint extends Construct implements Watched {
   public readonly endpointName: string;
   public readonly endpointArn: string;
   public readonly variantName = 'AllTraffic';
   public readonly role: Role;
   private readonly modelId: string;
+  private readonly ownAlarms: Record<string, Alarm> = {};
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
@@ -178,15 +188,24 @@ export class InferenceEndpoint extends Construct {
       endpointLogs,
       'SageMaker names the endpoint log groups after the generated endpoint name.',
     );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } },
-      }),
-    );
-    // ECR's authorization token is account-wide: the action has no resource type.
-    this.role.addToPolicy(new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    // The two actions without a resource type, in a policy of their own: the IAM5 acknowledgement names it alone.
+    const accountWide = new Policy(this, 'AccountWidePolicy', {
+      roles: [this.role],
+      statements: [
+        new PolicyStatement({
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } },
+        }),
+        // ECR's authorization token is account-wide: the action has no resource type.
+        new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+      ],
+    });
+    Validations.of(accountWide).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken has no resource type; cloudwatch:PutMetricData is limited to SageMaker namespaces by condition.',
+    });
 
     const { image, environment } = this.container(props, stack);
 
@@ -205,8 +224,8 @@ export class InferenceEndpoint extends Construct {
         },
       },
     });
-    // The role's policy must exist before SageMaker tries to pull the image and the weights.
-    model.node.addDependency(this.role);
+    // The role's policies must exist before SageMaker tries to pull the image and the weights.
+    model.node.addDependency(this.role, accountWide);
 
     const volumeEncryption = supportsVolumeEncryption(props.instanceType);
     const endpointConfig = new CfnEndpointConfig(this, 'Config', {
@@ -228,7 +247,15 @@ export class InferenceEndpoint extends Construct {
       ],
     });
     if (volumeEncryption) {
-      props.encryptionKey.grant(this.role, 'kms:CreateGrant', 'kms:DescribeKey');
+      // SageMaker encrypts the instances' volumes through grants it creates for them: only grants for AWS
+      // resources, never one the role could hand to a principal of its own.
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:CreateGrant'],
+          resources: [props.encryptionKey.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      );
     } else {
       Validations.of(endpointConfig).acknowledge({
         id: 'AwsSolutions-SM2',
@@ -260,12 +287,6 @@ export class InferenceEndpoint extends Construct {
       // Scale out fast (a new GPU instance takes minutes); scale in slowly.
       scaleOutCooldown: Duration.minutes(1),
       scaleInCooldown: Duration.minutes(10),
-    });
-
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken has no resource type; cloudwatch:PutMetricData is limited to SageMaker namespaces by condition.',
     });
   }
 
@@ -308,7 +329,13 @@ export class InferenceEndpoint extends Construct {
       directory: engine.imageDirectory,
       platform: Platform.LINUX_AMD64,
     });
-    asset.repository.grantPull(this.role);
+    // Not `grantPull`: its ecr:GetAuthorizationToken (Resource *) is already in the account-wide policy.
+    asset.repository.grant(
+      this.role,
+      'ecr:BatchCheckLayerAvailability',
+      'ecr:GetDownloadUrlForLayer',
+      'ecr:BatchGetImage',
+    );
     return {
       image: asset.imageUri,
       environment: {
@@ -320,20 +347,66 @@ export class InferenceEndpoint extends Construct {
     };
   }
 
-  /** Lets a function stream from the endpoint and names it in `INFERENCE_ENDPOINTS` (this region first). */
-  public grantInvoke(fn: AppFunction, fallbackEndpointNames: readonly string[] = []): void {
+  /**
+   * Lets a function stream from this endpoint and, in order, from each fallback (other regions' endpoints), and
+   * names them all in `INFERENCE_ENDPOINTS`: this endpoint by name, each fallback by ARN, which carries the
+   * region the inference client must call it in.
+   */
+  public grantInvoke(fn: AppFunction, fallbacks: readonly InferenceEndpoint[] = []): void {
+    const seen = new Set([Stack.of(this).region]);
+    for (const fallback of fallbacks) {
+      const region = Stack.of(fallback).region;
+      if (seen.has(region)) {
+        throw new Error(`InferenceEndpoint.grantInvoke: a fallback in ${region} serves no other region`);
+      }
+      seen.add(region);
+    }
     fn.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
-        resources: [this.endpointArn],
+        resources: [this.endpointArn, ...fallbacks.map((fallback) => fallback.endpointArn)],
       }),
     );
-    fn.setEnvironment(EnvName.inferenceEndpoints, [this.endpointName, ...fallbackEndpointNames].join(','));
+    fn.setEnvironment(
+      EnvName.inferenceEndpoints,
+      [this.endpointName, ...fallbacks.map((fallback) => fallback.endpointArn)].join(','),
+    );
     fn.setEnvironment(EnvName.modelId, this.modelId);
   }
 
-  /** A metric of the endpoint's variant. */
-  public metric(metricName: string, options: MetricOptions & { namespace?: string } = {}): Metric {
+  /** The endpoint's alarms: server errors, slow model, no healthy instance. */
+  public get alarms(): Readonly<Record<string, Alarm>> {
+    return this.ownAlarms;
+  }
+
+  /** Call once, from the stack that owns the endpoint. */
+  public addAlarms(t: AlarmThresholds): void {
+    this.ownAlarms.InvocationErrors = alarm(this, 'InvocationErrorsAlarm', {
+      metric: this.metricInvocation5xxErrors({ period: FIVE_MINUTES }),
+      threshold: t.sageMakerInvocationErrorsPer5Min,
+      description: `The model endpoint returned more than ${t.sageMakerInvocationErrorsPer5Min} 5XX errors in 5 minutes.`,
+    });
+    this.ownAlarms.ModelLatencyP99 = alarm(this, 'ModelLatencyAlarm', {
+      // ModelLatency is in microseconds.
+      metric: this.metricModelLatency(),
+      threshold: t.sageMakerModelLatencyP99Ms * 1000,
+      ...SUSTAINED,
+      description: `Model latency p99 is above ${t.sageMakerModelLatencyP99Ms} ms.`,
+    });
+    const minimum = Math.max(t.minHealthyInstances, 1);
+    this.ownAlarms.NoHealthyCapacity = alarm(this, 'NoHealthyCapacityAlarm', {
+      metric: this.metricInstancesReporting(),
+      threshold: minimum,
+      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      // No data at all means no instance is running.
+      treatMissingData: TreatMissingData.BREACHING,
+      description: `Fewer than ${minimum} model endpoint instance(s) are reporting: no healthy capacity.`,
+    });
+  }
+
+  /** A metric of the endpoint's variant (`AWS/SageMaker` unless `namespace` says otherwise). */
+  private metric(metricName: string, options: MetricOptions & { namespace?: string } = {}): Metric {
     return new Metric({
       namespace: 'AWS/SageMaker',
       metricName,
@@ -341,6 +414,10 @@ export class InferenceEndpoint extends Construct {
       period: Duration.minutes(1),
       ...options,
     });
+  }
+
+  private instanceMetric(metricName: string, statistic: string, options?: MetricOptions): Metric {
+    return this.metric(metricName, { namespace: INSTANCE_NAMESPACE, statistic, ...options });
   }
 
   public metricInvocations(options?: MetricOptions): Metric {
@@ -355,46 +432,33 @@ export class InferenceEndpoint extends Construct {
     return this.metric('Invocation5XXErrors', { statistic: 'Sum', ...options });
   }
 
-  /** Time the model container takes to answer, in microseconds. */
+  /** Time the model container takes to answer, in microseconds. @default p99 */
   public metricModelLatency(options?: MetricOptions): Metric {
     return this.metric('ModelLatency', { statistic: 'p99', ...options });
   }
 
-  /** SageMaker's own overhead per request, in microseconds. */
+  /** SageMaker's own overhead per request, in microseconds. @default p99 */
   public metricOverheadLatency(options?: MetricOptions): Metric {
     return this.metric('OverheadLatency', { statistic: 'p99', ...options });
   }
 
-  /** Requests in flight per model copy (the scaling metric, 10-second resolution). */
+  /** Requests in flight per model copy (maximum per minute; the scaling policy reads the 10-second series). */
   public metricConcurrentRequests(options?: MetricOptions): Metric {
-    return this.metric('ConcurrentRequestsPerModel', {
-      statistic: 'Maximum',
-      period: Duration.seconds(10),
-      ...options,
-    });
+    return this.metric('ConcurrentRequestsPerModel', { statistic: 'Maximum', ...options });
   }
 
   public metricGpuUtilization(options?: MetricOptions): Metric {
-    return this.metric('GPUUtilization', {
-      namespace: '/aws/sagemaker/Endpoints',
-      statistic: 'Average',
-      ...options,
-    });
+    return this.instanceMetric('GPUUtilization', 'Average', options);
   }
 
   public metricGpuMemoryUtilization(options?: MetricOptions): Metric {
-    return this.metric('GPUMemoryUtilization', {
-      namespace: '/aws/sagemaker/Endpoints',
-      statistic: 'Average',
-      ...options,
-    });
+    return this.instanceMetric('GPUMemoryUtilization', 'Average', options);
   }
 
-  public metricCpuUtilization(options?: MetricOptions): Metric {
-    return this.metric('CPUUtilization', {
-      namespace: '/aws/sagemaker/Endpoints',
-      statistic: 'Average',
-      ...options,
-    });
+  /** Instances up: each healthy instance reports its CPU once a minute, so the sample count counts them. */
+  public metricInstancesReporting(options?: MetricOptions): Metric {
+    return this.instanceMetric('CPUUtilization', 'SampleCount', options);
   }
 }
+
+const INSTANCE_NAMESPACE = '/aws/sagemaker/Endpoints';

@@ -1,11 +1,14 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
 import { ASYNC_EVENT_SOURCES } from '../../lambdas/contracts/events';
 import type { AppFunction } from './app-function';
+import { alarm, type Watched } from './monitoring/alarm';
+import { ONE_MINUTE } from './monitoring/metrics';
+import type { AlarmThresholds } from './monitoring/thresholds';
 
 const JOBS = ASYNC_EVENT_SOURCES.jobs;
 /** Visibility timeout per second of worker timeout (6: AWS's guidance for Lambda consumers of SQS). */
@@ -31,10 +34,11 @@ export interface JobQueueProps {
  * worker event source that reports partial batch failures. Batch sizes and failure handling come from
  * `ASYNC_EVENT_SOURCES.jobs`, which the local poller reads too.
  */
-export class JobQueue extends Construct {
+export class JobQueue extends Construct implements Watched {
   public readonly queue: Queue;
   public readonly deadLetterQueue: Queue;
   private readonly workerTimeout: Duration;
+  private readonly ownAlarms: Record<string, Alarm> = {};
 
   constructor(scope: Construct, id: string, props: JobQueueProps = {}) {
     super(scope, id);
@@ -113,19 +117,52 @@ export class JobQueue extends Construct {
     );
   }
 
+  /** The queue's alarms: a job failed for good, the DLQ handler is stuck, jobs wait too long. */
+  public get alarms(): Readonly<Record<string, Alarm>> {
+    return this.ownAlarms;
+  }
+
+  /** Call once, from the stack that owns the queue. */
+  public addAlarms(t: AlarmThresholds): void {
+    // The dead-letter handler receives each message at once, so the queue's depth is almost always zero: what
+    // it received is what failed.
+    this.ownAlarms.DeadLetters = alarm(this, 'DeadLettersAlarm', {
+      metric: this.metricDeadLettersReceived({ period: ONE_MINUTE }),
+      threshold: 0,
+      description: 'Jobs failed repeatedly and were dead-lettered (the jobs-dlq function marks them failed).',
+    });
+    this.ownAlarms.DeadLettersUnprocessed = alarm(this, 'DeadLettersUnprocessedAlarm', {
+      metric: this.metricOldestDeadLetterAge({ period: ONE_MINUTE }),
+      threshold: t.jobsDeadLetterOldestMessageAgeSeconds,
+      evaluationPeriods: 5,
+      description: `A dead-lettered job has waited more than ${t.jobsDeadLetterOldestMessageAgeSeconds} s: the jobs-dlq function is failing.`,
+    });
+    this.ownAlarms.OldestJobAge = alarm(this, 'OldestJobAgeAlarm', {
+      metric: this.metricOldestMessageAge({ period: ONE_MINUTE }),
+      threshold: t.jobsQueueOldestMessageAgeSeconds,
+      evaluationPeriods: 5,
+      description: `The oldest job has waited more than ${t.jobsQueueOldestMessageAgeSeconds} s.`,
+    });
+  }
+
   public metricVisibleMessages(options?: MetricOptions): Metric {
     return this.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', ...options });
+  }
+
+  public metricInFlightMessages(options?: MetricOptions): Metric {
+    return this.queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', ...options });
   }
 
   public metricOldestMessageAge(options?: MetricOptions): Metric {
     return this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', ...options });
   }
 
-  /** Messages waiting in the dead-letter queue (alarm when above zero). */
-  public metricDeadLetterMessages(options?: MetricOptions): Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
-      ...options,
-    });
+  /** Dead letters the handler received (sum): SQS counts no "sent" for messages it moves there itself. */
+  public metricDeadLettersReceived(options?: MetricOptions): Metric {
+    return this.deadLetterQueue.metricNumberOfMessagesReceived({ statistic: 'Sum', ...options });
+  }
+
+  public metricOldestDeadLetterAge(options?: MetricOptions): Metric {
+    return this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', ...options });
   }
 }

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EnvName } from '../../lambdas/contracts/env';
 import type { StageConfig } from '../config';
@@ -49,13 +49,11 @@ export function grantModeration(fn: AppFunction, moderation: ModerationSettings)
     fn.setEnvironment(name, value);
   }
   if (moderation.provider === 'comprehend') {
-    fn.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['comprehend:DetectToxicContent'], resources: ['*'] }),
+    fn.addAccountWidePolicy(
+      'ComprehendPolicy',
+      ['comprehend:DetectToxicContent'],
+      'comprehend:DetectToxicContent supports no resource-level permissions.',
     );
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'comprehend:DetectToxicContent supports no resource-level permissions.',
-    });
   }
   if (moderation.provider === 'bedrock-guardrail') {
     fn.grantPrincipal.addToPrincipalPolicy(

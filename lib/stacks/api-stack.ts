@@ -4,6 +4,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
+import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
 import { FunctionName, type Scope } from '../../lambdas/contracts/routes';
 import { applicationEnvironment } from '../app-settings';
 import type { StageConfig } from '../config';
@@ -14,6 +15,7 @@ import type { EventStream } from '../constructs/event-stream';
 import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { grantModeration } from '../constructs/moderation-access';
+import { resolveThresholds } from '../constructs/monitoring/thresholds';
 import { pascal } from './async-stack';
 
 export interface ApiStackProps extends StackProps {
@@ -21,6 +23,8 @@ export interface ApiStackProps extends StackProps {
   readonly tableName: string;
   readonly tableKey: IKey;
   readonly endpoint: InferenceEndpoint;
+  /** Other regions' endpoints, in the order the chat function falls over to them. @default none */
+  readonly fallbackEndpoints?: readonly InferenceEndpoint[];
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
   readonly userPool: IUserPool;
@@ -37,6 +41,7 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const thresholds = resolveThresholds(config.alarms.thresholds);
     const table = new RegionalTable(this, 'Table', {
       tableName: props.tableName,
       encryptionKey: props.tableKey,
@@ -52,6 +57,7 @@ export class ApiStack extends Stack {
         memorySize,
         environment: applicationEnvironment(config),
         reservedConcurrentExecutions: config.reservedConcurrency[name],
+        provisionedConcurrency: name === FunctionName.chat ? config.chatProvisionedConcurrency : 0,
       });
 
     const functions: Record<FunctionName, AppFunction> = {
@@ -62,26 +68,22 @@ export class ApiStack extends Stack {
       jobs: fn(FunctionName.jobs, 'Queues and reports long-running completion jobs'),
       'client-errors': fn(FunctionName.clientErrors, 'Records errors reported by the web app'),
     };
-    for (const name of [
-      FunctionName.chat,
-      FunctionName.conversations,
-      FunctionName.me,
-      FunctionName.jobs,
-      FunctionName.clientErrors,
-    ]) {
+    // Each function gets the table access its code uses, and no more.
+    for (const name of [FunctionName.chat, FunctionName.conversations, FunctionName.me]) {
       table.grantReadWriteData(functions[name]);
     }
-    props.endpoint.grantInvoke(functions.chat);
+    // Jobs are put and updated (cancel, slot counters), never deleted here.
+    table.grantReadAndWriteItems(functions.jobs, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // The per-user report counter (lambdas/client-errors/rate-limit.ts) is the only thing it writes.
+    table.grantCounterUpdates(functions[FunctionName.clientErrors], ['count', 'expiresAt']);
+    props.endpoint.grantInvoke(functions.chat, props.fallbackEndpoints);
     props.eventStream.grantWrite(functions.chat);
     props.eventStream.grantWrite(functions.me);
     props.jobQueue.grantSendMessages(functions.jobs);
     grantModeration(functions.chat, config.moderation);
-    if (config.chatProvisionedConcurrency > 0) {
-      functions.chat.lambda.addAlias('live', {
-        provisionedConcurrentExecutions: config.chatProvisionedConcurrency,
-      });
-    }
     this.functions = functions;
+
+    for (const each of Object.values(functions)) each.addAlarms(thresholds);
 
     const customDomain = config.customDomain
       ? {
@@ -97,13 +99,12 @@ export class ApiStack extends Stack {
       functions,
       userPool: props.userPool,
       cognitoScope: props.cognitoScope,
-      allowedOrigins:
-        config.stage === 'prod' ? [props.webOrigin] : [props.webOrigin, 'http://localhost:5173'],
+      allowedOrigins: config.stage === 'prod' ? [props.webOrigin] : [props.webOrigin, ...LOCAL_WEB_ORIGINS],
       stageName: config.stage,
       logRetention,
       throttleRatePerSecond: config.api.throttleRatePerSecond,
       throttleBurst: config.api.throttleBurst,
-      dailyQuotaPerClient: config.api.dailyQuotaPerClient,
+      alarmThresholds: thresholds,
       wafRequestsPer5MinutesPerIp: config.api.wafRequestsPer5MinutesPerIp,
       maxCompletionTokens: config.quotas.maxCompletionTokens,
       streamTimeout: chatTimeout,

@@ -11,12 +11,15 @@ import { EventStream } from '../constructs/event-stream';
 import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import { JobQueue } from '../constructs/job-queue';
 import { grantModeration } from '../constructs/moderation-access';
+import { resolveThresholds } from '../constructs/monitoring/thresholds';
 
 export interface AsyncStackProps extends StackProps {
   readonly config: StageConfig;
   readonly tableName: string;
   readonly tableKey: IKey;
   readonly endpoint: InferenceEndpoint;
+  /** Other regions' endpoints, in the order the jobs worker falls over to them. @default none */
+  readonly fallbackEndpoints?: readonly InferenceEndpoint[];
 }
 
 /**
@@ -66,8 +69,14 @@ export class AsyncStack extends Stack {
     );
     const audit = fn('audit', 'Writes audit records and audits answers after the fact', Duration.minutes(1));
 
-    for (const each of [worker, deadLetters, usage, audit]) table.grantReadWriteData(each);
-    props.endpoint.grantInvoke(worker);
+    // Each function gets the table access its code uses, and no more.
+    table.grantReadWriteData(worker);
+    // The dead-letter handler reads a job and marks it failed; it deletes nothing.
+    table.grantReadAndWriteItems(deadLetters, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // Event consumers only write: daily totals (put, add) and audit records (put).
+    table.grantWriteItems(usage, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    table.grantWriteItems(audit, ['dynamodb:PutItem']);
+    props.endpoint.grantInvoke(worker, props.fallbackEndpoints);
     // Both settle jobs and emit job.completed / job.failed events.
     this.eventStream.grantWrite(worker);
     this.eventStream.grantWrite(deadLetters);
@@ -78,6 +87,11 @@ export class AsyncStack extends Stack {
     this.jobQueue.addDeadLetterHandler(deadLetters);
     this.eventStream.addConsumer(usage);
     this.eventStream.addConsumer(audit);
+
+    const thresholds = resolveThresholds(config.alarms.thresholds);
+    this.jobQueue.addAlarms(thresholds);
+    this.eventStream.addAlarms(thresholds);
+    for (const each of [worker, deadLetters, usage, audit]) each.addAlarms(thresholds);
 
     this.functions = {
       'jobs-worker': worker,

@@ -25,16 +25,25 @@ export function dataKeyAlias(stage: string): string {
   return `alias/chatstack-${stage}/data`;
 }
 
+/** The alias of each region's model-weights key. */
+export function modelKeyAlias(stage: string): string {
+  return `alias/chatstack-${stage}/models`;
+}
+
 /**
- * Stateful resources of one region: its customer-managed data key, the model bucket and, in the primary region,
- * the global table with a replica in every other region. Everything here is retained on stack deletion.
+ * Stateful resources of one region: its customer-managed keys (one for the table replica, one for the model
+ * weights, so neither the endpoint nor the functions can use the other's), the model bucket and, in the primary
+ * region, the global table with a replica in every other region. Everything here is retained on stack deletion.
  *
  * Cross-region wiring: the replica keys live in their own regions' data stacks (deployed first); the primary
  * names them by alias ARN, and the stateless stacks of every region find the replica by the table's name, which
  * CDK generates deterministically at synth time because the table is referenced from other regions.
  */
 export class DataStack extends Stack {
+  /** Encrypts this region's table replica. */
   public readonly key: Key;
+  /** Encrypts the model weights (and the endpoint volumes that take a key); only the SageMaker role uses it. */
+  public readonly modelKey: Key;
   public readonly modelBucket: IBucket;
   /** The global table (primary region only). */
   public readonly dataTable: DataTable | undefined;
@@ -43,9 +52,17 @@ export class DataStack extends Stack {
     super(scope, id, props);
 
     this.key = new Key(this, 'DataKey', {
-      description: `chatstack ${props.stage}: table replica and model weights in this region`,
+      description: `chatstack ${props.stage}: table replica in this region`,
       enableKeyRotation: true,
       alias: dataKeyAlias(props.stage),
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+
+    this.modelKey = new Key(this, 'ModelKey', {
+      description: `chatstack ${props.stage}: model weights and endpoint volumes in this region`,
+      enableKeyRotation: true,
+      alias: modelKeyAlias(props.stage),
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow: Duration.days(30),
     });
@@ -53,7 +70,7 @@ export class DataStack extends Stack {
     const modelBucket = new Bucket(this, 'ModelBucket', {
       bucketName: modelBucketName(props.stage, this.account, this.region),
       encryption: BucketEncryption.KMS,
-      encryptionKey: this.key,
+      encryptionKey: this.modelKey,
       bucketKeyEnabled: true,
       enforceSSL: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

@@ -4,10 +4,12 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { InferenceEndpoint, type InferenceEngine } from '../constructs/inference-endpoint';
+import { resolveThresholds } from '../constructs/monitoring/thresholds';
 import { modelBucketName } from './data-stack';
 
 export interface InferenceStackProps extends StackProps {
   readonly config: StageConfig;
+  /** The region's model-weights key (the bucket's key; also the endpoint volumes' where they take one). */
   readonly encryptionKey: IKey;
   /** Folder of the llama.cpp server image (`gpu-endpoint/`), used by the `llamacpp` engine. */
   readonly llamaCppImageDirectory: string;
@@ -53,6 +55,7 @@ export class InferenceStack extends Stack {
       modelDataDownloadTimeout: Duration.seconds(inference.modelDataDownloadTimeoutSeconds),
       requiredMinInstances: props.config.stage === 'prod' ? 2 : 1,
     });
+    this.endpoint.addAlarms(resolveThresholds(props.config.alarms.thresholds));
     new CfnOutput(this, 'EndpointName', { value: this.endpoint.endpointName });
   }
 }

@@ -1,5 +1,4 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -12,6 +11,7 @@ import type { EventStream } from '../constructs/event-stream';
 import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { GlobalOverviewDashboard, Monitoring } from '../constructs/monitoring';
+import { resolveThresholds } from '../constructs/monitoring/thresholds';
 
 export interface OpsStackProps extends StackProps {
   readonly config: StageConfig;
@@ -32,10 +32,13 @@ export class OpsStack extends Stack {
   constructor(scope: Construct, id: string, props: OpsStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const table: ITableV2 = new RegionalTable(this, 'Table', {
+    const thresholds = resolveThresholds(config.alarms.thresholds);
+    const replicaRegions = config.regions.filter((region) => region !== this.region);
+    const table = new RegionalTable(this, 'Table', {
       tableName: props.tableName,
       encryptionKey: props.tableKey,
-    }).table;
+    });
+    table.addAlarms(thresholds, replicaRegions);
 
     this.alerts = new Alerts(this, 'Alerts', {
       emailAddresses: config.alarms.emails,
@@ -47,16 +50,14 @@ export class OpsStack extends Stack {
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alerts: this.alerts,
-      api: props.chatApi.api,
-      functions: Object.fromEntries(Object.entries(props.functions).map(([name, fn]) => [name, fn.lambda])),
+      api: props.chatApi,
+      functions: props.functions,
       table,
-      replicaRegions: config.regions.filter((region) => region !== this.region),
-      jobsQueue: props.jobQueue.queue,
-      jobsDeadLetterQueue: props.jobQueue.deadLetterQueue,
-      eventsStream: props.eventStream.stream,
-      endpointName: props.endpoint.endpointName,
-      variantName: props.endpoint.variantName,
-      thresholds: config.alarms.thresholds,
+      replicaRegions,
+      jobQueue: props.jobQueue,
+      eventStream: props.eventStream,
+      endpoint: props.endpoint,
+      thresholds,
     });
 
     if (this.region === config.primaryRegion) {

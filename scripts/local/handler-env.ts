@@ -2,6 +2,7 @@
  * The environment the handler processes (api, workers) run with locally: the same variables the CDK constructs set
  * in the cloud, plus the SDK's endpoint overrides pointing at the emulators.
  */
+import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
 import { EnvName } from '../../lambdas/contracts/env';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from './emulators';
 import type { StackDescription } from './stack';
@@ -22,7 +23,8 @@ export function handlerEnvironment(stack: StackDescription, service: string): Re
     [EnvName.inferenceEndpoints]: LOCAL_ENDPOINT_NAME,
     [EnvName.modelId]: 'chatstack-local',
     [EnvName.moderationProvider]: stack.config.MODERATION_PROVIDER,
-    [EnvName.webOrigin]: stack.urls.web,
+    // As in a dev stage: the web app's own origin, and the web app served from a developer's machine.
+    [EnvName.webOrigin]: [...new Set([stack.urls.web, ...LOCAL_WEB_ORIGINS])].join(','),
     [EnvName.serviceName]: service,
     POWERTOOLS_TRACE_ENABLED: 'false',
   };

@@ -52,7 +52,7 @@ async function start(component: string, stack: StackDescription): Promise<Closab
       });
     }
     case 'api': {
-      const { localAsyncEnvironment } = await import('./pollers');
+      const { localAsyncEnvironment } = await import('./async-resources');
       Object.assign(
         process.env,
         handlerEnvironment(stack, 'chatstack-api'),
@@ -74,7 +74,7 @@ async function start(component: string, stack: StackDescription): Promise<Closab
     }
     case 'workers': {
       Object.assign(process.env, handlerEnvironment(stack, 'chatstack-workers'), extraHandlerEnv());
-      const { startLocalWorkers } = await import('./pollers');
+      const { startLocalWorkers } = await import('./workers');
       return startLocalWorkers(stack);
     }
     case 'web': {

@@ -136,53 +136,6 @@ export function searchAws(
   });
 }
 
-export interface EndpointRef {
-  readonly endpointName: string;
-  readonly variantName: string;
-  readonly region?: string;
-}
-
-/** An `AWS/SageMaker` invocation metric of the endpoint variant. */
-export function sageMakerMetric(
-  endpoint: EndpointRef,
-  metricName: string,
-  statistic: string,
-  period: Duration = ONE_MINUTE,
-  label?: string,
-): Metric {
-  return variantMetric('AWS/SageMaker', endpoint, metricName, statistic, period, label);
-}
-
-/** An instance metric of the endpoint variant (`/aws/sagemaker/Endpoints`: CPU, memory, GPU, GPU memory). */
-export function sageMakerInstanceMetric(
-  endpoint: EndpointRef,
-  metricName: string,
-  statistic: string,
-  period: Duration = ONE_MINUTE,
-  label?: string,
-): Metric {
-  return variantMetric('/aws/sagemaker/Endpoints', endpoint, metricName, statistic, period, label);
-}
-
-function variantMetric(
-  namespace: string,
-  endpoint: EndpointRef,
-  metricName: string,
-  statistic: string,
-  period: Duration,
-  label: string | undefined,
-): Metric {
-  return new Metric({
-    namespace,
-    metricName,
-    dimensionsMap: { EndpointName: endpoint.endpointName, VariantName: endpoint.variantName },
-    statistic,
-    period,
-    label,
-    region: endpoint.region,
-  });
-}
-
 /** Milliseconds from a microsecond metric (SageMaker `ModelLatency`, `OverheadLatency`). */
 export function microsToMillis(metric: IMetric, label: string, id: string): MathExpression {
   return new MathExpression({

@@ -11,8 +11,11 @@ export interface AlarmThresholds {
   readonly timeToFirstTokenP99Ms: number;
   /** Chat server errors (`Errors` of kind internal or inference) as a percentage of `Requests`. */
   readonly errorRatePercent: number;
-  /** API Gateway 5XX responses per 5 minutes. */
-  readonly api5xxPer5Min: number;
+  /**
+   * Share of API Gateway responses that are 5XX, in percent, for 3 one-minute periods. The same alarm drives the
+   * region's Route 53 health check (latency routing leaves a region that fails it).
+   */
+  readonly api5xxRatePercent: number;
   /** SageMaker `Invocation5XXErrors` per 5 minutes. */
   readonly sageMakerInvocationErrorsPer5Min: number;
   /** p99 of SageMaker `ModelLatency`, in milliseconds (the metric itself is in microseconds). */
@@ -25,6 +28,11 @@ export interface AlarmThresholds {
   readonly lambdaThrottlesPer5Min: number;
   /** Age of the oldest message in the jobs queue, in seconds. */
   readonly jobsQueueOldestMessageAgeSeconds: number;
+  /**
+   * Age of the oldest message in the jobs dead-letter queue, in seconds: its handler drains it at once, so an old
+   * message means the handler itself keeps failing.
+   */
+  readonly jobsDeadLetterOldestMessageAgeSeconds: number;
   /** Kinesis `GetRecords.IteratorAgeMilliseconds` (maximum), in milliseconds. */
   readonly eventsIteratorAgeMs: number;
   /** DynamoDB read + write throttle events per 5 minutes. */
@@ -41,13 +49,14 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   responseLatencyP99Ms: 2000,
   timeToFirstTokenP99Ms: 2000,
   errorRatePercent: 0.1,
-  api5xxPer5Min: 5,
+  api5xxRatePercent: 5,
   sageMakerInvocationErrorsPer5Min: 5,
   sageMakerModelLatencyP99Ms: 10_000,
   minHealthyInstances: 1,
   lambdaErrorsPer5Min: 5,
   lambdaThrottlesPer5Min: 0,
   jobsQueueOldestMessageAgeSeconds: 300,
+  jobsDeadLetterOldestMessageAgeSeconds: 900,
   eventsIteratorAgeMs: 60_000,
   tableThrottlesPer5Min: 10,
   replicationLatencyMs: 5000,
@@ -60,13 +69,14 @@ const thresholdFields = {
   responseLatencyP99Ms: nonNegative,
   timeToFirstTokenP99Ms: nonNegative,
   errorRatePercent: nonNegative,
-  api5xxPer5Min: nonNegative,
+  api5xxRatePercent: nonNegative,
   sageMakerInvocationErrorsPer5Min: nonNegative,
   sageMakerModelLatencyP99Ms: nonNegative,
   minHealthyInstances: z.number().int().min(1),
   lambdaErrorsPer5Min: nonNegative,
   lambdaThrottlesPer5Min: nonNegative,
   jobsQueueOldestMessageAgeSeconds: nonNegative,
+  jobsDeadLetterOldestMessageAgeSeconds: nonNegative,
   eventsIteratorAgeMs: nonNegative,
   tableThrottlesPer5Min: nonNegative,
   replicationLatencyMs: nonNegative,

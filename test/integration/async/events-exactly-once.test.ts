@@ -3,7 +3,8 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsEvent, EventType } from '../../../lambdas/contracts/events';
-import type { RunningPollers } from '../../../scripts/local/pollers';
+import { createLocalAsyncResources } from '../../../scripts/local/async-resources';
+import type { RunningPollers } from '../../../scripts/local/event-sources';
 import { type AsyncTestEnvironment, seededRandom, startAsyncEnvironment, testContext } from './harness';
 
 /**
@@ -24,7 +25,7 @@ let modules: {
   consumer: typeof import('../../../lambdas/events/consumer');
   usage: typeof import('../../../lambdas/usage-aggregator/aggregate');
   audit: typeof import('../../../lambdas/audit/record');
-  pollers: typeof import('../../../scripts/local/pollers');
+  pollers: typeof import('../../../scripts/local/event-sources');
 };
 
 beforeAll(async () => {
@@ -37,7 +38,7 @@ beforeAll(async () => {
     consumer: await import('../../../lambdas/events/consumer'),
     usage: await import('../../../lambdas/usage-aggregator/aggregate'),
     audit: await import('../../../lambdas/audit/record'),
-    pollers: await import('../../../scripts/local/pollers'),
+    pollers: await import('../../../scripts/local/event-sources'),
   };
 }, 60_000);
 
@@ -212,7 +213,7 @@ describe('the analytics consumers under random failures', () => {
   }, 120_000);
 
   it('sends the position of records that exhaust their retries to the on-failure destination', async () => {
-    const resources = await modules.pollers.createLocalAsyncResources(env, { suffix: '-poison' });
+    const resources = await createLocalAsyncResources(env, { suffix: '-poison' });
     const stream = resources.streams.events;
     const poison = modules.events.buildEvent({ type: 'chat.turn', sub: 'poison', status: 'ok' });
     const consumer = modules.consumer.createEventConsumer(async (event) => {

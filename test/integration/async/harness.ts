@@ -14,17 +14,17 @@ import { EnvName } from '../../../lambdas/contracts/env';
 import { ROUTES } from '../../../lambdas/contracts/routes';
 import { TABLE } from '../../../lambdas/contracts/table';
 import {
+  type AsyncClients,
+  createLocalAsyncResources,
+  type LocalAsyncResources,
+  localAsyncClients,
+} from '../../../scripts/local/async-resources';
+import {
   createTableInput,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   LOCAL_TABLE_NAME,
 } from '../../../scripts/local/emulators';
-import {
-  type AsyncClients,
-  createLocalAsyncResources,
-  type LocalAsyncResources,
-  localAsyncClients,
-} from '../../../scripts/local/pollers';
 import { buildRestEvent } from '../../../scripts/local/rest-event';
 
 async function freePort(): Promise<number> {

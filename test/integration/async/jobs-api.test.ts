@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletion } from '../../../lambdas/contracts/api';
-import type { RunningPollers } from '../../../scripts/local/pollers';
+import type { RunningPollers } from '../../../scripts/local/event-sources';
 import { type AsyncTestEnvironment, apiEvent, startAsyncEnvironment, testContext, until } from './harness';
 
 /** The job API (`POST /v1/jobs`, `GET /v1/jobs/{id}`) and its worker, on the local emulators. */
@@ -35,7 +35,7 @@ beforeAll(async () => {
   jobsHandler = (await import('../../../lambdas/jobs/handler')).handler;
   const { createJobStore } = await import('../../../lambdas/jobs/store');
   const { createJobsWorker } = await import('../../../lambdas/jobs-worker/worker');
-  const { startPollers } = await import('../../../scripts/local/pollers');
+  const { startPollers } = await import('../../../scripts/local/event-sources');
   const worker = createJobsWorker({
     store: createJobStore({ dynamo: env.dynamo, tableName: env.tableName }),
     emitter: undefined,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletion } from '../../../lambdas/contracts/api';
 import type { JobItem, JobStore } from '../../../lambdas/jobs/store';
 import type { RunCompletion } from '../../../lambdas/jobs-worker/process';
-import type { RunningPollers } from '../../../scripts/local/pollers';
+import type { RunningPollers } from '../../../scripts/local/event-sources';
 import {
   type AsyncTestEnvironment,
   apiEvent,
@@ -62,7 +62,7 @@ beforeAll(async () => {
   const { createJobsWorker } = await import('../../../lambdas/jobs-worker/worker');
   const { createDeadLetterHandler } = await import('../../../lambdas/jobs-dlq/handler');
   const { ValidationError } = await import('../../../lambdas/shared/errors');
-  const { startPollers } = await import('../../../scripts/local/pollers');
+  const { startPollers } = await import('../../../scripts/local/event-sources');
 
   const realStore = createJobStore({ dynamo: env.dynamo, tableName: env.tableName });
   store = {

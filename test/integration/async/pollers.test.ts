@@ -1,17 +1,18 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPollers, SqsHandler } from '../../../scripts/local/pollers';
+import { createLocalAsyncResources } from '../../../scripts/local/async-resources';
+import type { RunningPollers, SqsHandler } from '../../../scripts/local/event-sources';
 import { type AsyncTestEnvironment, startAsyncEnvironment } from './harness';
 
 /** The local SQS event source mapping: Lambda's batch and failure semantics on fauxqs. */
 let env: AsyncTestEnvironment;
-let pollers: typeof import('../../../scripts/local/pollers');
+let pollers: typeof import('../../../scripts/local/event-sources');
 let runs = 0;
 
 beforeAll(async () => {
   env = await startAsyncEnvironment({});
-  pollers = await import('../../../scripts/local/pollers');
+  pollers = await import('../../../scripts/local/event-sources');
 }, 60_000);
 
 afterAll(async () => {
@@ -25,7 +26,7 @@ async function run(
   const deliveries: string[] = [];
   const deadLettered: string[] = [];
   // Fresh queues per run: a closed poller's abandoned long poll may still take one receive of an old queue.
-  const resources = await pollers.createLocalAsyncResources(env, {
+  const resources = await createLocalAsyncResources(env, {
     suffix: `-run${++runs}`,
     visibilityTimeoutSeconds: 1,
     maxReceiveCount: 3,

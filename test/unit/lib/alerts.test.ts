@@ -148,6 +148,34 @@ describe('Alerts with a Slack webhook secret', () => {
   it('creates no Chatbot channel', () => {
     built.template.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 0);
   });
+
+  it('keeps a notification the forwarder gave up on in its failure queue, and alarms on it', () => {
+    built.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^AlertsSlackForwarderFunction') },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertsSlackForwarderFailures'), 'Arn'] },
+        },
+      },
+    });
+    built.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86_400,
+    });
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'NumberOfMessagesSent',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertsSlackForwarderFailures'), 'QueueName'] },
+        },
+      ],
+      Threshold: 0,
+    });
+    expect(Object.keys(built.alerts.alarms)).toEqual(['SlackForwarderFailures']);
+  });
 });
 
 describe('Alerts validation', () => {

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_WEB_ORIGINS } from '../../../lambdas/contracts/cors';
 import { ASYNC_EVENT_SOURCES } from '../../../lambdas/contracts/events';
 import { ROUTES } from '../../../lambdas/contracts/routes';
 import type { RegionStacks } from '../../../lib/chatstack';
@@ -348,17 +349,10 @@ describe('3. API per region', () => {
         ResponseType: type,
         StatusCode: status ?? Match.absent(),
         ResponseParameters: Match.objectLike({
-          // The web app's CloudFront name, read from the primary's web stack.
-          'gatewayresponse.header.Access-Control-Allow-Origin': {
-            'Fn::Join': [
-              '',
-              [
-                "'https://",
-                { 'Fn::GetStackOutput': Match.objectLike({ StackName: `chatstack-dev-web-${PRIMARY}` }) },
-                "'",
-              ],
-            ],
-          },
+          // A dev stage allows the web app and the locally served one: the gateway echoes the request's origin
+          // (it cannot test it against the list) and says the answer varies by it.
+          'gatewayresponse.header.Access-Control-Allow-Origin': 'method.request.header.Origin',
+          'gatewayresponse.header.Vary': "'Origin'",
         }),
         ResponseTemplates: {
           'application/json': Match.stringLikeRegexp(
@@ -392,12 +386,22 @@ describe('3. API per region', () => {
     });
   });
 
-  it('has a usage plan with throttling and a daily quota on the stage', () => {
-    api().hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 50, BurstLimit: 100 },
-      Quota: { Limit: 50_000, Period: 'DAY' },
-      ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
+  it('throttles the whole stage and has no usage plan (without API keys one would meter nobody)', () => {
+    api().hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      ]),
     });
+    api().resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+  });
+
+  it('tells every API function all the origins it may answer (the web app and, in dev, the local one)', () => {
+    for (const fn of Object.values(api().findResources('AWS::Lambda::Function'))) {
+      const origins = JSON.stringify(fn.Properties.Environment?.Variables?.WEB_ORIGIN);
+      if (fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === undefined) continue;
+      expect(origins).toContain('https://');
+      for (const local of LOCAL_WEB_ORIGINS) expect(origins).toContain(local);
+    }
   });
 
   it('allows CORS from the web app with the OpenAI SDK headers', () => {
@@ -756,7 +760,7 @@ describe('6. async per region', () => {
 
 describe('operations per region', () => {
   it('takes alarm thresholds from the stage config', () => {
-    built.template(region(SECONDARY).ops).hasResourceProperties('AWS::CloudWatch::Alarm', {
+    built.template(region(SECONDARY).api).hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'TimeToFirstToken',
       Threshold: 1500,
     });

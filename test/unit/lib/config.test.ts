@@ -74,8 +74,8 @@ describe('stage configuration', () => {
     ).toEqual({ timeToFirstTokenP99Ms: 1500 });
     expect(parseStageConfig({}).alarms.thresholds).toEqual({});
     expect(() => parseStageConfig({ alarms: { thresholds: { ttft: 1500 } } })).toThrow(/alarms\.thresholds/);
-    expect(() => parseStageConfig({ alarms: { thresholds: { api5xxPer5Min: -1 } } })).toThrow(
-      /alarms\.thresholds\.api5xxPer5Min/,
+    expect(() => parseStageConfig({ alarms: { thresholds: { api5xxRatePercent: -1 } } })).toThrow(
+      /alarms\.thresholds\.api5xxRatePercent/,
     );
   });
 

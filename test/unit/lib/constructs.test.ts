@@ -118,11 +118,12 @@ describe('grantModeration', () => {
     'grants Comprehend toxicity detection (which has no resource-level permissions) for the comprehend provider',
     () => {
       const template = moderatedChat({ provider: 'comprehend', thresholds: { default: 0.5, hate: 0.3 } });
-      // Merged with the X-Ray statement (same wildcard resource) by the minimizePolicies flag.
-      expect(statements(template)).toContainEqual({
-        Action: expect.arrayContaining(['comprehend:DetectToxicContent']),
-        Effect: 'Allow',
-        Resource: '*',
+      // In a policy of its own (the IAM5 acknowledgement names that policy alone), apart from X-Ray's.
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyName: Match.stringLikeRegexp('^ChatComprehendPolicy'),
+        PolicyDocument: {
+          Statement: [{ Action: 'comprehend:DetectToxicContent', Effect: 'Allow', Resource: '*' }],
+        },
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
