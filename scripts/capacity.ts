@@ -283,7 +283,7 @@ export function capacityPlan(overrides: Partial<CapacityInputs> = {}): CapacityP
     },
     {
       component: 'API Gateway + WAF',
-      needs: `${fmt(peakRps / i.regions)} req/s per region at peak (stage throttle and account limit 10,000 req/s)`,
+      needs: `${fmt(peakRps / i.regions)} req/s per region at peak`,
       usdPerMonth: apiCost + wafCost,
       basis: `REST API tiers per region; WAF per request`,
     },
@@ -310,7 +310,7 @@ export function capacityPlan(overrides: Partial<CapacityInputs> = {}): CapacityP
   const quotas = [
     `SageMaker "${gpu.label.split(' ')[0]} for endpoint usage": ≥ ${fmt(instancesAtPeakPerRegion)} per region (default is 0–2 in most accounts), and the account's instance total across endpoints`,
     `Lambda concurrent executions: ≥ ${fmt(lambdaConcurrencyPerRegion * 1.2)} per region (default 1,000)`,
-    `API Gateway account throttle: ${fmt(peakRps / i.regions)} req/s per region at peak against the 10,000 req/s default (burst 5,000)`,
+    `API Gateway account throttle: ${fmt(peakRps / i.regions)} req/s per region at peak against the 10,000 req/s default (burst 5,000); and our own stage throttle, context api.throttleRatePerSecond / throttleBurst (default 50 / 100), to at least that`,
     `DynamoDB table-level write throughput (on demand, default 40,000 WRU/s per table and region): ${fmt(peakWritesWithReplication)} per region with replication`,
     `Cognito token and user-pool request rates (UserAuthentication, token refresh) for ${fmt(mau / 1e6, 1)} M MAU`,
     `CloudWatch Logs PutLogEvents and X-Ray PutTraceSegments rates follow the request rate`,
