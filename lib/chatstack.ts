@@ -44,8 +44,9 @@ export function stackName(config: StageConfig, part: string, region: string): st
  * and web hosting in the primary, and per region the stateless inference, async, API and operations stacks.
  *
  * Deployment order (enforced by dependencies): replica-region data stacks (their keys must exist before the
- * primary creates replicas with them) → primary data → web hosting → identity → per region inference, async,
- * API, ops → the web app's config.json.
+ * primary creates replicas with them) → primary data → web hosting → identity → every region's inference (each
+ * region's functions name the other regions' endpoints as fallbacks) → per region async, API, ops → the web app's
+ * config.json.
  */
 export function createChatstack(app: App, config: StageConfig, options: ChatstackOptions = {}): Chatstack {
   const env = (region: string): Environment => ({ account: options.account, region });

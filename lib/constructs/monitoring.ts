@@ -33,6 +33,7 @@ import {
   P90,
   P99,
   SERVICE_DIMENSION,
+  searchAws,
   searchCustom,
   sumOfCustom,
 } from './monitoring/metrics';
@@ -271,9 +272,17 @@ function dashboardRows(
       ]),
       graph(
         'DynamoDB replication latency (ms)',
-        (props.replicaRegions ?? []).map((receiving) =>
-          table.metricReplicationLatency(receiving, { label: `to ${receiving}` }),
-        ),
+        (props.replicaRegions ?? []).length > 0
+          ? (props.replicaRegions ?? []).map((receiving) =>
+              table.metricReplicationLatency(receiving, { label: `to ${receiving}` }),
+            )
+          : // A single-region table has no receiving region to name: show whatever there is.
+            [
+              searchAws('AWS/DynamoDB', ['TableName', 'ReceivingRegion'], 'ReplicationLatency', {
+                statistic: Stats.AVERAGE,
+                period: FIVE_MINUTES,
+              }),
+            ],
       ),
     ],
     [

@@ -281,6 +281,30 @@ describe('Monitoring composes', () => {
   });
 });
 
+describe('a single region', () => {
+  it(
+    'has no replication alarm and still charts replication latency (by search)',
+    () => {
+      const single = synthChatstack({ regions: ['eu-west-1'] });
+      const ops = single.stacks.regions.get('eu-west-1')?.ops;
+      if (!ops) throw new Error('no ops stack');
+      const template = single.template(ops);
+      expect(
+        Object.keys(
+          template.findResources('AWS::CloudWatch::Alarm', {
+            Properties: { MetricName: 'ReplicationLatency' },
+          }),
+        ),
+      ).toHaveLength(0);
+      const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+      expect(JSON.stringify(dashboard?.Properties.DashboardBody)).toMatch(
+        /SEARCH\(.*AWS\/DynamoDB.*ReplicationLatency/,
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
+
 describe('thresholds', () => {
   it('accepts overrides from the stage config and rejects unknown keys', () => {
     expect(AlarmThresholdsSchema.parse({ timeToFirstTokenP99Ms: 1500 })).toEqual({
