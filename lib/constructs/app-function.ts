@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type Alarm, type Metric, type MetricOptions, Stats } from 'aws-cdk-lib/aws-cloudwatch';
-import { type IGrantable, type IPrincipal, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  type IGrantable,
+  type IPrincipal,
+  ManagedPolicy,
+  Policy,
+  PolicyStatement,
+} from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, type IFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -57,7 +63,32 @@ export interface AppFunctionProps {
    * @default 0 (none: callers invoke the function itself)
    */
   readonly provisionedConcurrency?: number;
+  /**
+   * The X-Ray write policy the functions of one stack share (one IAM5 acknowledgement for all of them).
+   * @default - a policy of the function's own
+   */
+  readonly tracingPolicy?: TracingPolicy;
 }
+
+/**
+ * X-Ray's two write actions, which have no resource type, in one customer-managed policy that every function of a
+ * stack attaches: the IAM5 acknowledgement sits on this policy alone, never on a function's own grants.
+ */
+export class TracingPolicy extends Construct {
+  public readonly policy: ManagedPolicy;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.policy = new ManagedPolicy(this, 'Policy', {
+      description: 'Lets Lambda functions send X-Ray trace segments and telemetry',
+      statements: [new PolicyStatement({ actions: [...XRAY_ACTIONS], resources: ['*'] })],
+    });
+    Validations.of(this.policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: XRAY_REASON });
+  }
+}
+
+const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] as const;
+const XRAY_REASON = 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.';
 
 /**
  * The house Lambda function: Node.js 22 on arm64, bundled by the local esbuild as minified ESM with source maps,
@@ -125,16 +156,17 @@ export class AppFunction extends Construct implements IGrantable, Watched {
       provisioned > 0
         ? this.lambda.addAlias('live', { provisionedConcurrentExecutions: provisioned })
         : this.lambda;
-    // Active tracing, with its two account-wide X-Ray actions in a policy of their own, so the IAM5
-    // acknowledgement below names that policy and nothing else the function may later be granted.
+    // Active tracing, with its two account-wide X-Ray actions in a policy apart, so the IAM5 acknowledgement
+    // names that policy and nothing else the function may later be granted.
     const cfnFunction = this.lambda.node.defaultChild as CfnFunction;
     cfnFunction.tracingConfig = { mode: 'Active' };
-    const tracing = this.addAccountWidePolicy(
-      'TracingPolicy',
-      ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-      'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-    );
-    cfnFunction.node.addDependency(tracing);
+    const role = this.lambda.role ?? fail(`${this.node.path} has no role`);
+    if (props.tracingPolicy) {
+      role.addManagedPolicy(props.tracingPolicy.policy);
+      cfnFunction.node.addDependency(props.tracingPolicy.policy);
+    } else {
+      cfnFunction.node.addDependency(this.addAccountWidePolicy('TracingPolicy', XRAY_ACTIONS, XRAY_REASON));
+    }
 
     acknowledgeManagedPolicy(
       this,

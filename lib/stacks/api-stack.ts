@@ -8,7 +8,7 @@ import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
 import { FunctionName, type Scope } from '../../lambdas/contracts/routes';
 import { applicationEnvironment } from '../app-settings';
 import type { StageConfig } from '../config';
-import { AppFunction } from '../constructs/app-function';
+import { AppFunction, TracingPolicy } from '../constructs/app-function';
 import { ChatApi } from '../constructs/chat-api';
 import { RegionalTable } from '../constructs/data-table';
 import type { EventStream } from '../constructs/event-stream';
@@ -47,6 +47,8 @@ export class ApiStack extends Stack {
       encryptionKey: props.tableKey,
     });
     const logRetention = config.retention.logDays as RetentionDays;
+    // One X-Ray write policy for every function of the stack.
+    const tracing = new TracingPolicy(this, 'Tracing');
     const chatTimeout = Duration.seconds(config.api.chatTimeoutSeconds);
     const fn = (name: FunctionName, description: string, timeout = Duration.seconds(29), memorySize = 512) =>
       new AppFunction(this, pascal(name), {
@@ -57,6 +59,7 @@ export class ApiStack extends Stack {
         memorySize,
         environment: applicationEnvironment(config),
         reservedConcurrentExecutions: config.reservedConcurrency[name],
+        tracingPolicy: tracing,
         provisionedConcurrency: name === FunctionName.chat ? config.chatProvisionedConcurrency : 0,
       });
 

@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import { ASYNC_EVENT_SOURCES } from '../../lambdas/contracts/events';
 import { applicationEnvironment } from '../app-settings';
 import type { AppFunctionName, StageConfig } from '../config';
-import { AppFunction } from '../constructs/app-function';
+import { AppFunction, TracingPolicy } from '../constructs/app-function';
 import { RegionalTable } from '../constructs/data-table';
 import { EventStream } from '../constructs/event-stream';
 import type { InferenceEndpoint } from '../constructs/inference-endpoint';
@@ -44,6 +44,8 @@ export class AsyncStack extends Stack {
       encryptionKey: props.tableKey,
     });
     const logRetention = config.retention.logDays as RetentionDays;
+    // One X-Ray write policy for every function of the stack.
+    const tracing = new TracingPolicy(this, 'Tracing');
     const fn = (name: AppFunctionName, description: string, timeout: Duration) =>
       new AppFunction(this, pascal(name), {
         functionName: name,
@@ -52,6 +54,7 @@ export class AsyncStack extends Stack {
         timeout,
         environment: applicationEnvironment(config),
         reservedConcurrentExecutions: config.reservedConcurrency[name],
+        tracingPolicy: tracing,
       });
 
     this.jobQueue = new JobQueue(this, 'Jobs', {
