@@ -130,8 +130,12 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       endpoint: inference.endpoint,
       jobQueue: asyncStack.jobQueue,
       eventStream: asyncStack.eventStream,
-      userPool: identity.identity.userPool,
-      cognitoScope: (scope) => identity.identity.cognitoScope(scope),
+      tokenIssuer: identity.identity.issuerUrl,
+      tokenClientIds: [
+        identity.identity.webClient.userPoolClientId,
+        identity.identity.machineClient.userPoolClientId,
+      ],
+      tokenScopePrefix: `${identity.identity.resourceServerId}/`,
       webOrigin: web.hosting.url,
     });
     const ops = new OpsStack(app, stackName(config, 'ops', region), {
