@@ -49,7 +49,7 @@ describe('the API keys page', () => {
     await page.getByLabel('Name').fill('notebook experiments');
     await page.getByLabel('Expires after').selectOption('30');
     await page.getByRole('button', { name: 'Create key' }).click();
-    const secret = (await page.getByTestId('new-api-key').textContent())?.trim() ?? '';
+    const secret = await page.getByTestId('new-api-key').inputValue();
     expect(secret).toMatch(/^csk_[0-9A-Za-z]{46}$/);
 
     await page.getByRole('button', { name: 'Copy the API key' }).click();
@@ -100,6 +100,9 @@ describe('the API reference at /docs', () => {
       `OpenAI(base_url="${stack.urls.api}/v1"`,
     );
 
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'api-docs-desktop');
+
     const models = reference.locator('.opblock-get', { has: page.locator('[data-path="/v1/models"]') });
     await models.locator('.opblock-summary').click();
     await models.getByRole('button', { name: 'Try it out' }).click();
@@ -109,6 +112,7 @@ describe('the API reference at /docs', () => {
     expect(await models.locator('.live-responses-table .microlight').first().textContent()).toContain(
       '"object": "list"',
     );
-    await screenshot(page, 'api-docs-desktop');
+    await models.locator('.live-responses-table').scrollIntoViewIfNeeded();
+    await screenshot(page, 'api-docs-try-it-desktop');
   });
 });

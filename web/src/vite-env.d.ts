@@ -11,6 +11,7 @@ declare module 'swagger-ui-dist/swagger-ui-es-bundle.js' {
     readonly domNode: HTMLElement;
     readonly spec: object;
     readonly deepLinking?: boolean;
+    readonly defaultModelsExpandDepth?: number;
     readonly tryItOutEnabled?: boolean;
     readonly requestSnippetsEnabled?: boolean;
     readonly persistAuthorization?: boolean;

@@ -122,9 +122,14 @@ export function ApiKeysPage(props: ApiKeysPageProps) {
                 manager.
               </p>
               <div class="secret-row">
-                <code class="secret" data-testid="new-api-key">
-                  {created.key}
-                </code>
+                <input
+                  class="secret"
+                  data-testid="new-api-key"
+                  readOnly
+                  aria-label="Your new API key"
+                  value={created.key}
+                  onFocus={(event) => event.currentTarget.select()}
+                />
                 <CopyButton text={created.key} label="Copy the API key" />
               </div>
               <Snippets apiBaseUrl={props.apiBaseUrl} />

@@ -35,6 +35,8 @@ export function DocsPage(props: DocsPageProps) {
         domNode: container.current,
         spec: { ...spec.default, servers: [{ url: apiBaseUrl, description: 'This deployment' }] },
         deepLinking: false,
+        // Each operation shows its own schemas; the separate list of every schema repeats them.
+        defaultModelsExpandDepth: -1,
         tryItOutEnabled: false,
         requestSnippetsEnabled: true,
         persistAuthorization: false,
