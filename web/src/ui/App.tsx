@@ -3,7 +3,7 @@ import type { ApiClient, ConversationSummary } from '../api';
 import type { Auth, Session } from '../auth';
 import { clearDrafts } from '../drafts';
 import { describeProblem, type Problem } from '../errors';
-import { conversationIdFromPath, type Page, pageFromPath, pathForConversation } from '../route';
+import { conversationIdFromPath, PAGE_PATHS, type Page, pageFromPath, pathForConversation } from '../route';
 import { ApiKeysPage } from './ApiKeysPage';
 import { ChatView } from './ChatView';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -238,8 +238,8 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
         onRename={rename}
         onDelete={(conversation) => setConfirmation({ kind: 'conversation', conversation })}
         onExport={() => void exportData()}
-        onOpenApiKeys={() => openPage('keys', '/keys')}
-        onOpenDocs={() => openPage('docs', '/docs')}
+        onOpenApiKeys={() => openPage('keys', PAGE_PATHS.keys)}
+        onOpenDocs={() => openPage('docs', PAGE_PATHS.docs)}
         onDeleteAccountData={() => setConfirmation({ kind: 'account' })}
         onSignOut={() => {
           signingOut.current = true;
