@@ -265,6 +265,8 @@ export class ChatApi extends Construct {
         `ChatApi authorizerCacheTtl is ${cacheTtl.toSeconds()} s: at most 60 s, so a revoked API key stops working within a minute`,
       );
     }
+    // API Gateway answers a request without an Authorization header with 401 itself (no invocation, so no
+    // auth.failed event), and a cached answer is reused for every method: the authorizer's policy lists them all.
     const authorizer = new RequestAuthorizer(this, 'Authorizer', {
       handler: props.authorizer.lambda,
       identitySources: [IdentitySource.header('Authorization')],
