@@ -41,6 +41,11 @@ export const keys = {
   liveApiKeys: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'APIKEYS#LIVE' }),
   /** GSI2 key of an API key: the authorizer finds a key by the SHA-256 of its secret, never by the secret. */
   apiKeyHashIndex: (secretHash: string) => ({ gsi2pk: `APIKEYHASH#${secretHash}`, gsi2sk: 'APIKEY' }),
+  /** Usage of one personal API key per day (YYYY-MM-DD), beside its owner's total (`USAGE#<day>`). */
+  apiKeyUsage: (sub: string, keyId: string, day: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `KEYUSAGE#${keyId}#${day}`,
+  }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

@@ -7,8 +7,10 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKey, ApiKeyList, CreatedApiKey } from '../../../lambdas/contracts/api-keys';
+import { keys } from '../../../lambdas/contracts/keys';
+import { until } from '../async/harness';
 import { apiBase, machineToken } from '../setup/context';
-import { auditedFailures, call, expireKey } from './harness';
+import { auditedFailures, call, expireKey, usageOf } from './harness';
 
 let tokenA: string;
 let tokenB: string;
@@ -78,6 +80,17 @@ describe('a personal API key', () => {
     expect(completion.conversation_id).toBeTruthy();
     expect((await call(tokenA, 'GET', `/conversations/${completion.conversation_id}`)).status).toBe(200);
     expect((await call(tokenB, 'GET', `/conversations/${completion.conversation_id}`)).status).toBe(404);
+  });
+
+  it('has its usage counted for its owner and for itself', async () => {
+    const day = new Date().toISOString().slice(0, 10);
+    // Two chat turns were made with the key above; the usage aggregator counts each once the stream delivers it.
+    await until(async () => {
+      const item = await usageOf(keys.apiKeyUsage('dev-client-a', created.id, day));
+      return typeof item?.requests === 'number' && item.requests >= 2;
+    }, 30_000);
+    const owner = await usageOf(keys.usage('dev-client-a', day));
+    expect(owner?.requests).toBeGreaterThanOrEqual(2);
   });
 
   it('is listed for its owner without the secret, with when it was last used', async () => {

@@ -1,6 +1,6 @@
 /** What the auth tests share: plain API calls, the stack's table, and the audit records of refusals. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../lambdas/contracts/keys';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { until } from '../async/harness';
@@ -49,6 +49,11 @@ export async function expireKey(sub: string, keyId: string): Promise<void> {
       ExpressionAttributeValues: { ':past': new Date(Date.now() - 1000).toISOString() },
     }),
   );
+}
+
+/** A usage item (owner's day or a key's day), as the usage aggregator wrote it. */
+export async function usageOf(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+  return (await table().send(new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: key }))).Item;
 }
 
 export interface AuditedFailure {
