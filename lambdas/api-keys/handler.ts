@@ -8,7 +8,15 @@ import { documentClient } from '../shared/dynamodb-client';
 import { MethodNotAllowedError, NotFoundError, PermissionError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { parseJsonBody } from '../validation';
-import { type ApiKeyStoreDeps, apiKeyView, createApiKey, listApiKeys, revokeApiKey } from './store';
+import {
+  type ApiKeyStoreDeps,
+  apiKeyView,
+  createApiKey,
+  listApiKeys,
+  NO_KEY_USAGE,
+  revokeApiKey,
+  usageToday,
+} from './store';
 
 /** `/v1/me/api-keys`: the caller's personal API keys — create (the secret is shown once), list, revoke. */
 let deps: ApiKeyStoreDeps | undefined;
@@ -38,7 +46,18 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   }
   if (!hasId && event.httpMethod === 'GET') {
     const items = await listApiKeys(storeDeps(), caller.sub);
-    const body: ApiKeyList = { object: 'list', data: items.map(apiKeyView) };
+    const usage = await usageToday(
+      storeDeps(),
+      caller.sub,
+      items.map((item) => item.keyId),
+    );
+    const body: ApiKeyList = {
+      object: 'list',
+      data: items.map((item) => ({
+        ...apiKeyView(item),
+        usage_today: usage.get(item.keyId) ?? NO_KEY_USAGE,
+      })),
+    };
     return json(event, 200, body);
   }
   if (hasId && event.httpMethod === 'DELETE') {

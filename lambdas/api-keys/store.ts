@@ -1,9 +1,17 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   API_KEY_LIMITS,
   type ApiKey,
   type ApiKeyCreateRequest,
   type CreatedApiKey,
+  type ListedApiKey,
 } from '../contracts/api-keys';
 import { keys } from '../contracts/keys';
 import type { Scope } from '../contracts/routes';
@@ -197,6 +205,42 @@ export async function createApiKey(
     throw error;
   }
   return { ...apiKeyView(item), key: secret };
+}
+
+type KeyUsage = ListedApiKey['usage_today'];
+export const NO_KEY_USAGE: KeyUsage = { requests: 0, prompt_tokens: 0, completion_tokens: 0 };
+
+/** Today's (UTC) usage of each key, from the usage aggregator's per-key items; keys not used today are absent. */
+export async function usageToday(
+  deps: ApiKeyStoreDeps,
+  sub: string,
+  keyIds: readonly string[],
+): Promise<Map<string, KeyUsage>> {
+  const day = nowOf(deps).toISOString().slice(0, 10);
+  const usage = new Map<string, KeyUsage>();
+  const count = (item: Record<string, unknown>, name: string) =>
+    typeof item[name] === 'number' ? Math.max(0, Math.floor(item[name] as number)) : 0;
+  // BatchGetItem takes 100 keys per call; unprocessed keys are asked again, a bounded number of times.
+  for (let start = 0; start < keyIds.length; start += 100) {
+    let pending: Record<string, unknown>[] | undefined = keyIds
+      .slice(start, start + 100)
+      .map((keyId) => keys.apiKeyUsage(sub, keyId, day));
+    for (let attempt = 0; attempt < 5 && pending && pending.length > 0; attempt += 1) {
+      const output: BatchGetCommandOutput = await deps.db.send(
+        new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: pending } } }),
+      );
+      for (const item of output.Responses?.[deps.tableName] ?? []) {
+        const keyId = String(item.sk).split('#')[1] ?? '';
+        usage.set(keyId, {
+          requests: count(item, 'requests'),
+          prompt_tokens: count(item, 'tokensIn'),
+          completion_tokens: count(item, 'tokensOut'),
+        });
+      }
+      pending = output.UnprocessedKeys?.[deps.tableName]?.Keys;
+    }
+  }
+  return usage;
 }
 
 /** Revokes one of the caller's keys; another user's key, or one already revoked, is a 404. */

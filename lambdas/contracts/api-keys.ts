@@ -61,6 +61,15 @@ export const ApiKey = z
   .meta({ id: 'ApiKey' });
 export type ApiKey = z.infer<typeof ApiKey>;
 
+const count = z.number().int().min(0);
+/** A listed key, with what it was used for today (UTC); its owner's quotas count the same usage. */
+export const ListedApiKey = ApiKey.extend({
+  usage_today: z
+    .object({ requests: count, prompt_tokens: count, completion_tokens: count })
+    .meta({ description: 'Chat turns made with this key today (UTC) and their tokens.' }),
+}).meta({ id: 'ListedApiKey' });
+export type ListedApiKey = z.infer<typeof ListedApiKey>;
+
 export const CreatedApiKey = ApiKey.extend({
   key: z.string().meta({
     description: 'The secret. Shown only in this response: store it now.',
@@ -70,6 +79,6 @@ export const CreatedApiKey = ApiKey.extend({
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 
 export const ApiKeyList = z
-  .object({ object: z.literal('list'), data: z.array(ApiKey) })
+  .object({ object: z.literal('list'), data: z.array(ListedApiKey) })
   .meta({ id: 'ApiKeyList' });
 export type ApiKeyList = z.infer<typeof ApiKeyList>;

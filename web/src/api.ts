@@ -70,6 +70,15 @@ export interface ApiKey {
   readonly last_used_at: string | null;
 }
 
+/** A listed key also says what it was used for today (UTC). */
+export interface ListedApiKey extends ApiKey {
+  readonly usage_today: {
+    readonly requests: number;
+    readonly prompt_tokens: number;
+    readonly completion_tokens: number;
+  };
+}
+
 /** A key just made: the only time its secret (`key`) is ever shown. */
 export interface CreatedApiKey extends ApiKey {
   readonly key: string;
@@ -172,8 +181,8 @@ export class ApiClient {
     await this.send('/me', { method: 'DELETE' });
   }
 
-  async listApiKeys(): Promise<readonly ApiKey[]> {
-    return (await this.json<{ data: ApiKey[] }>('/me/api-keys')).data;
+  async listApiKeys(): Promise<readonly ListedApiKey[]> {
+    return (await this.json<{ data: ListedApiKey[] }>('/me/api-keys')).data;
   }
 
   createApiKey(key: NewApiKey): Promise<CreatedApiKey> {

@@ -91,6 +91,11 @@ describe('a personal API key', () => {
     }, 30_000);
     const owner = await usageOf(keys.usage('dev-client-a', day));
     expect(owner?.requests).toBeGreaterThanOrEqual(2);
+    const listed = (await call(tokenA, 'GET', '/me/api-keys'))
+      .json<ApiKeyList>()
+      .data.find((key) => key.id === created.id);
+    expect(listed?.usage_today.requests).toBe(2);
+    expect(listed?.usage_today.completion_tokens).toBeGreaterThan(0);
   });
 
   it('is listed for its owner without the secret, with when it was last used', async () => {

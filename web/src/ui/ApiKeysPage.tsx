@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { ApiClient, ApiKey, ApiScope, CreatedApiKey } from '../api';
+import type { ApiClient, ApiKey, ApiScope, CreatedApiKey, ListedApiKey } from '../api';
 import { describeProblem } from '../errors';
 import { PAGE_PATHS } from '../route';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -32,7 +32,7 @@ const isExpired = (key: ApiKey) => key.expires_at !== null && Date.parse(key.exp
 /** Personal API keys: make one (its secret is shown once, to copy), see them with when each was last used, revoke. */
 export function ApiKeysPage(props: ApiKeysPageProps) {
   const { api, notify } = props;
-  const [keys, setKeys] = useState<readonly ApiKey[] | undefined>(undefined);
+  const [keys, setKeys] = useState<readonly ListedApiKey[] | undefined>(undefined);
   const [loadProblem, setLoadProblem] = useState<string | undefined>(undefined);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<readonly ApiScope[]>(['chat:read', 'chat:write']);
@@ -215,6 +215,7 @@ export function ApiKeysPage(props: ApiKeysPageProps) {
                     <th scope="col">Created</th>
                     <th scope="col">Expires</th>
                     <th scope="col">Last used</th>
+                    <th scope="col">Requests today</th>
                     <th scope="col">
                       <span class="sr-only">Actions</span>
                     </th>
@@ -233,6 +234,7 @@ export function ApiKeysPage(props: ApiKeysPageProps) {
                         {isExpired(key) ? <span class="danger-text">Expired</span> : day(key.expires_at)}
                       </td>
                       <td>{key.last_used_at ? new Date(key.last_used_at).toLocaleString() : 'Never'}</td>
+                      <td>{key.usage_today.requests}</td>
                       <td>
                         <button
                           type="button"
