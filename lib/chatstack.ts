@@ -145,8 +145,12 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       fallbackEndpoints,
       jobQueue: asyncStack.jobQueue,
       eventStream: asyncStack.eventStream,
-      userPool: identity.identity.userPool,
-      cognitoScope: (scope) => identity.identity.cognitoScope(scope),
+      tokenIssuer: identity.identity.issuerUrl,
+      tokenClientIds: [
+        identity.identity.webClient.userPoolClientId,
+        identity.identity.machineClient.userPoolClientId,
+      ],
+      tokenScopePrefix: `${identity.identity.resourceServerId}/`,
       webOrigin: web.hosting.url,
     });
     const ops = new OpsStack(app, stackName(config, 'ops', region), {
@@ -155,7 +159,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       description: `chatstack ${config.stage} dashboards and alarms in ${region}`,
       config,
       chatApi: api.chatApi,
-      functions: { ...api.functions, ...asyncStack.functions },
+      functions: { ...api.functions, authorizer: api.authorizer, ...asyncStack.functions },
       tableName,
       tableKey: data.key,
       jobQueue: asyncStack.jobQueue,

@@ -15,6 +15,8 @@ export const FUNCTION_NAMES = [
   'me',
   'jobs',
   'client-errors',
+  'api-keys',
+  'authorizer',
   'jobs-worker',
   'jobs-dlq',
   'usage-aggregator',

@@ -10,12 +10,12 @@
  * Prints a Markdown table for docs/BENCHMARKS.md. `--bundle-only` skips the stack (step 3 only).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { bundleLambda } from './bench/lambda-bundle';
 import { loadLocalConfig } from './local/config';
 import { DEV_MACHINE_CLIENTS } from './local/issuer';
 import { freeStackPorts } from './local/ports';
@@ -155,28 +155,8 @@ async function measureOverhead() {
 
 async function measureBundle() {
   const outDir = join(ROOT, 'node_modules', '.cache', 'chatstack-bench');
-  await mkdir(outDir, { recursive: true });
-  const outfile = join(outDir, 'chat.mjs');
-  // The options of lib/constructs/app-function.ts (NodejsFunction bundling), plus a metafile.
-  const result = await build({
-    entryPoints: [join(ROOT, 'lambdas', 'chat', 'handler.ts')],
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    sourcemap: 'external',
-    outfile,
-    external: ['@aws-sdk/*'],
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-    metafile: true,
-    logLevel: 'error',
-  });
-  const bytes = (await stat(outfile)).size;
-  const output = Object.values(result.metafile.outputs).find((entry) => entry.entryPoint !== undefined);
+  // Bundled as lib/constructs/app-function.ts has the CDK bundle it.
+  const { bytes, output, outfile } = await bundleLambda('chat');
   // What the Lambda runtime provides and the bundle imports at load (dynamic imports load later, if ever).
   const sdkImports = [
     ...new Set(

@@ -24,6 +24,7 @@ import {
   UsageQuery,
   UsageReport,
 } from '../lambdas/contracts/api';
+import { ApiKeyCreateRequest, ApiKeyId, ApiKeyList, CreatedApiKey } from '../lambdas/contracts/api-keys';
 import { ROUTES, type RouteDefinition } from '../lambdas/contracts/routes';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,10 +51,10 @@ const errors = (...statuses: number[]) =>
         description:
           {
             400: 'Invalid request (the `param` names the field), or input blocked by moderation (`code: content_filter`).',
-            401: 'Missing or invalid access token.',
-            403: 'The token lacks the required scope.',
+            401: 'Missing, invalid, expired or revoked access token or API key.',
+            403: 'The token or key lacks the required scope (API keys cannot manage API keys).',
             404: 'Not found (also for other users’ resources).',
-            409: 'A request with the same Idempotency-Key is still running.',
+            409: 'A request with the same Idempotency-Key is still running, or the API key limit is reached.',
             429: 'Rate limit or daily token quota exceeded; see `retry-after`.',
             503: 'The model is unavailable; retry after `retry-after` seconds.',
           }[status] ?? 'Error',
@@ -149,6 +150,32 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
       ...errors(400, 401, 403),
     },
   },
+  'POST /v1/me/api-keys': {
+    operationId: 'createApiKey',
+    summary: 'Create a personal API key (needs a sign-in token). The secret `key` is returned only here.',
+    requestBody: { required: true, content: jsonContent(ApiKeyCreateRequest) },
+    responses: {
+      '201': { description: 'The key, with its secret.', content: jsonContent(CreatedApiKey) },
+      ...errors(400, 401, 403, 409),
+    },
+  },
+  'GET /v1/me/api-keys': {
+    operationId: 'listApiKeys',
+    summary: 'The caller’s API keys that are not revoked, without their secrets (needs a sign-in token).',
+    responses: {
+      '200': { description: 'The keys.', content: jsonContent(ApiKeyList) },
+      ...errors(401, 403),
+    },
+  },
+  'DELETE /v1/me/api-keys/{id}': {
+    operationId: 'revokeApiKey',
+    summary: 'Revoke one of the caller’s API keys; it stops working within a minute (needs a sign-in token).',
+    requestParams: { path: z.object({ id: ApiKeyId }) },
+    responses: {
+      '200': { description: 'Revoked.', content: jsonContent(Deleted) },
+      ...errors(401, 403, 404),
+    },
+  },
   'DELETE /v1/me': {
     operationId: 'eraseMyData',
     summary: 'Erase all of the caller’s data (idempotent).',
@@ -176,11 +203,17 @@ export function buildOpenApiDocument() {
       title: 'chatstack API',
       version: '1.0.0',
       description:
-        'An OpenAI-compatible chat API. Any OpenAI client works by changing its base URL to `<api>/v1` and passing an access token with the `chat:read` / `chat:write` scopes.',
+        'An OpenAI-compatible chat API. Any OpenAI client works by changing its base URL to `<api>/v1` and passing, as its API key, a personal API key (`csk_…`, made in the web app or with `POST /v1/me/api-keys`) or an OAuth access token with the `chat:read` / `chat:write` scopes.',
     },
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A personal API key (`csk_…`) or an OAuth access token (JWT).',
+        },
+      },
     },
   });
 }

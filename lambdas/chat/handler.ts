@@ -64,6 +64,7 @@ async function chat(
     sub: caller.sub,
     clientId: caller.clientId,
     requestId: event.requestContext.requestId,
+    apiKeyId: caller.apiKeyId,
   };
   const streaming = request.stream === true;
   const includeUsage = request.stream_options?.include_usage === true;

@@ -54,6 +54,8 @@ export interface ChatCaller {
   readonly sub: string;
   readonly clientId?: string | undefined;
   readonly requestId?: string | undefined;
+  /** The personal API key the request came with: its usage is also counted per key. */
+  readonly apiKeyId?: string | undefined;
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -462,6 +464,7 @@ async function emitTurnEvent(deps: ChatDeps, caller: ChatCaller, turn: PreparedT
     type: 'chat.turn',
     sub: caller.sub,
     ...(caller.clientId ? { clientId: caller.clientId.slice(0, 64) } : {}),
+    ...(caller.apiKeyId ? { apiKeyId: caller.apiKeyId } : {}),
     ...(caller.requestId ? { requestId: caller.requestId.slice(0, 64) } : {}),
     conversationId: turn.conversation.conversationId,
     model: deps.modelId.slice(0, 64),

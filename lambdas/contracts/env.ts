@@ -52,6 +52,14 @@ export const EnvName = {
   jobLeaseSeconds: 'JOB_LEASE_SECONDS',
   /** Days a finished job (request and result) is kept before DynamoDB TTL removes it; 0 keeps jobs forever. */
   jobRetentionDays: 'JOB_RETENTION_DAYS',
+  /** The OAuth issuer whose access tokens the authorizer accepts (Cognito's `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
+  authIssuer: 'AUTH_ISSUER',
+  /** Where the issuer publishes its signing keys. @default `<issuer>/.well-known/jwks.json` (Cognito's path) */
+  authJwksUri: 'AUTH_JWKS_URI',
+  /** Comma-separated app client ids whose access tokens are accepted (the token's `client_id`). */
+  authClientIds: 'AUTH_CLIENT_IDS',
+  /** What the issuer puts before each API scope, e.g. Cognito's `<resource server id>/`; empty locally. */
+  authScopePrefix: 'AUTH_SCOPE_PREFIX',
   /** Origins allowed by CORS, comma-separated (the web app's URL first); the request's own is echoed. */
   webOrigin: 'WEB_ORIGIN',
   /** Powertools settings (standard names). */

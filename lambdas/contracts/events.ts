@@ -57,6 +57,8 @@ export const AnalyticsEventSchema = z.strictObject({
   /** The user (or machine client) the event belongs to; also the Kinesis partition key. */
   sub: z.string().min(1).max(128),
   clientId: id.optional(),
+  /** The personal API key the request was made with (its id, never the secret). */
+  apiKeyId: id.optional(),
   requestId: id.optional(),
   conversationId: id.optional(),
   jobId: id.optional(),

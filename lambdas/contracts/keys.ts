@@ -34,6 +34,18 @@ export const keys = {
   }),
   /** Marker of an analytics event already counted by the usage aggregator (expires after the stream's retention). */
   usageEventMarker: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: 'USAGE' }),
+  /** A personal API key, in its owner's partition (erasing the user erases the key). */
+  apiKey: (sub: string, keyId: string) => ({ pk: keys.userPartition(sub), sk: `APIKEY#${keyId}` }),
+  apiKeyPrefix: 'APIKEY#',
+  /** The ids of a user's live API keys: the per-user key limit is one conditional update of this set. */
+  liveApiKeys: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'APIKEYS#LIVE' }),
+  /** GSI2 key of an API key: the authorizer finds a key by the SHA-256 of its secret, never by the secret. */
+  apiKeyHashIndex: (secretHash: string) => ({ gsi2pk: `APIKEYHASH#${secretHash}`, gsi2sk: 'APIKEY' }),
+  /** Usage of one personal API key per day (YYYY-MM-DD), beside its owner's total (`USAGE#<day>`). */
+  apiKeyUsage: (sub: string, keyId: string, day: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `KEYUSAGE#${keyId}#${day}`,
+  }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

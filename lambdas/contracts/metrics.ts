@@ -21,6 +21,10 @@ export const MetricName = {
   jobsCompleted: 'JobsCompleted',
   jobsFailed: 'JobsFailed',
   clientErrors: 'ClientErrors',
+  /** Requests the authorizer refused (Reason); each one also emits an `auth.failed` event. */
+  authFailures: 'AuthFailures',
+  /** Requests the authorizer let through (AuthMethod: `oauth` or `api_key`). */
+  authSuccesses: 'AuthSuccesses',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -34,4 +38,8 @@ export const MetricDimension = {
   direction: 'Direction',
   /** Moderation category, for `ModerationBlocks`. */
   category: 'Category',
+  /** Why the authorizer refused, for `AuthFailures`: see `AuthFailureReason` (lambdas/authorizer). */
+  reason: 'Reason',
+  /** How the caller signed in, for `AuthSuccesses`. */
+  authMethod: 'AuthMethod',
 } as const;

@@ -14,6 +14,8 @@ export interface RouteDefinition {
   readonly scopes: readonly Scope[];
   /** Lambda response streaming (`ResponseTransferMode.STREAM`). */
   readonly streaming?: boolean;
+  /** Only a sign-in (OAuth access) token may call it, never an API key: key management. @default false */
+  readonly signInOnly?: boolean;
 }
 
 export const FunctionName = {
@@ -23,6 +25,7 @@ export const FunctionName = {
   me: 'me',
   jobs: 'jobs',
   clientErrors: 'client-errors',
+  apiKeys: 'api-keys',
 } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
@@ -42,4 +45,10 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/jobs', fn: 'jobs', scopes: write },
   { method: 'GET', path: '/v1/jobs/{id}', fn: 'jobs', scopes: read },
   { method: 'POST', path: '/v1/client-errors', fn: 'client-errors', scopes: write },
+  { method: 'POST', path: '/v1/me/api-keys', fn: 'api-keys', scopes: write, signInOnly: true },
+  { method: 'GET', path: '/v1/me/api-keys', fn: 'api-keys', scopes: read, signInOnly: true },
+  { method: 'DELETE', path: '/v1/me/api-keys/{id}', fn: 'api-keys', scopes: write, signInOnly: true },
 ];
+
+/** Every API scope, in the order tokens list them. */
+export const API_SCOPES: readonly Scope[] = ['chat:read', 'chat:write'];

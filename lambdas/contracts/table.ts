@@ -14,7 +14,16 @@ export const TABLE = {
       partitionKey: 'gsi1pk',
       sortKey: 'gsi1sk',
     },
+    {
+      /** API keys by the SHA-256 of their secret: gsi2pk = APIKEYHASH#<hex>, gsi2sk = APIKEY (see keys.apiKeyHashIndex). */
+      indexName: 'gsi2',
+      partitionKey: 'gsi2pk',
+      sortKey: 'gsi2sk',
+    },
   ],
 } as const;
 
 export type TableDefinition = typeof TABLE;
+
+/** The one attribute of an API key item the authorizer writes (its IAM policy allows no other). */
+export const API_KEY_LAST_USED_ATTRIBUTE = 'lastUsedAt';

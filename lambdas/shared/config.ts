@@ -44,6 +44,10 @@ const ConfigSchema = z.object({
   [EnvName.messageRetentionDays]: nonNegativeInt(0),
   [EnvName.auditRetentionDays]: nonNegativeInt(365),
   [EnvName.webOrigin]: z.string().min(1).default('*'),
+  [EnvName.authIssuer]: z.string().min(1).optional(),
+  [EnvName.authJwksUri]: z.string().min(1).optional(),
+  [EnvName.authClientIds]: csv,
+  [EnvName.authScopePrefix]: z.string().default(''),
   [EnvName.jobsMaxActivePerUser]: positiveInt(10),
   [EnvName.jobLeaseSeconds]: z.coerce.number().positive().default(300),
   [EnvName.jobRetentionDays]: nonNegativeInt(30),
@@ -80,6 +84,11 @@ export interface Config {
   readonly messageRetentionDays: number;
   readonly auditRetentionDays: number;
   readonly webOrigin: string;
+  /** The authorizer's settings (lambdas/authorizer); optional in the type like the other per-handler ones. */
+  readonly authIssuer?: string | undefined;
+  readonly authJwksUri?: string | undefined;
+  readonly authClientIds?: readonly string[];
+  readonly authScopePrefix?: string;
   readonly jobsMaxActivePerUser: number;
   readonly jobLeaseSeconds: number;
   readonly jobRetentionDays: number;
@@ -119,6 +128,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     messageRetentionDays: raw[EnvName.messageRetentionDays],
     auditRetentionDays: raw[EnvName.auditRetentionDays],
     webOrigin: raw[EnvName.webOrigin],
+    authIssuer: raw[EnvName.authIssuer],
+    authJwksUri: raw[EnvName.authJwksUri],
+    authClientIds: raw[EnvName.authClientIds],
+    authScopePrefix: raw[EnvName.authScopePrefix],
     jobsMaxActivePerUser: raw[EnvName.jobsMaxActivePerUser],
     jobLeaseSeconds: raw[EnvName.jobLeaseSeconds],
     jobRetentionDays: raw[EnvName.jobRetentionDays],

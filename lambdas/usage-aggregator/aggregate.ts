@@ -70,11 +70,31 @@ export async function aggregateUsage(
   }
 
   const day = eventDay(event);
+  // The owner's total, and the key's own when the request was made with a personal API key: each item keeps its
+  // own checkpoint, so each counts the record once even when a crash fell between the two writes.
+  const [owner] = await Promise.all([
+    addOnce(deps, keys.usage(event.sub, day), event, position, day, now),
+    ...(event.apiKeyId
+      ? [addOnce(deps, keys.apiKeyUsage(event.sub, event.apiKeyId, day), event, position, day, now)]
+      : []),
+  ]);
+  return owner;
+}
+
+/** Adds the event to one usage item unless that item already counted this shard's record (or a later one). */
+async function addOnce(
+  deps: UsageDeps,
+  key: { pk: string; sk: string },
+  event: AnalyticsEvent,
+  position: RecordPosition,
+  day: string,
+  now: Date,
+): Promise<'counted' | 'already-counted'> {
   try {
     await deps.dynamo.send(
       new UpdateCommand({
         TableName: deps.tableName,
-        Key: keys.usage(event.sub, day),
+        Key: key,
         ConditionExpression: 'attribute_not_exists(#checkpoint) OR #checkpoint < :sequence',
         UpdateExpression:
           'SET #checkpoint = :sequence, entity = :entity, #date = :date, updatedAt = :now ' +

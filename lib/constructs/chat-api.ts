@@ -3,14 +3,15 @@ import {
   AccessLogFormat,
   AuthorizationType,
   BasePathMapping,
-  CognitoUserPoolsAuthorizer,
   DomainName,
   EndpointType,
+  IdentitySource,
   type IResource,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   Model,
+  RequestAuthorizer,
   RequestValidator,
   ResponseTransferMode,
   ResponseType,
@@ -25,7 +26,6 @@ import {
   type MetricOptions,
   Stats,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   ARecord,
@@ -40,7 +40,7 @@ import { Construct } from 'constructs';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS } from '../../lambdas/contracts/cors';
 import { EnvName } from '../../lambdas/contracts/env';
 import { MetricName } from '../../lambdas/contracts/metrics';
-import { type FunctionName, ROUTES, type RouteDefinition, type Scope } from '../../lambdas/contracts/routes';
+import { type FunctionName, ROUTES, type RouteDefinition } from '../../lambdas/contracts/routes';
 import type { OpenAiErrorType } from '../../lambdas/shared/errors';
 import { acknowledgeManagedPolicy } from '../nag';
 import type { AppFunction } from './app-function';
@@ -58,10 +58,17 @@ export interface ChatApiCustomDomain {
 export interface ChatApiProps {
   /** The function serving each `fn` of ROUTES. */
   readonly functions: Readonly<Record<FunctionName, AppFunction>>;
-  /** The user pool whose access tokens the API accepts (in the primary region; verified by JWKS). */
-  readonly userPool: IUserPool;
-  /** Maps an API scope to the Cognito scope string (`<resourceServerId>/<scope>`). */
-  readonly cognitoScope: (scope: Scope) => string;
+  /**
+   * The Lambda REQUEST authorizer (lambdas/authorizer): verifies Cognito access tokens and personal API keys and
+   * returns a policy of the routes the caller may call.
+   */
+  readonly authorizer: AppFunction;
+  /**
+   * How long API Gateway reuses the authorizer's answer for one Authorization header: the longest a revoked API
+   * key keeps working. At most 60 seconds.
+   * @default 60 seconds
+   */
+  readonly authorizerCacheTtl?: Duration;
   /** Origins the browser may call from (the web app). */
   readonly allowedOrigins: readonly string[];
   readonly stageName: string;
@@ -261,9 +268,18 @@ export class ChatApi extends Construct implements Watched {
 
     this.addErrorResponses(props.allowedOrigins);
 
-    const authorizer = new CognitoUserPoolsAuthorizer(this, 'Authorizer', {
-      cognitoUserPools: [props.userPool],
-      resultsCacheTtl: Duration.minutes(5),
+    const cacheTtl = props.authorizerCacheTtl ?? Duration.seconds(60);
+    if (cacheTtl.toSeconds() > 60) {
+      throw new Error(
+        `ChatApi authorizerCacheTtl is ${cacheTtl.toSeconds()} s: at most 60 s, so a revoked API key stops working within a minute`,
+      );
+    }
+    // API Gateway answers a request without an Authorization header with 401 itself (no invocation, so no
+    // auth.failed event), and a cached answer is reused for every method: the authorizer's policy lists them all.
+    const authorizer = new RequestAuthorizer(this, 'Authorizer', {
+      handler: props.authorizer.lambda,
+      identitySources: [IdentitySource.header('Authorization')],
+      resultsCacheTtl: cacheTtl,
     });
     const validator = new RequestValidator(this, 'Validator', {
       restApi: this.api,
@@ -285,13 +301,10 @@ export class ChatApi extends Construct implements Watched {
             });
       const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? '');
       // ROUTES: empty scopes mean a public route.
+      // The authorizer's policy decides per route (scopes, and no key management with a key).
       const auth =
         route.scopes.length > 0
-          ? {
-              authorizationType: AuthorizationType.COGNITO,
-              authorizer,
-              authorizationScopes: route.scopes.map(props.cognitoScope),
-            }
+          ? { authorizationType: AuthorizationType.CUSTOM, authorizer }
           : { authorizationType: AuthorizationType.NONE };
       const method = this.resourceFor(route.path).addMethod(
         route.method,
@@ -306,6 +319,13 @@ export class ChatApi extends Construct implements Watched {
               : undefined,
         },
       );
+      if (route.scopes.length > 0) {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-COG4',
+          reason:
+            'A Lambda REQUEST authorizer verifies the Cognito access tokens (aws-jwt-verify) and also accepts personal API keys, which a Cognito authorizer cannot.',
+        });
+      }
       if (route.scopes.length === 0) {
         const reason = `${route.method} ${route.path} is public by design (ROUTES lists no scopes for it).`;
         Validations.of(method).acknowledge(

@@ -11,7 +11,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
-import { TABLE } from '../../lambdas/contracts/table';
+import { API_KEY_LAST_USED_ATTRIBUTE, TABLE } from '../../lambdas/contracts/table';
 import type { AppFunction } from './app-function';
 import { alarm, type Watched } from './monitoring/alarm';
 import { FIVE_MINUTES } from './monitoring/metrics';
@@ -178,6 +178,40 @@ export class RegionalTable extends Construct implements Watched {
       },
       StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
     });
+  }
+
+  /**
+   * What the authorizer needs of the API keys and nothing more: Query on the key-hash index only (GSI2 holds no
+   * other items), and UpdateItem limited to a key's `lastUsedAt` (no other attribute, nothing returned). No reads
+   * of the table itself, no writes of anything a key's owner set.
+   */
+  public grantApiKeyLookup(fn: AppFunction): void {
+    const hashIndex = TABLE.globalSecondaryIndexes[1];
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${this.table.tableArn}/index/${hashIndex.indexName}`],
+      }),
+    );
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:Attributes': [TABLE.partitionKey, TABLE.sortKey, API_KEY_LAST_USED_ATTRIBUTE],
+          },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+        },
+      }),
+    );
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: [this.encryptionKey.keyArn],
+      }),
+    );
+    fn.setEnvironment(EnvName.tableName, this.table.tableName);
   }
 
   // Explicit statements instead of `table.grantReadWriteData`: each index is named (no `index/*`) and the key

@@ -15,7 +15,7 @@ import {
   type UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import type { Scope } from '../../lambdas/contracts/routes';
+import { API_SCOPES, type Scope } from '../../lambdas/contracts/routes';
 
 export interface IdentityProps {
   /** Managed login domain prefix, unique in the region. */
@@ -34,8 +34,6 @@ export interface IdentityProps {
   /** @default 30 days */
   readonly refreshTokenValidity?: Duration;
 }
-
-const API_SCOPES: readonly Scope[] = ['chat:read', 'chat:write'];
 
 /**
  * The user directory: a Cognito user pool (email sign-in, strong passwords, optional MFA), its managed login

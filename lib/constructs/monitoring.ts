@@ -13,7 +13,7 @@ import {
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { MetricName } from '../../lambdas/contracts/metrics';
+import { MetricDimension, MetricName } from '../../lambdas/contracts/metrics';
 import { FunctionName } from '../../lambdas/contracts/routes';
 import type { Alerts } from './alerts';
 import type { AppFunction } from './app-function';
@@ -332,6 +332,16 @@ function dashboardRows(
       graph('Quota rejections and client errors', [
         sumOfCustom(MetricName.quotaRejections, { label: 'QuotaRejections' }),
         sumOfCustom(MetricName.clientErrors, { label: 'ClientErrors' }),
+      ]),
+    ],
+    [
+      graph('Authorizer: refusals by reason, sign-ins by method', [
+        searchCustom(MetricName.authFailures, [SERVICE_DIMENSION, MetricDimension.reason], {
+          statistic: Stats.SUM,
+        }),
+        searchCustom(MetricName.authSuccesses, [SERVICE_DIMENSION, MetricDimension.authMethod], {
+          statistic: Stats.SUM,
+        }),
       ]),
     ],
   ];

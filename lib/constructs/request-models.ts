@@ -1,6 +1,7 @@
 import { type JsonSchema, JsonSchemaType, JsonSchemaVersion } from 'aws-cdk-lib/aws-apigateway';
 import { z } from 'zod';
 import { ConversationPatch, chatCompletionRequestSchema } from '../../lambdas/contracts/api';
+import { ApiKeyCreateRequest } from '../../lambdas/contracts/api-keys';
 import type { RouteDefinition } from '../../lambdas/contracts/routes';
 
 /**
@@ -13,6 +14,7 @@ export function requestBodySchemas(maxCompletionTokens: number): Readonly<Record
   return {
     'POST /v1/chat/completions': chatCompletionRequestSchema(maxCompletionTokens),
     'PATCH /v1/conversations/{id}': ConversationPatch,
+    'POST /v1/me/api-keys': ApiKeyCreateRequest,
   };
 }
 

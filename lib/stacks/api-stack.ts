@@ -1,11 +1,11 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
-import { FunctionName, type Scope } from '../../lambdas/contracts/routes';
+import { EnvName } from '../../lambdas/contracts/env';
+import { FunctionName } from '../../lambdas/contracts/routes';
 import { applicationEnvironment } from '../app-settings';
 import type { StageConfig } from '../config';
 import { AppFunction, TracingPolicy } from '../constructs/app-function';
@@ -27,8 +27,12 @@ export interface ApiStackProps extends StackProps {
   readonly fallbackEndpoints?: readonly InferenceEndpoint[];
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
-  readonly userPool: IUserPool;
-  readonly cognitoScope: (scope: Scope) => string;
+  /** The Cognito issuer (`https://cognito-idp.<region>.amazonaws.com/<pool id>`) whose access tokens the API accepts. */
+  readonly tokenIssuer: string;
+  /** App clients whose access tokens the API accepts. */
+  readonly tokenClientIds: readonly string[];
+  /** What Cognito puts before each API scope: `<resource server id>/`. */
+  readonly tokenScopePrefix: string;
   /** The web app's origin (CloudFront). */
   readonly webOrigin: string;
 }
@@ -37,6 +41,7 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   public readonly chatApi: ChatApi;
   public readonly functions: Readonly<Record<FunctionName, AppFunction>>;
+  public readonly authorizer: AppFunction;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -50,7 +55,12 @@ export class ApiStack extends Stack {
     // One X-Ray write policy for every function of the stack.
     const tracing = new TracingPolicy(this, 'Tracing');
     const chatTimeout = Duration.seconds(config.api.chatTimeoutSeconds);
-    const fn = (name: FunctionName, description: string, timeout = Duration.seconds(29), memorySize = 512) =>
+    const fn = (
+      name: FunctionName | 'authorizer',
+      description: string,
+      timeout = Duration.seconds(29),
+      memorySize = 512,
+    ) =>
       new AppFunction(this, pascal(name), {
         functionName: name,
         description,
@@ -70,9 +80,15 @@ export class ApiStack extends Stack {
       me: fn(FunctionName.me, 'Exports, reports usage of and erases a user’s data'),
       jobs: fn(FunctionName.jobs, 'Queues and reports long-running completion jobs'),
       'client-errors': fn(FunctionName.clientErrors, 'Records errors reported by the web app'),
+      'api-keys': fn(FunctionName.apiKeys, 'Creates, lists and revokes personal API keys'),
     };
     // Each function gets the table access its code uses, and no more.
-    for (const name of [FunctionName.chat, FunctionName.conversations, FunctionName.me]) {
+    for (const name of [
+      FunctionName.chat,
+      FunctionName.conversations,
+      FunctionName.me,
+      FunctionName.apiKeys,
+    ]) {
       table.grantReadWriteData(functions[name]);
     }
     // Jobs are put and updated (cancel, slot counters), never deleted here.
@@ -86,7 +102,20 @@ export class ApiStack extends Stack {
     grantModeration(functions.chat, config.moderation);
     this.functions = functions;
 
-    for (const each of Object.values(functions)) each.addAlarms(thresholds);
+    const authorizer = fn(
+      'authorizer',
+      'Verifies access tokens and API keys for every API method',
+      Duration.seconds(10),
+    );
+    authorizer
+      .setEnvironment(EnvName.authIssuer, props.tokenIssuer)
+      .setEnvironment(EnvName.authClientIds, props.tokenClientIds.join(','))
+      .setEnvironment(EnvName.authScopePrefix, props.tokenScopePrefix);
+    table.grantApiKeyLookup(authorizer);
+    props.eventStream.grantWrite(authorizer);
+    this.authorizer = authorizer;
+
+    for (const each of [...Object.values(functions), authorizer]) each.addAlarms(thresholds);
 
     const customDomain = config.customDomain
       ? {
@@ -100,8 +129,7 @@ export class ApiStack extends Stack {
 
     this.chatApi = new ChatApi(this, 'ChatApi', {
       functions,
-      userPool: props.userPool,
-      cognitoScope: props.cognitoScope,
+      authorizer,
       allowedOrigins: config.stage === 'prod' ? [props.webOrigin] : [props.webOrigin, ...LOCAL_WEB_ORIGINS],
       stageName: config.stage,
       logRetention,

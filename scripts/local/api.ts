@@ -1,6 +1,7 @@
 /**
  * The local API: a thin HTTP adapter in front of the same handler modules that deploy to Lambda. For each request it
- * does what API Gateway REST does in the cloud — match a route from ROUTES, run the authorizer (JWT + scopes), build
+ * does what API Gateway REST does in the cloud — match a route from ROUTES, run the authorizer (the same module as
+ * the cloud's Lambda authorizer: access tokens, API keys, scopes), build
  * the proxy event, invoke the handler (buffered, or streamed through the Lambda streaming prelude), write the result.
  */
 import { randomUUID } from 'node:crypto';
@@ -8,17 +9,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { authorizerContext } from '../../lambdas/authorizer';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS } from '../../lambdas/contracts/cors';
 import { type FunctionName, ROUTES, type RouteDefinition } from '../../lambdas/contracts/routes';
-import { createAuthorizer } from './authorizer';
+import { createLocalAuthorizer } from './authorizer';
 import { installLambdaRuntimeGlobals, isStreamingHandler, PRELUDE_DELIMITER } from './lambda-runtime';
 import { buildRestEvent, matchPath } from './rest-event';
 
 export interface ApiServerOptions {
   readonly host: string;
   readonly port: number;
+  /** The dev issuer whose access tokens the authorizer accepts. */
   readonly issuer: string;
-  readonly audience: string;
   /** Origin allowed by CORS. */
   readonly webOrigin: string;
   /** Answers `GET /health`. */
@@ -149,7 +151,7 @@ class LocalResponseStream extends Writable {
 
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApi> {
   installLambdaRuntimeGlobals();
-  const authorize = createAuthorizer({ issuer: options.issuer, audience: options.audience });
+  const authorize = createLocalAuthorizer(options.issuer);
   const loadHandler = options.loadHandler ?? defaultLoadHandler;
   const handlers = new Map<FunctionName, Promise<unknown>>();
   const corsHeaders = {
@@ -231,18 +233,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       return;
     }
 
-    let claims: Record<string, string> | null = null;
+    const requestId = randomUUID();
+    let authorizer: Record<string, string> | null = null;
     if (route.scopes.length > 0) {
-      const result = await authorize(req.headers.authorization, route.scopes);
-      if (!result.ok) {
-        const type = result.status === 401 ? 'authentication_error' : 'permission_error';
-        const code = result.status === 401 ? 'invalid_token' : 'insufficient_scope';
-        send(res, result.status, errorBody(result.message, type, code), {
+      const decision = await authorize({
+        authorization: req.headers.authorization,
+        method,
+        resource: route.path,
+        requestId,
+      });
+      if (!decision.ok) {
+        // What the gateway responses in lib/constructs/chat-api.ts answer.
+        const type = decision.status === 401 ? 'authentication_error' : 'permission_error';
+        const code = decision.status === 401 ? 'invalid_token' : 'insufficient_scope';
+        send(res, decision.status, errorBody(decision.message, type, code), {
           'www-authenticate': `Bearer error="${code}"`,
+          'x-request-id': requestId,
         });
         return;
       }
-      claims = result.claims;
+      authorizer = { principalId: decision.identity.sub, ...authorizerContext(decision.identity) };
     }
 
     const body = await readBody(req);
@@ -261,10 +271,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       {
         route,
         pathParameters: matchPath(route.path, url.pathname) ?? null,
-        claims,
+        authorizer,
         stage: 'local',
         host: req.headers.host ?? `${options.host}:${options.port}`,
-        requestId: randomUUID(),
+        requestId,
       },
     );
     await invoke(route, event, res);

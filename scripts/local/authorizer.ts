@@ -1,59 +1,34 @@
 /**
- * The local stand-in for API Gateway's Cognito user pool authorizer: verifies the bearer JWT against the issuer's
- * JWKS (signature, issuer, audience, expiry), then checks the route's OAuth scopes. The verified claims are handed
- * to the handler as strings, as API Gateway does.
+ * The local stand-in for API Gateway's Lambda REQUEST authorizer: the same module (lambdas/authorizer), built
+ * the same way, called in process for each request. Only the edges differ: the settings name the dev issuer
+ * (scripts/local/issuer.ts, whose tokens are Cognito-shaped), and there is no result cache, so every request is
+ * verified (API Gateway reuses an answer for up to 60 s).
  */
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import type { Scope } from '../../lambdas/contracts/routes';
+import { type AuthDecision, type AuthRequest, authorize } from '../../lambdas/authorizer';
+import { authorizerDeps } from '../../lambdas/authorizer/deps';
+import type { AccessTokenSettings } from '../../lambdas/authorizer/jwt';
+import { config } from '../../lambdas/shared/config';
+import { LOCAL_TABLE_NAME } from './emulators';
+import { DEV_MACHINE_CLIENTS, WEB_CLIENT_ID } from './identity';
 
-export type AuthorizerResult =
-  | { readonly ok: true; readonly claims: Record<string, string> }
-  | { readonly ok: false; readonly status: 401 | 403; readonly message: string };
+export type LocalAuthorize = (request: AuthRequest) => Promise<AuthDecision>;
 
-export interface AuthorizerOptions {
-  readonly issuer: string;
-  readonly audience: string;
-  /** @default `<issuer>/jwks` (oidc-provider's JWKS path) */
-  readonly jwksUri?: string;
+/** What the authorizer accepts from the dev issuer at `issuerUrl` (oidc-provider serves its JWKS at `/jwks`). */
+export function localTokenSettings(issuerUrl: string): AccessTokenSettings {
+  return {
+    issuer: issuerUrl,
+    jwksUri: `${issuerUrl}/jwks`,
+    clientIds: [WEB_CLIENT_ID, ...Object.values(DEV_MACHINE_CLIENTS).map((client) => client.clientId)],
+    scopePrefix: '',
+  };
 }
 
-export function createAuthorizer(options: AuthorizerOptions) {
-  const jwks = createRemoteJWKSet(new URL(options.jwksUri ?? `${options.issuer}/jwks`), {
-    cacheMaxAge: 10 * 60 * 1000,
+/** The authorizer for the dev issuer at `issuerUrl`, with the table and stream this process is configured with. */
+export function createLocalAuthorizer(issuerUrl: string): LocalAuthorize {
+  const deps = authorizerDeps({
+    ...localTokenSettings(issuerUrl),
+    tableName: config().tableName ?? LOCAL_TABLE_NAME,
+    eventsStreamName: config().eventsStreamName,
   });
-
-  return async function authorize(
-    authorization: string | undefined,
-    requiredScopes: readonly Scope[],
-  ): Promise<AuthorizerResult> {
-    const match = authorization?.match(/^Bearer\s+(\S+)$/i);
-    const token = match?.[1];
-    if (!token) return { ok: false, status: 401, message: 'Missing bearer token.' };
-    try {
-      const { payload } = await jwtVerify(token, jwks, {
-        issuer: options.issuer,
-        audience: options.audience,
-        algorithms: ['RS256'],
-        typ: 'at+jwt',
-      });
-      const granted = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ') : []);
-      const missing = requiredScopes.filter((scope) => !granted.has(scope));
-      if (missing.length > 0) {
-        return {
-          ok: false,
-          status: 403,
-          message: `The access token lacks the required scope: ${missing.join(' ')}.`,
-        };
-      }
-      const claims: Record<string, string> = {};
-      for (const [name, value] of Object.entries(payload)) {
-        claims[name] = typeof value === 'string' ? value : JSON.stringify(value);
-      }
-      return { ok: true, claims };
-    } catch (error) {
-      const message =
-        error instanceof errors.JWTExpired ? 'The access token has expired.' : 'The access token is invalid.';
-      return { ok: false, status: 401, message };
-    }
-  };
+  return (request) => authorize(deps, request);
 }

@@ -5,7 +5,9 @@
  *   login (field `login`) and any password (field `password`); the login becomes the user's `sub`.
  * - Machines: `client_credentials` for `dev-client-a` / `dev-secret-a` and `dev-client-b` / `dev-secret-b`
  *   (HTTP Basic client auth); their tokens' `sub` is the client id, as Cognito's are.
- * Access tokens are RS256 JWTs (`typ: at+jwt`) for the audience `API_AUDIENCE`, with scopes `chat:read chat:write`.
+ * Access tokens are RS256 JWTs (`typ: at+jwt`) for the audience `API_AUDIENCE`, with scopes `chat:read chat:write`,
+ * shaped like Cognito's where the authorizer reads them: `client_id`, a space-separated `scope` and
+ * `token_use: access` (the one claim oidc-provider does not add on its own).
  * The signing key is persisted under the data directory so tokens survive a restart. Local development only.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -101,6 +103,8 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       Session: 24 * 3600,
       Grant: 30 * 24 * 3600,
     },
+    // Cognito marks its access tokens so that an id token can never pass for one; the authorizer checks it.
+    extraTokenClaims: async () => ({ token_use: 'access' }),
     // Refresh tokens for the web client whenever it asks for offline access.
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { handlerEnvironment, LOCAL_ENDPOINT_NAME } from './handler-env';
 import { checkHealth } from './health';
-import { API_AUDIENCE, API_SCOPES, WEB_CLIENT_ID } from './identity';
+import { API_SCOPES, WEB_CLIENT_ID } from './identity';
 import { ROOT_DIR, type StackDescription } from './stack';
 
 interface Closable {
@@ -64,7 +64,6 @@ async function start(component: string, stack: StackDescription): Promise<Closab
         host: config.HOST,
         port: config.PORT,
         issuer: urls.issuer,
-        audience: API_AUDIENCE,
         webOrigin: urls.web,
         health: async () => {
           const report = await checkHealth(stack, urls.api);

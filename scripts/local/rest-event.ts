@@ -1,7 +1,7 @@
 /**
  * Builds the API Gateway REST API Lambda proxy event (payload format 1.0) for a local HTTP request, as API Gateway
  * does in the cloud: header and query maps in single- and multi-value form, decoded path parameters, the matched
- * resource, and the Cognito authorizer's claims as strings under `requestContext.authorizer.claims`.
+ * resource, and the Lambda authorizer's context (flat strings) as `requestContext.authorizer`.
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -20,7 +20,8 @@ export interface LocalRequest {
 export interface EventOptions {
   readonly route: RouteDefinition;
   readonly pathParameters: Record<string, string> | null;
-  readonly claims: Record<string, string> | null;
+  /** The Lambda authorizer's `principalId` and context; null for a public route. */
+  readonly authorizer: Record<string, string> | null;
   readonly stage: string;
   readonly host: string;
   readonly requestId?: string;
@@ -86,7 +87,7 @@ export function buildRestEvent(request: LocalRequest, options: EventOptions): AP
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      authorizer: options.claims ? { claims: options.claims } : null,
+      authorizer: options.authorizer,
       domainName: options.host,
       domainPrefix: options.host.split('.')[0] ?? options.host,
       extendedRequestId: requestId,

@@ -56,6 +56,41 @@ export interface ChatResult extends StreamState {
   readonly conversationId: string | null;
 }
 
+export type ApiScope = 'chat:read' | 'chat:write';
+
+/** A personal API key as listed (`GET /v1/me/api-keys`): never the secret. */
+export interface ApiKey {
+  readonly id: string;
+  readonly name: string;
+  /** The first characters of the secret, to tell keys apart. */
+  readonly prefix: string;
+  readonly scopes: readonly ApiScope[];
+  readonly created_at: string;
+  readonly expires_at: string | null;
+  readonly last_used_at: string | null;
+}
+
+/** A listed key also says what it was used for today (UTC). */
+export interface ListedApiKey extends ApiKey {
+  readonly usage_today: {
+    readonly requests: number;
+    readonly prompt_tokens: number;
+    readonly completion_tokens: number;
+  };
+}
+
+/** A key just made: the only time its secret (`key`) is ever shown. */
+export interface CreatedApiKey extends ApiKey {
+  readonly key: string;
+}
+
+export interface NewApiKey {
+  readonly name: string;
+  readonly scopes: readonly ApiScope[];
+  /** Null: the key never expires. */
+  readonly expiresInDays: number | null;
+}
+
 /** What the web app reports about errors (see `POST /v1/client-errors`). */
 export interface ClientErrorReport {
   readonly kind: 'uncaught' | 'unhandledrejection' | 'request';
@@ -144,6 +179,21 @@ export class ApiClient {
 
   async deleteAllData(): Promise<void> {
     await this.send('/me', { method: 'DELETE' });
+  }
+
+  async listApiKeys(): Promise<readonly ListedApiKey[]> {
+    return (await this.json<{ data: ListedApiKey[] }>('/me/api-keys')).data;
+  }
+
+  createApiKey(key: NewApiKey): Promise<CreatedApiKey> {
+    return this.json('/me/api-keys', {
+      method: 'POST',
+      body: JSON.stringify({ name: key.name, scopes: key.scopes, expires_in_days: key.expiresInDays }),
+    });
+  }
+
+  async revokeApiKey(id: string): Promise<void> {
+    await this.send(`/me/api-keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   async reportError(report: ClientErrorReport): Promise<void> {

@@ -56,7 +56,10 @@ async function start(root: HTMLElement): Promise<void> {
     }
   }
   root.replaceChildren();
-  render(<App auth={auth} api={api} {...(signInError ? { signInError } : {})} />, root);
+  render(
+    <App auth={auth} api={api} apiBaseUrl={config.apiBaseUrl} {...(signInError ? { signInError } : {})} />,
+    root,
+  );
 }
 
 const root = document.getElementById('app');

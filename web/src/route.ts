@@ -8,3 +8,14 @@ export function conversationIdFromPath(pathname: string): string | undefined {
 export function pathForConversation(conversationId: string | undefined): string {
   return conversationId ? `/c/${encodeURIComponent(conversationId)}` : '/';
 }
+
+/** The app's pages besides chat: personal API keys and the API reference. */
+export type Page = 'chat' | 'keys' | 'docs';
+export const PAGE_PATHS = { keys: '/keys', docs: '/docs' } as const;
+
+export function pageFromPath(pathname: string): Page {
+  const path = pathname.replace(/\/+$/, '');
+  if (path === PAGE_PATHS.keys) return 'keys';
+  if (path === PAGE_PATHS.docs) return 'docs';
+  return 'chat';
+}

@@ -88,6 +88,8 @@ export const CUSTOM_METRIC_DIMENSIONS: Readonly<Record<MetricName, readonly stri
   [MetricName.moderationClassifierErrors]: [MetricDimension.service, MetricDimension.direction],
   [MetricName.quotaRejections]: [MetricDimension.service],
   [MetricName.inferenceFallbacks]: [MetricDimension.service],
+  [MetricName.authFailures]: [MetricDimension.service, MetricDimension.reason],
+  [MetricName.authSuccesses]: [MetricDimension.service, MetricDimension.authMethod],
   [MetricName.jobsCompleted]: [MetricDimension.service],
   [MetricName.jobsFailed]: [MetricDimension.service],
   [MetricName.clientErrors]: [MetricDimension.service],

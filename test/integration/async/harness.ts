@@ -152,7 +152,12 @@ export function apiEvent(options: {
     {
       route,
       pathParameters: id === undefined ? null : { id },
-      claims: { sub: options.sub, scope: route.scopes.join(' '), client_id: 'test-client' },
+      authorizer: {
+        principalId: options.sub,
+        sub: options.sub,
+        scope: route.scopes.join(' '),
+        client_id: 'test-client',
+      },
       stage: 'v1',
       host: 'localhost',
     },

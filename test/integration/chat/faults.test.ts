@@ -15,7 +15,6 @@ import { createModeration, defaultModerationConfig } from '../../../lambdas/mode
 import { InferenceUnavailableError } from '../../../lambdas/shared/errors';
 import { type RunningApi, startApiServer } from '../../../scripts/local/api';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
-import { API_AUDIENCE } from '../../../scripts/local/issuer';
 import { freePort } from '../../../scripts/local/ports';
 import { startSageMakerRuntime } from '../../../scripts/local/sagemaker-runtime';
 import { installRuntime } from '../../unit/chat/harness';
@@ -52,7 +51,6 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: await freePort(),
     issuer: stack().issuer,
-    audience: API_AUDIENCE,
     webOrigin: '*',
   });
   token = await machineToken('a');

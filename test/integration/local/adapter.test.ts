@@ -66,7 +66,6 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: await freePort(),
     issuer: issuer.url,
-    audience: API_AUDIENCE,
     webOrigin: 'http://127.0.0.1:9',
     loadHandler: async (fn) => handlers[fn],
   });
@@ -126,6 +125,22 @@ describe('the local authorizer', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/expired/);
   });
 
+  it('answers 401 for a token that is not an access token (no token_use: access), as Cognito id tokens are', async () => {
+    const notAccess = await signedWithIssuerKey(
+      { sub: 'dev-client-a', scope: 'chat:read', client_id: 'dev-client-a', token_use: 'id' },
+      Math.floor(Date.now() / 1000) + 600,
+    );
+    expect((await get('/v1/models', notAccess)).status).toBe(401);
+  });
+
+  it('answers 401 for a token of an app client the API does not accept', async () => {
+    const stranger = await signedWithIssuerKey(
+      { sub: 'dev-client-a', scope: 'chat:read', client_id: 'someone-elses-app', token_use: 'access' },
+      Math.floor(Date.now() / 1000) + 600,
+    );
+    expect((await get('/v1/models', stranger)).status).toBe(401);
+  });
+
   it('answers 401 for a token meant for another audience', async () => {
     const jwk = JSON.parse(await readFile(join(dataDir, 'issuer-signing-key.json'), 'utf8')) as JWK;
     const token = await new SignJWT({ sub: 'dev-client-a', scope: 'chat:read' })
@@ -150,15 +165,18 @@ describe('the local authorizer', () => {
     });
   });
 
-  it('passes a valid client_credentials token through with its claims, as the Cognito authorizer does', async () => {
+  it('passes a valid client_credentials token through as the Lambda authorizer’s context', async () => {
     const token = await requestToken(issuer.url, 'b', 'chat:read chat:write');
     const res = await get('/v1/models?limit=2', token);
     expect(res.status).toBe(200);
     const event = received.at(-1);
-    expect(event?.requestContext.authorizer?.claims).toMatchObject({
+    expect(event?.requestContext.authorizer).toEqual({
+      principalId: 'dev-client-b',
       sub: 'dev-client-b',
       client_id: 'dev-client-b',
       scope: 'chat:read chat:write',
+      groups: '',
+      auth_method: 'oauth',
     });
     expect(event?.queryStringParameters).toEqual({ limit: '2' });
   });

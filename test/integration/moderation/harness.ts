@@ -9,7 +9,6 @@ import { compileRules } from '../../../lambdas/moderation/rules';
 import { startApiServer } from '../../../scripts/local/api';
 import { loadLocalConfig } from '../../../scripts/local/config';
 import { handlerEnvironment } from '../../../scripts/local/handler-env';
-import { API_AUDIENCE } from '../../../scripts/local/identity';
 import { freePort } from '../../../scripts/local/ports';
 import { apiBase, machineToken, stack } from '../setup/context';
 
@@ -62,7 +61,6 @@ export async function startModeratedApi(moderationEnv: Record<string, string>): 
     host: '127.0.0.1',
     port: await freePort(),
     issuer: urls.issuer,
-    audience: API_AUDIENCE,
     webOrigin: urls.web,
   });
   return {

@@ -170,6 +170,13 @@ describe('2. data: a global table with a replica in every region', () => {
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
         }),
+        Match.objectLike({
+          IndexName: 'gsi2',
+          KeySchema: [
+            { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+          ],
+        }),
       ],
     });
   });
@@ -258,34 +265,42 @@ describe('3. API per region', () => {
     api().hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('requires a Cognito token with the route’s scope on every route of ROUTES', () => {
+  it('authorizes every route of ROUTES with the Lambda REQUEST authorizer (tokens and API keys)', () => {
     const methods = api().findResources('AWS::ApiGateway::Method', {
-      Properties: { AuthorizationType: 'COGNITO_USER_POOLS' },
+      Properties: { AuthorizationType: 'CUSTOM' },
     });
-    const scopes = Object.values(methods)
-      .map(
-        (method) =>
-          `${method.Properties.HttpMethod} ${JSON.stringify(method.Properties.AuthorizationScopes)}`,
-      )
+    const authorized = Object.values(methods)
+      .map((method) => method.Properties.HttpMethod)
       .sort();
-    const expected = ROUTES.map(
-      (route) => `${route.method} ${JSON.stringify(route.scopes.map((scope) => `chatstack/${scope}`))}`,
-    ).sort();
-    expect(scopes).toEqual(expected);
-    api().hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS' });
+    expect(authorized).toEqual(
+      ROUTES.filter((route) => route.scopes.length > 0)
+        .map((r) => r.method)
+        .sort(),
+    );
+    api().hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST' });
   });
 
   it('verifies tokens of the primary region’s user pool in every region', () => {
-    api(SECONDARY).hasResourceProperties('AWS::ApiGateway::Authorizer', {
-      Type: 'COGNITO_USER_POOLS',
-      ProviderARNs: [
-        {
-          'Fn::GetStackOutput': Match.objectLike({
-            StackName: `chatstack-dev-identity-${PRIMARY}`,
-            Region: PRIMARY,
-          }),
-        },
-      ],
+    api(SECONDARY).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          AUTH_ISSUER: {
+            'Fn::Join': [
+              '',
+              [
+                `https://cognito-idp.${PRIMARY}.amazonaws.com/`,
+                {
+                  'Fn::GetStackOutput': Match.objectLike({
+                    StackName: `chatstack-dev-identity-${PRIMARY}`,
+                    Region: PRIMARY,
+                  }),
+                },
+              ],
+            ],
+          },
+          AUTH_SCOPE_PREFIX: 'chatstack/',
+        }),
+      },
     });
   });
 
@@ -399,6 +414,8 @@ describe('3. API per region', () => {
     for (const fn of Object.values(api().findResources('AWS::Lambda::Function'))) {
       const origins = JSON.stringify(fn.Properties.Environment?.Variables?.WEB_ORIGIN);
       if (fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === undefined) continue;
+      // The authorizer answers API Gateway, never a browser.
+      if (fn.Properties.Environment?.Variables?.AUTH_ISSUER !== undefined) continue;
       expect(origins).toContain('https://');
       for (const local of LOCAL_WEB_ORIGINS) expect(origins).toContain(local);
     }

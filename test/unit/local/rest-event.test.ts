@@ -43,7 +43,7 @@ function sampleEvent(): APIGatewayProxyEvent {
     {
       route: patchRoute,
       pathParameters: matchPath(patchRoute.path, '/v1/conversations/c-123') ?? null,
-      claims: fixture.requestContext.authorizer?.claims as Record<string, string>,
+      authorizer: fixture.requestContext.authorizer as Record<string, string>,
       stage: 'prod',
       host: 'abc123.execute-api.us-east-1.amazonaws.com',
       requestId: fixture.requestContext.requestId,
@@ -86,7 +86,7 @@ describe('the local adapter builds API Gateway REST proxy events', () => {
     if (!route) throw new Error('route missing');
     const event = buildRestEvent(
       { method: 'GET', url: '/v1/models', rawHeaders: [], body: Buffer.alloc(0), sourceIp: '127.0.0.1' },
-      { route, pathParameters: null, claims: null, stage: 'local', host: '127.0.0.1:3000' },
+      { route, pathParameters: null, authorizer: null, stage: 'local', host: '127.0.0.1:3000' },
     );
     expect(event.queryStringParameters).toBeNull();
     expect(event.multiValueQueryStringParameters).toBeNull();
@@ -106,7 +106,7 @@ describe('the local adapter builds API Gateway REST proxy events', () => {
         body: bytes,
         sourceIp: '127.0.0.1',
       },
-      { route, pathParameters: null, claims: null, stage: 'local', host: '127.0.0.1:3000' },
+      { route, pathParameters: null, authorizer: null, stage: 'local', host: '127.0.0.1:3000' },
     );
     expect(event.isBase64Encoded).toBe(true);
     expect(Buffer.from(event.body ?? '', 'base64')).toEqual(bytes);

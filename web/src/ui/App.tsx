@@ -3,15 +3,19 @@ import type { ApiClient, ConversationSummary } from '../api';
 import type { Auth, Session } from '../auth';
 import { clearDrafts } from '../drafts';
 import { describeProblem, type Problem } from '../errors';
-import { conversationIdFromPath, pathForConversation } from '../route';
+import { conversationIdFromPath, PAGE_PATHS, type Page, pageFromPath, pathForConversation } from '../route';
+import { ApiKeysPage } from './ApiKeysPage';
 import { ChatView } from './ChatView';
 import { ConfirmDialog } from './ConfirmDialog';
+import { DocsPage } from './DocsPage';
 import { Sidebar } from './Sidebar';
 import { SignIn } from './SignIn';
 
 interface AppProps {
   readonly auth: Auth;
   readonly api: ApiClient;
+  /** The API's base URL without `/v1` (for the API keys page and the API reference). */
+  readonly apiBaseUrl: string;
   /** Set when the redirect back from the issuer failed. */
   readonly signInError?: string;
 }
@@ -25,10 +29,11 @@ function titleFrom(text: string): string {
   return line.length > 60 ? `${line.slice(0, 57)}…` : line || 'New chat';
 }
 
-export function App({ auth, api, signInError }: AppProps) {
+export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
   const [session, setSession] = useState<Session | undefined>(auth.current);
   const [expired, setExpired] = useState(false);
   const [conversationId, setConversationId] = useState(() => conversationIdFromPath(location.pathname));
+  const [page, setPage] = useState<Page>(() => pageFromPath(location.pathname));
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [listLoading, setListLoading] = useState(false);
@@ -59,7 +64,10 @@ export function App({ auth, api, signInError }: AppProps) {
   }, [auth]);
 
   useEffect(() => {
-    const onPopState = () => setConversationId(conversationIdFromPath(location.pathname));
+    const onPopState = () => {
+      setConversationId(conversationIdFromPath(location.pathname));
+      setPage(pageFromPath(location.pathname));
+    };
     window.addEventListener('popstate', onPopState);
     return () => window.removeEventListener('popstate', onPopState);
   }, []);
@@ -73,6 +81,13 @@ export function App({ auth, api, signInError }: AppProps) {
       else history.pushState(null, '', path);
     }
     setConversationId(id);
+    setPage('chat');
+    setSidebarOpen(false);
+  }, []);
+
+  const openPage = useCallback((next: Exclude<Page, 'chat'>, path: string) => {
+    if (location.pathname !== path) history.pushState(null, '', path);
+    setPage(next);
     setSidebarOpen(false);
   }, []);
 
@@ -104,8 +119,8 @@ export function App({ auth, api, signInError }: AppProps) {
 
   const current = conversations.find((conversation) => conversation.id === conversationId);
   useEffect(() => {
-    document.title = current ? `${current.title} · chatstack` : 'chatstack';
-  }, [current]);
+    if (page === 'chat') document.title = current ? `${current.title} · chatstack` : 'chatstack';
+  }, [current, page]);
 
   const onConversationStarted = useCallback(
     (id: string, firstMessage: string) => {
@@ -223,6 +238,8 @@ export function App({ auth, api, signInError }: AppProps) {
         onRename={rename}
         onDelete={(conversation) => setConfirmation({ kind: 'conversation', conversation })}
         onExport={() => void exportData()}
+        onOpenApiKeys={() => openPage('keys', PAGE_PATHS.keys)}
+        onOpenDocs={() => openPage('docs', PAGE_PATHS.docs)}
         onDeleteAccountData={() => setConfirmation({ kind: 'account' })}
         onSignOut={() => {
           signingOut.current = true;
@@ -232,16 +249,35 @@ export function App({ auth, api, signInError }: AppProps) {
         onClose={closeSidebar}
       />
       {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={() => setSidebarOpen(false)} />}
-      <ChatView
-        api={api}
-        conversationId={conversationId}
-        title={current?.title}
-        sidebarOpen={sidebarOpen}
-        onOpenSidebar={() => setSidebarOpen(true)}
-        onConversationStarted={onConversationStarted}
-        onTurnFinished={onTurnFinished}
-        onNotFound={onNotFound}
-      />
+      {page === 'keys' && (
+        <ApiKeysPage
+          api={api}
+          apiBaseUrl={apiBaseUrl}
+          sidebarOpen={sidebarOpen}
+          onOpenSidebar={() => setSidebarOpen(true)}
+          notify={notify}
+        />
+      )}
+      {page === 'docs' && (
+        <DocsPage
+          auth={auth}
+          apiBaseUrl={apiBaseUrl}
+          sidebarOpen={sidebarOpen}
+          onOpenSidebar={() => setSidebarOpen(true)}
+        />
+      )}
+      {page === 'chat' && (
+        <ChatView
+          api={api}
+          conversationId={conversationId}
+          title={current?.title}
+          sidebarOpen={sidebarOpen}
+          onOpenSidebar={() => setSidebarOpen(true)}
+          onConversationStarted={onConversationStarted}
+          onTurnFinished={onTurnFinished}
+          onNotFound={onNotFound}
+        />
+      )}
       <ConfirmDialog
         open={confirmation !== undefined}
         title={confirmation?.kind === 'account' ? 'Delete all your data?' : 'Delete this conversation?'}

@@ -7,6 +7,7 @@ import { ApiRequestError, describeProblem, type Problem } from '../errors';
 import { Composer } from './Composer';
 import { Icon } from './Icon';
 import { MessageView, type UiMessage, type UiMessageStatus } from './Message';
+import { PageHead } from './PageHead';
 import { ProblemBanner } from './ProblemBanner';
 
 interface ChatViewProps {
@@ -285,22 +286,13 @@ export function ChatView(props: ChatViewProps) {
   return (
     // Behind the open drawer (phone width) the chat is out of reach of keyboard and screen reader.
     <main class="chat" id="main" aria-labelledby="chat-title" inert={props.sidebarOpen}>
-      <header class="chat-head">
-        <button
-          ref={menuButton}
-          type="button"
-          class="icon-button only-mobile"
-          aria-label="Open conversations"
-          aria-controls="sidebar"
-          aria-expanded={props.sidebarOpen}
-          onClick={props.onOpenSidebar}
-        >
-          <Icon name="menu" />
-        </button>
-        <h1 id="chat-title" class="chat-title">
-          {props.title ?? loadedTitle ?? (props.conversationId ? 'Conversation' : 'New chat')}
-        </h1>
-      </header>
+      <PageHead
+        title={props.title ?? loadedTitle ?? (props.conversationId ? 'Conversation' : 'New chat')}
+        titleId="chat-title"
+        sidebarOpen={props.sidebarOpen}
+        onOpenSidebar={props.onOpenSidebar}
+        menuButtonRef={menuButton}
+      />
 
       <div
         ref={scroller}

@@ -16,6 +16,8 @@ const PATHS = {
   chevron: 'M6 9l6 6 6-6',
   user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0',
   spark: 'M12 3l1.8 5.2L19 10l-5.2 1.8L12 17l-1.8-5.2L5 10l5.2-1.8z',
+  key: 'M14.5 9.5a4 4 0 1 0-1.2 2.8L20 19v-3h-2v-2h-2l-2.7-2.7M8.5 8.5h.01',
+  book: 'M4 5a2 2 0 0 1 2-2h14v16H6a2 2 0 0 0-2 2V5zM4 19a2 2 0 0 1 2-2h14',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -18,6 +18,8 @@ interface SidebarProps {
   readonly onRename: (conversationId: string, title: string) => Promise<boolean>;
   readonly onDelete: (conversation: ConversationSummary) => void;
   readonly onExport: () => void;
+  readonly onOpenApiKeys: () => void;
+  readonly onOpenDocs: () => void;
   readonly onDeleteAccountData: () => void;
   readonly onSignOut: () => void;
   readonly onClose: () => void;
@@ -263,6 +265,12 @@ export function Sidebar(props: SidebarProps) {
           <Icon name="chevron" size={16} className="chevron" />
         </button>
         <div id="account-menu" class="account-menu" hidden={!accountOpen}>
+          <button type="button" class="menu-item" onClick={choose(props.onOpenApiKeys)}>
+            <Icon name="key" size={16} /> API keys
+          </button>
+          <button type="button" class="menu-item" onClick={choose(props.onOpenDocs)}>
+            <Icon name="book" size={16} /> API reference
+          </button>
           <button type="button" class="menu-item" onClick={choose(props.onExport)}>
             <Icon name="download" size={16} /> Export my data
           </button>
