@@ -140,7 +140,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       description: `chatstack ${config.stage} dashboards and alarms in ${region}`,
       config,
       chatApi: api.chatApi,
-      functions: { ...api.functions, ...asyncStack.functions },
+      functions: { ...api.functions, ...api.fileFunctions, ...asyncStack.functions },
       tableName,
       tableKey: data.key,
       jobQueue: asyncStack.jobQueue,

@@ -11,6 +11,7 @@ const COLORS: Record<ComponentName, number> = {
   issuer: 35,
   inference: 33,
   sagemaker: 34,
+  s3: 92,
   api: 32,
   workers: 94,
   web: 96,

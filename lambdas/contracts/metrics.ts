@@ -21,6 +21,12 @@ export const MetricName = {
   jobsCompleted: 'JobsCompleted',
   jobsFailed: 'JobsFailed',
   clientErrors: 'ClientErrors',
+  /** Files that reached `processed` / `error` (ErrorKind: the reason code). */
+  filesProcessed: 'FilesProcessed',
+  filesFailed: 'FilesFailed',
+  /** Pages (PDF) or parts of a file ingested, and the time one file took. */
+  filePagesIngested: 'FilePagesIngested',
+  fileIngestDuration: 'FileIngestDuration',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

@@ -23,6 +23,7 @@ export const FunctionName = {
   me: 'me',
   jobs: 'jobs',
   clientErrors: 'client-errors',
+  files: 'files',
 } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
@@ -42,4 +43,9 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/jobs', fn: 'jobs', scopes: write },
   { method: 'GET', path: '/v1/jobs/{id}', fn: 'jobs', scopes: read },
   { method: 'POST', path: '/v1/client-errors', fn: 'client-errors', scopes: write },
+  { method: 'POST', path: '/v1/files', fn: 'files', scopes: write },
+  { method: 'GET', path: '/v1/files', fn: 'files', scopes: read },
+  { method: 'GET', path: '/v1/files/{id}', fn: 'files', scopes: read },
+  { method: 'GET', path: '/v1/files/{id}/content', fn: 'files', scopes: read },
+  { method: 'DELETE', path: '/v1/files/{id}', fn: 'files', scopes: write },
 ];

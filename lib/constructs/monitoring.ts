@@ -626,6 +626,14 @@ export class Monitoring extends Construct {
           sumOfCustom(MetricName.jobsCompleted, { label: 'JobsCompleted' }),
           sumOfCustom(MetricName.jobsFailed, { label: 'JobsFailed' }),
         ]),
+        graph('Files ingested / failed', [
+          sumOfCustom(MetricName.filesProcessed, { label: 'FilesProcessed' }),
+          sumOfCustom(MetricName.filesFailed, { label: 'FilesFailed' }),
+        ]),
+        graph('File pages ingested and ingest time', [
+          sumOfCustom(MetricName.filePagesIngested, { label: 'FilePagesIngested' }),
+          sumOfCustom(MetricName.fileIngestDuration, { label: 'FileIngestDuration (ms, summed)' }),
+        ]),
         graph(
           'Events stream iterator age (ms)',
           [

@@ -4,13 +4,15 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
+import { FILES_INGEST_SOURCE } from '../../lambdas/contracts/files';
 import { FunctionName, type Scope } from '../../lambdas/contracts/routes';
 import { applicationEnvironment } from '../app-settings';
-import type { StageConfig } from '../config';
+import type { AppFunctionName, StageConfig } from '../config';
 import { AppFunction } from '../constructs/app-function';
 import { ChatApi } from '../constructs/chat-api';
 import { RegionalTable } from '../constructs/data-table';
 import type { EventStream } from '../constructs/event-stream';
+import { FileStore } from '../constructs/file-store';
 import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { grantModeration } from '../constructs/moderation-access';
@@ -33,6 +35,9 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   public readonly chatApi: ChatApi;
   public readonly functions: Readonly<Record<FunctionName, AppFunction>>;
+  /** Users' files; beside the API so the functions that serve and search them share its stack. */
+  public readonly fileStore: FileStore;
+  public readonly fileFunctions: Readonly<Record<'files-ingest' | 'files-ingest-dlq', AppFunction>>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -43,7 +48,12 @@ export class ApiStack extends Stack {
     });
     const logRetention = config.retention.logDays as RetentionDays;
     const chatTimeout = Duration.seconds(config.api.chatTimeoutSeconds);
-    const fn = (name: FunctionName, description: string, timeout = Duration.seconds(29), memorySize = 512) =>
+    const fn = (
+      name: AppFunctionName,
+      description: string,
+      timeout = Duration.seconds(29),
+      memorySize = 512,
+    ) =>
       new AppFunction(this, pascal(name), {
         functionName: name,
         description,
@@ -61,6 +71,7 @@ export class ApiStack extends Stack {
       me: fn(FunctionName.me, 'Exports, reports usage of and erases a user’s data'),
       jobs: fn(FunctionName.jobs, 'Queues and reports long-running completion jobs'),
       'client-errors': fn(FunctionName.clientErrors, 'Records errors reported by the web app'),
+      files: fn(FunctionName.files, 'Uploads, lists, serves and deletes a user’s files'),
     };
     for (const name of [
       FunctionName.chat,
@@ -68,6 +79,7 @@ export class ApiStack extends Stack {
       FunctionName.me,
       FunctionName.jobs,
       FunctionName.clientErrors,
+      FunctionName.files,
     ]) {
       table.grantReadWriteData(functions[name]);
     }
@@ -75,6 +87,21 @@ export class ApiStack extends Stack {
     props.eventStream.grantWrite(functions.chat);
     props.eventStream.grantWrite(functions.me);
     props.jobQueue.grantSendMessages(functions.jobs);
+    this.fileStore = new FileStore(this, 'FileStore', {
+      allowedOrigins: allowedOrigins(config, props.webOrigin),
+    });
+    this.fileStore.grantApi(functions.files);
+    const ingest = fn(
+      'files-ingest',
+      'Extracts, chunks and indexes uploaded files',
+      Duration.seconds(FILES_INGEST_SOURCE.workerTimeoutSeconds),
+      1024,
+    );
+    const ingestDeadLetters = fn('files-ingest-dlq', 'Marks files that kept failing ingestion as error');
+    for (const each of [ingest, ingestDeadLetters]) table.grantReadWriteData(each);
+    this.fileStore.addIngestFunction(ingest);
+    this.fileStore.addDeadLetterHandler(ingestDeadLetters);
+    this.fileFunctions = { 'files-ingest': ingest, 'files-ingest-dlq': ingestDeadLetters };
     grantModeration(functions.chat, config.moderation);
     if (config.chatProvisionedConcurrency > 0) {
       functions.chat.lambda.addAlias('live', {
@@ -97,8 +124,7 @@ export class ApiStack extends Stack {
       functions,
       userPool: props.userPool,
       cognitoScope: props.cognitoScope,
-      allowedOrigins:
-        config.stage === 'prod' ? [props.webOrigin] : [props.webOrigin, 'http://localhost:5173'],
+      allowedOrigins: allowedOrigins(config, props.webOrigin),
       stageName: config.stage,
       logRetention,
       throttleRatePerSecond: config.api.throttleRatePerSecond,
@@ -115,4 +141,9 @@ export class ApiStack extends Stack {
     });
     new CfnOutput(this, 'RegionalApiUrl', { value: `${this.chatApi.api.url}v1` });
   }
+}
+
+/** Origins the browser may call from: the web app, and the local dev server outside prod. */
+function allowedOrigins(config: StageConfig, webOrigin: string): string[] {
+  return config.stage === 'prod' ? [webOrigin] : [webOrigin, 'http://localhost:5173'];
 }
