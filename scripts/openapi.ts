@@ -24,6 +24,15 @@ import {
   UsageQuery,
   UsageReport,
 } from '../lambdas/contracts/api';
+import {
+  FileDeleted,
+  FileId,
+  FileList,
+  FileListQuery,
+  FileObject,
+  FilePurpose,
+  FileUploadRequest,
+} from '../lambdas/contracts/files';
 import { ROUTES, type RouteDefinition } from '../lambdas/contracts/routes';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,6 +72,12 @@ const errors = (...statuses: number[]) =>
   );
 
 const idParam = { path: z.object({ id: ConversationId }) };
+
+const fileIdParam = { path: z.object({ id: FileId }) };
+const MultipartUpload = z.object({
+  file: z.string().meta({ format: 'binary', description: 'The file (at most 4 MB this way).' }),
+  purpose: FilePurpose,
+});
 
 /** Operations by `METHOD path`, each matching a route in ROUTES. */
 const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
@@ -147,6 +162,58 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     responses: {
       '200': { description: 'Usage.', content: jsonContent(UsageReport) },
       ...errors(400, 401, 403),
+    },
+  },
+  'POST /v1/files': {
+    operationId: 'createFile',
+    summary:
+      'Upload a file (OpenAI-compatible multipart), or announce a larger one as JSON and PUT its bytes to the returned `upload.url`.',
+    requestBody: {
+      required: true,
+      content: { 'multipart/form-data': { schema: MultipartUpload }, ...jsonContent(FileUploadRequest) },
+    },
+    responses: {
+      '200': {
+        description: 'The file, `status: uploaded` until it is processed.',
+        content: jsonContent(FileObject),
+      },
+      ...errors(400, 401, 403, 429),
+    },
+  },
+  'GET /v1/files': {
+    operationId: 'listFiles',
+    summary: 'List the caller’s files.',
+    requestParams: { query: FileListQuery },
+    responses: { '200': { description: 'Files.', content: jsonContent(FileList) }, ...errors(400, 401, 403) },
+  },
+  'GET /v1/files/{id}': {
+    operationId: 'retrieveFile',
+    summary: 'A file: `status` is `uploaded`, then `processed` or `error` (reason in `status_details`).',
+    requestParams: fileIdParam,
+    responses: {
+      '200': { description: 'The file.', content: jsonContent(FileObject) },
+      ...errors(401, 403, 404),
+    },
+  },
+  'GET /v1/files/{id}/content': {
+    operationId: 'downloadFile',
+    summary: 'The file’s bytes: a redirect to a short-lived download URL.',
+    requestParams: fileIdParam,
+    responses: {
+      '302': {
+        description: 'Redirect to the bytes.',
+        headers: z.object({ location: header('Download URL.') }),
+      },
+      ...errors(401, 403, 404),
+    },
+  },
+  'DELETE /v1/files/{id}': {
+    operationId: 'deleteFile',
+    summary: 'Delete a file, its passages and vectors.',
+    requestParams: fileIdParam,
+    responses: {
+      '200': { description: 'Deleted.', content: jsonContent(FileDeleted) },
+      ...errors(401, 403, 404),
     },
   },
   'DELETE /v1/me': {

@@ -203,6 +203,10 @@ export async function listFiles(
 /** A short-lived download link for the file's bytes (`GET /v1/files/{id}/content` redirects to it). */
 export async function contentUrl(deps: Pick<FilesDeps, 'store' | 'objects'>, sub: string, fileId: string) {
   const item = await findFile(deps.store, sub, fileId);
+  // Bytes refused at ingestion (larger than announced), or an announced upload that never came.
+  if ((await deps.objects.size(item.objectKey)) === undefined) {
+    throw new NotFoundError(`Content of file ${fileId}`, 'id');
+  }
   return deps.objects.presignGet(item.objectKey, item.filename, FILE_LIMITS.presignedUrlSeconds);
 }
 

@@ -20,8 +20,21 @@ export interface LocalFileQueues {
   readonly deadLetterQueueArn: string;
 }
 
+export interface FileQueueOptions {
+  /** Name suffix, so a test can have queues of its own on the shared emulator. @default none */
+  readonly suffix?: string;
+  /** @default FILES_INGEST_SOURCE.visibilityTimeoutSeconds */
+  readonly visibilityTimeoutSeconds?: number;
+}
+
 /** Creates (idempotently) the ingest queue and its dead-letter queue. */
-export async function createLocalFileQueues(sqs: SQSClient): Promise<LocalFileQueues> {
+export async function createLocalFileQueues(
+  sqs: SQSClient,
+  options: FileQueueOptions = {},
+): Promise<LocalFileQueues> {
+  const suffix = options.suffix ?? '';
+  const queueName = `${LOCAL_FILES.queue}${suffix}`;
+  const deadLetterName = `${LOCAL_FILES.deadLetterQueue}${suffix}`;
   const create = async (name: string, attributes: Record<string, string>) => {
     const { QueueUrl: url } = await sqs.send(
       new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
@@ -30,18 +43,20 @@ export async function createLocalFileQueues(sqs: SQSClient): Promise<LocalFileQu
     return url;
   };
   const retention = String(FILES_INGEST_SOURCE.deadLetterRetentionDays * 86_400);
-  const deadLetterQueueUrl = await create(LOCAL_FILES.deadLetterQueue, { MessageRetentionPeriod: retention });
-  const queueUrl = await create(LOCAL_FILES.queue, {
-    VisibilityTimeout: String(FILES_INGEST_SOURCE.visibilityTimeoutSeconds),
+  const deadLetterQueueUrl = await create(deadLetterName, { MessageRetentionPeriod: retention });
+  const queueUrl = await create(queueName, {
+    VisibilityTimeout: String(
+      options.visibilityTimeoutSeconds ?? FILES_INGEST_SOURCE.visibilityTimeoutSeconds,
+    ),
     RedrivePolicy: JSON.stringify({
-      deadLetterTargetArn: arnOf(LOCAL_FILES.deadLetterQueue),
+      deadLetterTargetArn: arnOf(deadLetterName),
       maxReceiveCount: FILES_INGEST_SOURCE.maxReceiveCount,
     }),
   });
   return {
     queueUrl,
-    queueArn: arnOf(LOCAL_FILES.queue),
+    queueArn: arnOf(queueName),
     deadLetterQueueUrl,
-    deadLetterQueueArn: arnOf(LOCAL_FILES.deadLetterQueue),
+    deadLetterQueueArn: arnOf(deadLetterName),
   };
 }

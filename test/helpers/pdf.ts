@@ -1,5 +1,5 @@
 /** Generated PDFs for tests and benchmarks: one paragraph per page, with pdf-lib (a real PDF writer). */
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { PDFArray, PDFDocument, PDFHexString, PDFName, StandardFonts } from 'pdf-lib';
 
 /** A PDF with one page per entry of `pages`; each page's text is wrapped into lines that fit the page. */
 export async function makePdf(pages: readonly string[]): Promise<Uint8Array> {
@@ -43,4 +43,23 @@ export function fillerText(seed: number, sentences: number): string {
     out.push(`${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`);
   }
   return out.join(' ');
+}
+
+/**
+ * A PDF protected by a user password (Standard security handler, revision 2): its /U entry matches no empty
+ * password, so a reader must ask for one. pdf-lib cannot encrypt content; readers check the password first.
+ */
+export async function makePasswordProtectedPdf(): Promise<Uint8Array> {
+  const doc = await PDFDocument.load(await makePdf(['This text is behind a password.']));
+  const context = doc.context;
+  const hex = (digit: string) => PDFHexString.of(digit.repeat(64));
+  const encrypt = context.obj({ Filter: 'Standard', V: 1, R: 2, Length: 40, P: -4 });
+  encrypt.set(PDFName.of('O'), hex('a'));
+  encrypt.set(PDFName.of('U'), hex('b'));
+  context.trailerInfo.Encrypt = context.register(encrypt);
+  const id = PDFArray.withContext(context);
+  id.push(hex('c'));
+  id.push(hex('c'));
+  context.trailerInfo.ID = id;
+  return doc.save({ useObjectStreams: false });
 }

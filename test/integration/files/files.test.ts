@@ -8,7 +8,7 @@ import { toFile } from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileObject } from '../../../lambdas/contracts/files';
 import { NotFoundError } from '../../../lambdas/shared/errors';
-import { fillerText, makePdf } from '../../helpers/pdf';
+import { fillerText, makePasswordProtectedPdf, makePdf } from '../../helpers/pdf';
 import { openaiFor, retrievalDeps, search, settled, subOf } from './support';
 
 let a: OpenAI;
@@ -137,6 +137,34 @@ describe('a corrupt PDF', () => {
     expect(file.status_details).toMatch(/PDF could not be read/);
     const attempt = search({ ownerId: subA, fileIds: [created.id], query: 'anything', tokenBudget: 100 });
     await expect(attempt).rejects.toMatchObject({ statusCode: 400, code: 'file_not_ready' });
+  });
+});
+
+describe('a password-protected PDF', () => {
+  it('ends as error saying it is protected', async () => {
+    const created = await a.files.create({
+      file: await toFile(Buffer.from(await makePasswordProtectedPdf()), 'locked.pdf'),
+      purpose: 'assistants',
+    });
+    expect(await settled(a, created.id)).toMatchObject({
+      status: 'error',
+      status_details: expect.stringMatching(/password-protected/),
+    });
+  });
+});
+
+describe('a presigned upload larger than announced', () => {
+  it('ends as error and its bytes are removed', async () => {
+    const announced = (await a.post('/files', { body: { filename: 'small.txt', bytes: 10 } })) as FileObject;
+    const upload = announced.upload;
+    if (upload === undefined) throw new Error('no upload URL in the answer');
+    const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: 'x'.repeat(5000) });
+    expect(put.status).toBe(200);
+    expect(await settled(a, announced.id)).toMatchObject({
+      status: 'error',
+      status_details: expect.stringMatching(/more than the 10 bytes announced/),
+    });
+    await expect(a.files.content(announced.id)).rejects.toMatchObject({ status: 404 });
   });
 });
 

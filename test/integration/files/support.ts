@@ -1,12 +1,16 @@
 /** What the files integration tests share: SDK clients per user, retrieval wired to the stack's table, waiting. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
 import type { FileObject } from '../../../lambdas/contracts/files';
+import { createFileObjects } from '../../../lambdas/files/objects';
+import type { FilesDeps } from '../../../lambdas/files/service';
 import { createFileStore } from '../../../lambdas/files/store';
 import { type RetrievalRequest, retrieve } from '../../../lambdas/retrieval';
 import { createTableVectorStore } from '../../../lambdas/retrieval/table-vector-store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
+import { LOCAL_FILES } from '../../../scripts/local/files-resources';
 import { apiBase, machineToken, stack } from '../setup/context';
 
 export async function openaiFor(user: 'a' | 'b'): Promise<OpenAI> {
@@ -23,6 +27,22 @@ export function retrievalDeps() {
   );
   const store = createFileStore({ dynamo, tableName: LOCAL_TABLE_NAME });
   return { store, vectors: createTableVectorStore({ dynamo, tableName: LOCAL_TABLE_NAME }) };
+}
+
+/** The Files domain over the local stack's table and bucket, as the `/v1/me` handler will use it. */
+export function filesDeps(): FilesDeps {
+  const s3 = new S3Client({
+    endpoint: stack().s3,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+  });
+  return {
+    ...retrievalDeps(),
+    objects: createFileObjects({ s3, bucket: LOCAL_FILES.bucket }),
+    maxBytes: 50 * 1024 * 1024,
+    quotaBytesPerUser: 10 * 1024 * 1024,
+  };
 }
 
 export function search(request: RetrievalRequest) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { extract, UnreadableFileError } from '../../../lambdas/files-ingest/extract';
-import { makePdf } from '../../helpers/pdf';
+import { makePasswordProtectedPdf, makePdf } from '../../helpers/pdf';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -19,6 +19,13 @@ describe('extract', () => {
     await expect(extract('pdf', bytes('%PDF-1.4 nothing here'))).rejects.toMatchObject({
       name: 'UnreadableFileError',
       code: 'malformed',
+    });
+  });
+
+  it('refuses a password-protected PDF, saying so', async () => {
+    await expect(extract('pdf', await makePasswordProtectedPdf())).rejects.toMatchObject({
+      code: 'encrypted',
+      message: expect.stringMatching(/password-protected/),
     });
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { estimateTokens } from '../../../lambdas/context/window';
 import type { ChunkItem, FileItem, FileStore } from '../../../lambdas/files/store';
 import { citationsOf, quoteUntrusted, retrieve } from '../../../lambdas/retrieval';
 import type { Embedder } from '../../../lambdas/retrieval/embeddings';
@@ -59,6 +60,17 @@ describe('retrieve', () => {
       { ownerId: OWNER, fileIds: [FILE_ID], query: 'How much did revenue grow?', tokenBudget: 500 },
     );
     expect(result.passages.map((passage) => passage.chunk_id)).toEqual([`${FILE_ID}:1`]);
+  });
+
+  it('counts the quoted block, preamble included, against the budget', async () => {
+    for (const tokenBudget of [80, 120, 200, 500]) {
+      const result = await retrieve(
+        { store: storeWith(file()), vectors: noVectors },
+        { ownerId: OWNER, fileIds: [FILE_ID], query: 'soup revenue parking visitors', tokenBudget },
+      );
+      expect(estimateTokens(quoteUntrusted(result.passages))).toBeLessThanOrEqual(tokenBudget);
+      expect(result.tokens).toBeLessThanOrEqual(tokenBudget);
+    }
   });
 
   it('adds what only the embedding model finds when the file was embedded with it', async () => {
