@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       `  OAuth issuer       ${urls.issuer}   (discovery: /.well-known/openid-configuration)`,
       `  Inference server   ${urls.inference}   model: ${stack.description.modelName}`,
       `  SageMaker runtime  ${urls.sagemaker}`,
-      `  DynamoDB ${urls.dynamodb} · SQS ${urls.sqs} · Kinesis ${urls.kinesis}`,
+      `  DynamoDB ${urls.dynamodb} · SQS ${urls.sqs} · Kinesis ${urls.kinesis} · S3 ${urls.s3}`,
       '',
       `  Machine clients: ${a.clientId} / ${a.clientSecret} and ${DEV_MACHINE_CLIENTS.b.clientId} / ${DEV_MACHINE_CLIENTS.b.clientSecret}`,
       `  Try:  TOKEN=$(curl -s -u ${a.clientId}:${a.clientSecret} -d grant_type=client_credentials -d 'scope=chat:read chat:write' ${urls.issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,

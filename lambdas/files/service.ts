@@ -67,7 +67,7 @@ function kindOrRefuse(filename: string, contentType: string | undefined, param: 
 async function createRecord(
   deps: FilesDeps,
   sub: string,
-  fields: Pick<FileItem, 'filename' | 'purpose' | 'kind' | 'contentType' | 'bytes'>,
+  fields: Pick<FileItem, 'filename' | 'purpose' | 'kind' | 'contentType' | 'bytes' | 'presigned'>,
 ): Promise<FileItem> {
   const fileId = newFileId();
   if (!(await deps.store.reserveStorage(sub, fields.bytes, deps.quotaBytesPerUser))) {
@@ -142,6 +142,7 @@ export async function announceUpload(
     kind,
     contentType: CONTENT_TYPE_OF[kind],
     bytes: request.bytes,
+    presigned: true,
   });
   const url = await deps.objects.presignPut(
     item.objectKey,
@@ -159,6 +160,23 @@ export async function announceUpload(
   };
 }
 
+/** After its upload URL expired (and a grace period for an upload in flight), a file whose bytes never came. */
+const UPLOAD_GRACE_SECONDS = 300;
+
+/**
+ * Settles an announced file whose bytes never arrived as `error`, so it does not wait (and hold its quota
+ * reservation, until deleted) as `uploaded` forever. Only such files cost a look at the bucket.
+ */
+async function settleAbandonedUpload(deps: Pick<FilesDeps, 'store' | 'objects' | 'now'>, item: FileItem) {
+  const nowSeconds = Math.floor((deps.now ?? (() => new Date()))().getTime() / 1000);
+  const expired = item.createdAt + FILE_LIMITS.presignedUrlSeconds + UPLOAD_GRACE_SECONDS < nowSeconds;
+  if (item.status !== 'uploaded' || item.presigned !== true || !expired) return item;
+  if ((await deps.objects.size(item.objectKey)) !== undefined) return item;
+  const reason = 'The upload URL expired before the file arrived. Delete this file and upload it again.';
+  await deps.store.markError(item.sub, item.fileId, 'upload_expired', reason);
+  return (await deps.store.getFile(item.sub, item.fileId)) ?? item;
+}
+
 /** The caller's file, or a 404 for a missing id, a malformed id and another user's id alike. */
 export async function findFile(
   store: FileStore,
@@ -171,12 +189,16 @@ export async function findFile(
   return item;
 }
 
-export async function readFile(deps: Pick<FilesDeps, 'store'>, sub: string, fileId: string) {
-  return toFileObject(await findFile(deps.store, sub, fileId));
+export async function readFile(
+  deps: Pick<FilesDeps, 'store' | 'objects' | 'now'>,
+  sub: string,
+  fileId: string,
+) {
+  return toFileObject(await settleAbandonedUpload(deps, await findFile(deps.store, sub, fileId)));
 }
 
 export async function listFiles(
-  deps: Pick<FilesDeps, 'store'>,
+  deps: Pick<FilesDeps, 'store' | 'objects' | 'now'>,
   sub: string,
   query: {
     purpose?: FilePurpose | undefined;
@@ -185,7 +207,8 @@ export async function listFiles(
     after?: string | undefined;
   },
 ): Promise<FileList> {
-  const items = (await deps.store.listFiles(sub))
+  const stored = await deps.store.listFiles(sub);
+  const items = (await Promise.all(stored.map((item) => settleAbandonedUpload(deps, item))))
     .filter((item) => query.purpose === undefined || item.purpose === query.purpose)
     .sort((a, b) => a.createdAt - b.createdAt || a.fileId.localeCompare(b.fileId));
   if (query.order === 'desc') items.reverse();

@@ -30,6 +30,8 @@ export interface FileItem {
   /** Declared (JSON upload) or actual (multipart) size; the storage quota counts it. */
   readonly bytes: number;
   readonly objectKey: string;
+  /** Announced as JSON: its bytes come later through a presigned PUT. */
+  readonly presigned?: boolean;
   readonly status: FileStatus;
   /** Unix seconds. */
   readonly createdAt: number;

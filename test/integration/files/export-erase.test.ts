@@ -1,10 +1,19 @@
 /**
  * What `/v1/me` will call: export lists a user's files with working download links; erasure removes every file
- * record, passage, object and the storage counter. A user of its own, so no other test's files are touched.
+ * record, passage, object and the storage counter. Also: an announced upload whose bytes never came ends as
+ * `error` once its URL expired. Users of their own, so no other test's files are touched.
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eraseFiles, exportFiles, uploadInline } from '../../../lambdas/files/service';
+import {
+  announceUpload,
+  deleteFile,
+  eraseFiles,
+  exportFiles,
+  listFiles,
+  readFile,
+  uploadInline,
+} from '../../../lambdas/files/service';
 import { until } from '../async/harness';
 import { filesDeps } from './support';
 
@@ -56,5 +65,38 @@ describe('erasure', () => {
     for (const key of keysBefore) expect(await deps().objects.size(key)).toBeUndefined();
     expect(await deps().store.storedBytes(sub)).toBe(0);
     expect(await eraseFiles(deps(), sub)).toEqual({ files: 0 });
+  });
+});
+
+describe('an announced upload whose bytes never came', () => {
+  it('ends as error once its upload URL expired, and deleting it frees its reservation', async () => {
+    const owner = `abandoned-${randomUUID()}`;
+    const twoHoursAgo = () => new Date(Date.now() - 2 * 3600 * 1000);
+    const announced = await announceUpload({ ...deps(), now: twoHoursAgo }, owner, {
+      filename: 'never.pdf',
+      bytes: 1000,
+      purpose: 'assistants',
+    });
+    expect(await deps().store.storedBytes(owner)).toBe(1000);
+
+    expect(await readFile(deps(), owner, announced.id)).toMatchObject({
+      status: 'error',
+      status_details: expect.stringMatching(/upload URL expired/),
+    });
+    expect((await listFiles(deps(), owner, { limit: 10, order: 'desc' })).data[0]?.status).toBe('error');
+
+    await deleteFile(deps(), owner, announced.id);
+    expect(await deps().store.storedBytes(owner)).toBe(0);
+  });
+
+  it('stays uploaded while its URL is still valid', async () => {
+    const owner = `pending-${randomUUID()}`;
+    const announced = await announceUpload(deps(), owner, {
+      filename: 'soon.pdf',
+      bytes: 1000,
+      purpose: 'assistants',
+    });
+    expect((await readFile(deps(), owner, announced.id)).status).toBe('uploaded');
+    await deleteFile(deps(), owner, announced.id);
   });
 });
