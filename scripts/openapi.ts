@@ -197,9 +197,16 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
   },
   'GET /v1/files/{id}/content': {
     operationId: 'downloadFile',
-    summary: 'The file’s bytes: a redirect to a short-lived download URL.',
+    summary:
+      'The file’s bytes: a redirect to a short-lived download URL, or (with `Accept: application/json`) the URL itself.',
     requestParams: fileIdParam,
     responses: {
+      '200': {
+        description: 'The download URL (asked for with `Accept: application/json`).',
+        content: jsonContent(
+          z.object({ object: z.literal('file.content_url'), url: z.string(), expires_in: z.number().int() }),
+        ),
+      },
       '302': {
         description: 'Redirect to the bytes.',
         headers: z.object({ location: header('Download URL.') }),

@@ -57,17 +57,23 @@ async function files(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
       );
     case 'GET /v1/files/{id}':
       return json(event, 200, await readFile(deps, sub, fileId));
-    case 'GET /v1/files/{id}/content':
-      // The bytes come from S3 (a Lambda response could not carry a 50 MB file).
+    case 'GET /v1/files/{id}/content': {
+      // The bytes come from S3 (a Lambda response could not carry a 50 MB file). A browser cannot follow a
+      // cross-origin redirect under CORS, so a client asking for JSON gets the short-lived link itself.
+      const url = await contentUrl(deps, sub, fileId);
+      if (/^application\/json\b/i.test(event.headers.accept ?? '')) {
+        return json(event, 200, {
+          object: 'file.content_url',
+          url,
+          expires_in: FILE_LIMITS.presignedUrlSeconds,
+        });
+      }
       return {
         statusCode: 302,
-        headers: {
-          ...baseHeaders(event),
-          location: await contentUrl(deps, sub, fileId),
-          'cache-control': 'no-store',
-        },
+        headers: { ...baseHeaders(event), location: url, 'cache-control': 'no-store' },
         body: '',
       };
+    }
     case 'DELETE /v1/files/{id}':
       return json(event, 200, await deleteFile(deps, sub, fileId));
     default:

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileObject } from '../../../lambdas/contracts/files';
 import { NotFoundError } from '../../../lambdas/shared/errors';
 import { fillerText, makePasswordProtectedPdf, makePdf } from '../../helpers/pdf';
+import { apiBase, machineToken } from '../setup/context';
 import { openaiFor, retrievalDeps, search, settled, subOf } from './support';
 
 let a: OpenAI;
@@ -61,6 +62,16 @@ describe('uploading with the openai SDK', () => {
     const bytes = new Uint8Array(await content.arrayBuffer());
     expect(Buffer.from(bytes.subarray(0, 5)).toString()).toBe('%PDF-');
     expect(bytes.byteLength).toBe(pdfFile.bytes);
+  });
+
+  it('gives a browser (asking for JSON) the download link instead of a redirect', async () => {
+    const response = await fetch(`${apiBase()}/files/${textFile.id}/content`, {
+      headers: { authorization: `Bearer ${await machineToken('a')}`, accept: 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    const link = (await response.json()) as { object: string; url: string };
+    expect(link.object).toBe('file.content_url');
+    expect(await (await fetch(link.url)).text()).toContain(TEXT_FACT);
   });
 });
 

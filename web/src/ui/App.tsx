@@ -6,6 +6,7 @@ import { describeProblem, type Problem } from '../errors';
 import { conversationIdFromPath, pathForConversation } from '../route';
 import { ChatView } from './ChatView';
 import { ConfirmDialog } from './ConfirmDialog';
+import { FilesDialog } from './FilesDialog';
 import { Sidebar } from './Sidebar';
 import { SignIn } from './SignIn';
 
@@ -36,6 +37,7 @@ export function App({ auth, api, signInError }: AppProps) {
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [confirmation, setConfirmation] = useState<Confirmation | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const [filesOpen, setFilesOpen] = useState(false);
   const [toast, setToast] = useState('');
   const toastTimer = useRef(0);
   const signingOut = useRef(false);
@@ -223,6 +225,7 @@ export function App({ auth, api, signInError }: AppProps) {
         onRename={rename}
         onDelete={(conversation) => setConfirmation({ kind: 'conversation', conversation })}
         onExport={() => void exportData()}
+        onOpenFiles={() => setFilesOpen(true)}
         onDeleteAccountData={() => setConfirmation({ kind: 'account' })}
         onSignOut={() => {
           signingOut.current = true;
@@ -242,6 +245,7 @@ export function App({ auth, api, signInError }: AppProps) {
         onTurnFinished={onTurnFinished}
         onNotFound={onNotFound}
       />
+      <FilesDialog open={filesOpen} api={api} notify={notify} onClose={() => setFilesOpen(false)} />
       <ConfirmDialog
         open={confirmation !== undefined}
         title={confirmation?.kind === 'account' ? 'Delete all your data?' : 'Delete this conversation?'}

@@ -18,6 +18,7 @@ interface SidebarProps {
   readonly onRename: (conversationId: string, title: string) => Promise<boolean>;
   readonly onDelete: (conversation: ConversationSummary) => void;
   readonly onExport: () => void;
+  readonly onOpenFiles: () => void;
   readonly onDeleteAccountData: () => void;
   readonly onSignOut: () => void;
   readonly onClose: () => void;
@@ -263,6 +264,9 @@ export function Sidebar(props: SidebarProps) {
           <Icon name="chevron" size={16} className="chevron" />
         </button>
         <div id="account-menu" class="account-menu" hidden={!accountOpen}>
+          <button type="button" class="menu-item" onClick={choose(props.onOpenFiles)}>
+            <Icon name="file" size={16} /> My files
+          </button>
           <button type="button" class="menu-item" onClick={choose(props.onExport)}>
             <Icon name="download" size={16} /> Export my data
           </button>
