@@ -8,6 +8,7 @@ import { toFile } from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileObject } from '../../../lambdas/contracts/files';
 import { NotFoundError } from '../../../lambdas/shared/errors';
+import { makeDocx } from '../../helpers/docx';
 import { fillerText, makePasswordProtectedPdf, makePdf } from '../../helpers/pdf';
 import { apiBase, machineToken } from '../setup/context';
 import { openaiFor, retrievalDeps, search, settled, subOf } from './support';
@@ -108,6 +109,36 @@ describe('retrieval', () => {
     });
     expect(result.passages.length).toBeGreaterThan(0);
     expect(result.tokens).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('other kinds', () => {
+  it('processes a Word document, a CSV and a JSON file, and finds a fact in each', async () => {
+    const uploads = await Promise.all([
+      a.files.create({
+        file: await toFile(
+          makeDocx([fillerText(11, 10), 'The Merlin budget is 42 million crowns.']),
+          'merlin.docx',
+        ),
+        purpose: 'assistants',
+      }),
+      a.files.create({
+        file: await toFile(Buffer.from('city,warehouse\nBergen,Gannet\nOslo,Puffin\n'), 'sites.csv'),
+        purpose: 'assistants',
+      }),
+      a.files.create({
+        file: await toFile(Buffer.from('{"team":{"lead":"Ada Lovelace","codename":"Skua"}}'), 'team.json'),
+        purpose: 'assistants',
+      }),
+    ]);
+    const files = await Promise.all(uploads.map((upload) => settled(a, upload.id)));
+    expect(files.map((file) => file.status)).toEqual(['processed', 'processed', 'processed']);
+    const ids = files.map((file) => file.id);
+    const top = async (query: string) =>
+      (await search({ ownerId: subA, fileIds: ids, query, tokenBudget: 800 })).passages[0]?.text;
+    expect(await top('What is the Merlin budget?')).toContain('42 million crowns');
+    expect(await top('Which warehouse is in Oslo?')).toContain('city: Oslo; warehouse: Puffin');
+    expect(await top('Who is the team lead?')).toContain('team.lead: Ada Lovelace');
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { extract, UnreadableFileError } from '../../../lambdas/files-ingest/extract';
+import { makeDocx } from '../../helpers/docx';
 import { makePasswordProtectedPdf, makePdf } from '../../helpers/pdf';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -56,6 +57,15 @@ describe('extract', () => {
     await expect(extract('text', new Uint8Array([0xff, 0xfe, 0x00, 0xd8]))).rejects.toMatchObject({
       code: 'not_text',
     });
+  });
+
+  it('reads the paragraphs of a Word document', async () => {
+    const extracted = await extract(
+      'docx',
+      makeDocx(['Quarterly plan', 'Ship the <Heron> release in May & June.']),
+    );
+    expect(extracted.segments[0]?.text).toContain('Quarterly plan');
+    expect(extracted.segments[0]?.text).toContain('Ship the <Heron> release in May & June.');
   });
 
   it('refuses a DOCX that is not a zip', async () => {
