@@ -23,11 +23,16 @@ export function createFileObjects(deps: FileObjectsDeps) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
     },
 
-    /** A presigned PUT for exactly this key and content type. */
-    presignPut(key: string, contentType: string, expiresInSeconds: number): Promise<string> {
-      return getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType }), {
-        expiresIn: expiresInSeconds,
-      });
+    /**
+     * A presigned PUT for exactly this key, content type and size: both headers are signed, so S3 refuses a body
+     * of any other length (the announced size is what the quota reserved).
+     */
+    presignPut(key: string, contentType: string, bytes: number, expiresInSeconds: number): Promise<string> {
+      return getSignedUrl(
+        s3,
+        new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: bytes }),
+        { expiresIn: expiresInSeconds, signableHeaders: new Set(['content-type', 'content-length']) },
+      );
     },
 
     /** A presigned GET that downloads under the file's own name. */

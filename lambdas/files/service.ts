@@ -147,6 +147,7 @@ export async function announceUpload(
   const url = await deps.objects.presignPut(
     item.objectKey,
     item.contentType,
+    item.bytes,
     FILE_LIMITS.presignedUrlSeconds,
   );
   return {

@@ -41,8 +41,8 @@ async function deliver(send: () => Promise<unknown>): Promise<void> {
 export async function startLocalS3(stack: StackDescription): Promise<{ close(): Promise<void> }> {
   const clients = localAsyncClients(stack.urls);
   const queues = await createLocalFileQueues(clients.sqs);
-  // s3rver verifies signatures against its own key pair only: give its account the local credentials too, so the
-  // SDK's requests and presigned URLs are checked for real.
+  // s3rver accepts only access keys it knows: give its account the local credentials. (It checks a presigned
+  // URL's expiry but not SigV4 signatures, so a signed Content-Length is enforced only by S3 itself.)
   const { DUMMY_ACCOUNT } = createRequire(import.meta.url)('s3rver/lib/models/account.js') as {
     DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
   };

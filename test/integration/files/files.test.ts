@@ -11,7 +11,7 @@ import { NotFoundError } from '../../../lambdas/shared/errors';
 import { makeDocx } from '../../helpers/docx';
 import { fillerText, makePasswordProtectedPdf, makePdf } from '../../helpers/pdf';
 import { apiBase, machineToken } from '../setup/context';
-import { openaiFor, retrievalDeps, search, settled, subOf } from './support';
+import { filesDeps, openaiFor, retrievalDeps, search, settled, subOf } from './support';
 
 let a: OpenAI;
 let b: OpenAI;
@@ -196,12 +196,23 @@ describe('a password-protected PDF', () => {
 });
 
 describe('a presigned upload larger than announced', () => {
-  it('ends as error and its bytes are removed', async () => {
+  it('is signed for exactly the announced size and type, so S3 refuses any other body', async () => {
     const announced = (await a.post('/files', { body: { filename: 'small.txt', bytes: 10 } })) as FileObject;
-    const upload = announced.upload;
-    if (upload === undefined) throw new Error('no upload URL in the answer');
-    const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: 'x'.repeat(5000) });
-    expect(put.status).toBe(200);
+    const url = new URL(announced.upload?.url ?? 'http://missing');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toEqual(
+      expect.arrayContaining(['content-length', 'content-type', 'host']),
+    );
+    expect(announced.upload?.headers).toEqual({ 'content-type': 'text/plain' });
+    await a.files.delete(announced.id);
+  });
+
+  // The local S3 emulator does not verify signatures: the ingest function checks the size again in any case.
+  it('ends as error, its bytes removed, if such bytes reach the bucket anyway', async () => {
+    const announced = (await a.post('/files', { body: { filename: 'small.txt', bytes: 10 } })) as FileObject;
+    const record = await retrievalDeps().store.getFile(subA, announced.id);
+    if (record === undefined) throw new Error('no file record');
+    // Written straight to the bucket, as a client holding bucket credentials could.
+    await filesDeps().objects.put(record.objectKey, new TextEncoder().encode('x'.repeat(5000)), 'text/plain');
     expect(await settled(a, announced.id)).toMatchObject({
       status: 'error',
       status_details: expect.stringMatching(/more than the 10 bytes announced/),
