@@ -88,7 +88,13 @@ async function createRecord(
     status: 'uploaded',
     createdAt: Math.floor((deps.now ?? (() => new Date()))().getTime() / 1000),
   };
-  await deps.store.createFile(item);
+  try {
+    await deps.store.createFile(item);
+  } catch (error) {
+    // The reservation must not outlive a record that was never written.
+    await deps.store.releaseStorage(sub, fields.bytes);
+    throw error;
+  }
   return item;
 }
 
