@@ -159,12 +159,18 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       description: `chatstack ${config.stage} dashboards and alarms in ${region}`,
       config,
       chatApi: api.chatApi,
-      functions: { ...api.functions, authorizer: api.authorizer, ...asyncStack.functions },
+      functions: {
+        ...api.functions,
+        ...api.fileFunctions,
+        authorizer: api.authorizer,
+        ...asyncStack.functions,
+      },
       tableName,
       tableKey: data.key,
       jobQueue: asyncStack.jobQueue,
       eventStream: asyncStack.eventStream,
       endpoint: inference.endpoint,
+      fileStore: api.fileStore,
     });
     // The replica in this region is created by the primary's data stack; names alone carry no dependency.
     for (const stateless of [asyncStack, api, ops])

@@ -21,6 +21,9 @@ export const FUNCTION_NAMES = [
   'jobs-dlq',
   'usage-aggregator',
   'audit',
+  'files',
+  'files-ingest',
+  'files-ingest-dlq',
 ] as const;
 export type AppFunctionName = (typeof FUNCTION_NAMES)[number];
 

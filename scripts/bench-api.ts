@@ -16,8 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { bundleLambda } from './bench/lambda-bundle';
+import { machineToken, percentile } from './bench-support';
 import { loadLocalConfig } from './local/config';
-import { DEV_MACHINE_CLIENTS } from './local/issuer';
 import { freeStackPorts } from './local/ports';
 import { startLocalStack } from './local/stack';
 
@@ -25,30 +25,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const MAX_TOKENS = 16;
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-async function token(issuer: string): Promise<string> {
-  const { clientId, clientSecret } = DEV_MACHINE_CLIENTS.a;
-  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
-    token_endpoint: string;
-  };
-  const response = await fetch(discovery.token_endpoint, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'chat:read chat:write' }),
-  });
-  const body = (await response.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`token request failed: ${response.status}`);
-  return body.access_token;
-}
 
 interface StreamTiming {
   /** First `data:` event of any kind. Through the API that is the role chunk, sent when the model's first token arrived. */
@@ -112,7 +88,7 @@ async function measureOverhead() {
     throw error;
   });
   try {
-    const bearer = await token(stack.urls.issuer);
+    const bearer = await machineToken(stack.urls.issuer);
     const messages = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
     const direct = () =>
       timeStream(

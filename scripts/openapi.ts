@@ -25,6 +25,15 @@ import {
   UsageReport,
 } from '../lambdas/contracts/api';
 import { ApiKeyCreateRequest, ApiKeyId, ApiKeyList, CreatedApiKey } from '../lambdas/contracts/api-keys';
+import {
+  FileDeleted,
+  FileId,
+  FileList,
+  FileListQuery,
+  FileObject,
+  FilePurpose,
+  FileUploadRequest,
+} from '../lambdas/contracts/files';
 import { ROUTES, type RouteDefinition } from '../lambdas/contracts/routes';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,6 +73,12 @@ const errors = (...statuses: number[]) =>
   );
 
 const idParam = { path: z.object({ id: ConversationId }) };
+
+const fileIdParam = { path: z.object({ id: FileId }) };
+const MultipartUpload = z.object({
+  file: z.string().meta({ format: 'binary', description: 'The file (at most 4 MB this way).' }),
+  purpose: FilePurpose,
+});
 
 /** Operations by `METHOD path`, each matching a route in ROUTES. */
 const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
@@ -173,6 +188,65 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestParams: { path: z.object({ id: ApiKeyId }) },
     responses: {
       '200': { description: 'Revoked.', content: jsonContent(Deleted) },
+      ...errors(401, 403, 404),
+    },
+  },
+  'POST /v1/files': {
+    operationId: 'createFile',
+    summary:
+      'Upload a file (OpenAI-compatible multipart), or announce a larger one as JSON and PUT its bytes to the returned `upload.url`.',
+    requestBody: {
+      required: true,
+      content: { 'multipart/form-data': { schema: MultipartUpload }, ...jsonContent(FileUploadRequest) },
+    },
+    responses: {
+      '200': {
+        description: 'The file, `status: uploaded` until it is processed.',
+        content: jsonContent(FileObject),
+      },
+      ...errors(400, 401, 403, 429),
+    },
+  },
+  'GET /v1/files': {
+    operationId: 'listFiles',
+    summary: 'List the caller’s files.',
+    requestParams: { query: FileListQuery },
+    responses: { '200': { description: 'Files.', content: jsonContent(FileList) }, ...errors(400, 401, 403) },
+  },
+  'GET /v1/files/{id}': {
+    operationId: 'retrieveFile',
+    summary: 'A file: `status` is `uploaded`, then `processed` or `error` (reason in `status_details`).',
+    requestParams: fileIdParam,
+    responses: {
+      '200': { description: 'The file.', content: jsonContent(FileObject) },
+      ...errors(401, 403, 404),
+    },
+  },
+  'GET /v1/files/{id}/content': {
+    operationId: 'downloadFile',
+    summary:
+      'The file’s bytes: a redirect to a short-lived download URL, or (with `Accept: application/json`) the URL itself.',
+    requestParams: fileIdParam,
+    responses: {
+      '200': {
+        description: 'The download URL (asked for with `Accept: application/json`).',
+        content: jsonContent(
+          z.object({ object: z.literal('file.content_url'), url: z.string(), expires_in: z.number().int() }),
+        ),
+      },
+      '302': {
+        description: 'Redirect to the bytes.',
+        headers: z.object({ location: header('Download URL.') }),
+      },
+      ...errors(401, 403, 404),
+    },
+  },
+  'DELETE /v1/files/{id}': {
+    operationId: 'deleteFile',
+    summary: 'Delete a file, its passages and vectors.',
+    requestParams: fileIdParam,
+    responses: {
+      '200': { description: 'Deleted.', content: jsonContent(FileDeleted) },
       ...errors(401, 403, 404),
     },
   },

@@ -52,6 +52,20 @@ export const EnvName = {
   jobLeaseSeconds: 'JOB_LEASE_SECONDS',
   /** Days a finished job (request and result) is kept before DynamoDB TTL removes it; 0 keeps jobs forever. */
   jobRetentionDays: 'JOB_RETENTION_DAYS',
+  /** Private bucket holding uploaded files (`files/<owner>/<file id>`). */
+  filesBucketName: 'FILES_BUCKET_NAME',
+  /** Largest file accepted, in bytes (the presigned-upload path; multipart bodies are capped lower). */
+  filesMaxBytes: 'FILES_MAX_BYTES',
+  /** Bytes of files one user may store at once. */
+  filesQuotaBytesPerUser: 'FILES_QUOTA_BYTES_PER_USER',
+  /** Embedding model for file retrieval: `none` (BM25 only), `openai` (an `/v1/embeddings` URL) or `bedrock`. */
+  embeddingsProvider: 'EMBEDDINGS_PROVIDER',
+  /** Base URL of an OpenAI-compatible embeddings server (llama-server `--embeddings`), for `openai`. */
+  embeddingsUrl: 'EMBEDDINGS_URL',
+  /** Embedding model id (Bedrock model id or the server's model name). */
+  embeddingsModel: 'EMBEDDINGS_MODEL',
+  /** ARN of the Amazon S3 Vectors index holding file chunk vectors; unset: vectors stay on the table's chunks. */
+  vectorIndexArn: 'VECTOR_INDEX_ARN',
   /** The OAuth issuer whose access tokens the authorizer accepts (Cognito's `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
   authIssuer: 'AUTH_ISSUER',
   /** Where the issuer publishes its signing keys. @default `<issuer>/.well-known/jwks.json` (Cognito's path) */
@@ -71,6 +85,7 @@ export const EnvName = {
   sqsEndpoint: 'AWS_ENDPOINT_URL_SQS',
   kinesisEndpoint: 'AWS_ENDPOINT_URL_KINESIS',
   sagemakerRuntimeEndpoint: 'AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME',
+  s3Endpoint: 'AWS_ENDPOINT_URL_S3',
 } as const;
 
 export type EnvName = (typeof EnvName)[keyof typeof EnvName];

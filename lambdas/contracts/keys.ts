@@ -46,6 +46,17 @@ export const keys = {
     pk: keys.userPartition(sub),
     sk: `KEYUSAGE#${keyId}#${day}`,
   }),
+  /** An uploaded file's record (name, size, status). */
+  file: (sub: string, fileId: string) => ({ pk: keys.userPartition(sub), sk: `FILE#${fileId}` }),
+  filePrefix: 'FILE#',
+  /** One item per text chunk of a file, in order. */
+  fileChunk: (sub: string, fileId: string, index: number) => ({
+    pk: keys.userPartition(sub),
+    sk: `CHUNK#${fileId}#${String(index).padStart(6, '0')}`,
+  }),
+  fileChunkPrefix: (fileId: string) => `CHUNK#${fileId}#`,
+  /** Bytes of files the user stores (the per-user storage quota). */
+  fileStorage: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'FILES#STORAGE' }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

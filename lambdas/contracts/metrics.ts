@@ -25,6 +25,12 @@ export const MetricName = {
   authFailures: 'AuthFailures',
   /** Requests the authorizer let through (AuthMethod: `oauth` or `api_key`). */
   authSuccesses: 'AuthSuccesses',
+  /** Files that reached `processed` / `error` (ErrorKind: the reason code). */
+  filesProcessed: 'FilesProcessed',
+  filesFailed: 'FilesFailed',
+  /** Pages (PDF) or parts of a file ingested, and the time one file took. */
+  filePagesIngested: 'FilePagesIngested',
+  fileIngestDuration: 'FileIngestDuration',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

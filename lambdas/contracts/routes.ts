@@ -26,6 +26,7 @@ export const FunctionName = {
   jobs: 'jobs',
   clientErrors: 'client-errors',
   apiKeys: 'api-keys',
+  files: 'files',
 } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
@@ -48,6 +49,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/me/api-keys', fn: 'api-keys', scopes: write, signInOnly: true },
   { method: 'GET', path: '/v1/me/api-keys', fn: 'api-keys', scopes: read, signInOnly: true },
   { method: 'DELETE', path: '/v1/me/api-keys/{id}', fn: 'api-keys', scopes: write, signInOnly: true },
+  { method: 'POST', path: '/v1/files', fn: 'files', scopes: write },
+  { method: 'GET', path: '/v1/files', fn: 'files', scopes: read },
+  { method: 'GET', path: '/v1/files/{id}', fn: 'files', scopes: read },
+  { method: 'GET', path: '/v1/files/{id}/content', fn: 'files', scopes: read },
+  { method: 'DELETE', path: '/v1/files/{id}', fn: 'files', scopes: write },
 ];
 
 /** Every API scope, in the order tokens list them. */

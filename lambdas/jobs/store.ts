@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChatCompletion, ChatCompletionRequest } from '../contracts/api';
 import { keys } from '../contracts/keys';
+import { conditionally, isConditionFailure } from '../shared/conditional-write';
 
 /**
  * Job items (`keys.job(sub, id)`) and the conditional writes that move them forward:
@@ -57,21 +57,6 @@ export interface JobStoreDeps {
   readonly dynamo: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly now?: () => Date;
-}
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof Error && error.name === 'ConditionalCheckFailedException');
-
-/** Runs a conditional write; `false` when its condition did not hold (another writer got there first). */
-async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
 }
 
 export function createJobStore(deps: JobStoreDeps) {

@@ -234,6 +234,8 @@ export class ChatApi extends Construct implements Watched {
     this.api = new RestApi(this, 'Api', {
       description: 'chatstack OpenAI-compatible API',
       endpointTypes: [EndpointType.REGIONAL],
+      // File uploads (`POST /v1/files`) reach the function base64-encoded, byte for byte.
+      binaryMediaTypes: ['multipart/form-data'],
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
       deployOptions: {

@@ -20,6 +20,7 @@ import type { AppFunction } from './app-function';
 import type { ChatApi } from './chat-api';
 import type { RegionalTable } from './data-table';
 import type { EventStream } from './event-stream';
+import type { FileStore } from './file-store';
 import type { InferenceEndpoint } from './inference-endpoint';
 import type { JobQueue } from './job-queue';
 import {
@@ -64,6 +65,8 @@ export interface MonitoringProps {
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
   readonly endpoint: InferenceEndpoint;
+  /** Users' files: the ingest queue and its dead letters, with their alarms. */
+  readonly fileStore: FileStore;
   /**
    * The thresholds the constructs' alarms were built with, drawn on the dashboard.
    * @default DEFAULT_ALARM_THRESHOLDS
@@ -81,7 +84,7 @@ export class Monitoring extends Construct {
   public readonly dashboard: Dashboard;
   /** Every alarm watched, by owner and name (e.g. `Api.TimeToFirstTokenP99`, `Functions.chat.Errors`). */
   public readonly alarms: Readonly<Record<string, Alarm>>;
-  /** One per owner (`Api`, `Endpoint`, `Jobs`, `Events`, `Table`, `Functions`, `Alerts`): ALARM when any of its alarms is. */
+  /** One per owner (`Api`, `Endpoint`, `Jobs`, `Events`, `Table`, `Files`, `Functions`, `Alerts`): ALARM when any of its alarms is. */
   public readonly ownerAlarms: Readonly<Record<string, CompositeAlarm>>;
   /** ALARM when latency, errors or model capacity break the targets. */
   public readonly serviceDegraded: CompositeAlarm;
@@ -98,6 +101,7 @@ export class Monitoring extends Construct {
       Jobs: props.jobQueue.alarms,
       Events: props.eventStream.alarms,
       Table: props.table.alarms,
+      Files: props.fileStore.alarms,
       Functions: Object.fromEntries(
         functionEntries.flatMap(([name, fn]) =>
           Object.entries(fn.alarms).map(([alarmName, each]) => [`${name}.${alarmName}`, each] as const),
@@ -299,6 +303,14 @@ function dashboardRows(
         // Both the worker and the dead-letter handler count failures: sum every service.
         sumOfCustom(MetricName.jobsCompleted, { label: 'JobsCompleted' }),
         sumOfCustom(MetricName.jobsFailed, { label: 'JobsFailed' }),
+      ]),
+      graph('Files ingested / failed', [
+        sumOfCustom(MetricName.filesProcessed, { label: 'FilesProcessed' }),
+        sumOfCustom(MetricName.filesFailed, { label: 'FilesFailed' }),
+      ]),
+      graph('File pages ingested and ingest time', [
+        sumOfCustom(MetricName.filePagesIngested, { label: 'FilePagesIngested' }),
+        sumOfCustom(MetricName.fileIngestDuration, { label: 'FileIngestDuration (ms, summed)' }),
       ]),
       graph(
         'Events stream',

@@ -5,13 +5,15 @@ import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
 import { EnvName } from '../../lambdas/contracts/env';
+import { FILES_INGEST_SOURCE } from '../../lambdas/contracts/files';
 import { FunctionName } from '../../lambdas/contracts/routes';
 import { applicationEnvironment } from '../app-settings';
-import type { StageConfig } from '../config';
+import type { AppFunctionName, StageConfig } from '../config';
 import { AppFunction, TracingPolicy } from '../constructs/app-function';
 import { ChatApi } from '../constructs/chat-api';
 import { RegionalTable } from '../constructs/data-table';
 import type { EventStream } from '../constructs/event-stream';
+import { FileStore } from '../constructs/file-store';
 import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { grantModeration } from '../constructs/moderation-access';
@@ -42,6 +44,9 @@ export class ApiStack extends Stack {
   public readonly chatApi: ChatApi;
   public readonly functions: Readonly<Record<FunctionName, AppFunction>>;
   public readonly authorizer: AppFunction;
+  /** Users' files; beside the API so the functions that serve and search them share its stack. */
+  public readonly fileStore: FileStore;
+  public readonly fileFunctions: Readonly<Record<'files-ingest' | 'files-ingest-dlq', AppFunction>>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -56,7 +61,7 @@ export class ApiStack extends Stack {
     const tracing = new TracingPolicy(this, 'Tracing');
     const chatTimeout = Duration.seconds(config.api.chatTimeoutSeconds);
     const fn = (
-      name: FunctionName | 'authorizer',
+      name: AppFunctionName,
       description: string,
       timeout = Duration.seconds(29),
       memorySize = 512,
@@ -81,6 +86,7 @@ export class ApiStack extends Stack {
       jobs: fn(FunctionName.jobs, 'Queues and reports long-running completion jobs'),
       'client-errors': fn(FunctionName.clientErrors, 'Records errors reported by the web app'),
       'api-keys': fn(FunctionName.apiKeys, 'Creates, lists and revokes personal API keys'),
+      files: fn(FunctionName.files, 'Uploads, lists, serves and deletes a user’s files'),
     };
     // Each function gets the table access its code uses, and no more.
     for (const name of [
@@ -88,6 +94,7 @@ export class ApiStack extends Stack {
       FunctionName.conversations,
       FunctionName.me,
       FunctionName.apiKeys,
+      FunctionName.files,
     ]) {
       table.grantReadWriteData(functions[name]);
     }
@@ -99,6 +106,21 @@ export class ApiStack extends Stack {
     props.eventStream.grantWrite(functions.chat);
     props.eventStream.grantWrite(functions.me);
     props.jobQueue.grantSendMessages(functions.jobs);
+    this.fileStore = new FileStore(this, 'FileStore', {
+      allowedOrigins: allowedOrigins(config, props.webOrigin),
+    });
+    this.fileStore.grantApi(functions.files);
+    const ingest = fn(
+      'files-ingest',
+      'Extracts, chunks and indexes uploaded files',
+      Duration.seconds(FILES_INGEST_SOURCE.workerTimeoutSeconds),
+      1024,
+    );
+    const ingestDeadLetters = fn('files-ingest-dlq', 'Marks files that kept failing ingestion as error');
+    for (const each of [ingest, ingestDeadLetters]) table.grantReadWriteData(each);
+    this.fileStore.addIngestFunction(ingest);
+    this.fileStore.addDeadLetterHandler(ingestDeadLetters);
+    this.fileFunctions = { 'files-ingest': ingest, 'files-ingest-dlq': ingestDeadLetters };
     grantModeration(functions.chat, config.moderation);
     this.functions = functions;
 
@@ -115,7 +137,8 @@ export class ApiStack extends Stack {
     props.eventStream.grantWrite(authorizer);
     this.authorizer = authorizer;
 
-    for (const each of [...Object.values(functions), authorizer]) each.addAlarms(thresholds);
+    for (const each of [...Object.values(functions), authorizer, ingest, ingestDeadLetters])
+      each.addAlarms(thresholds);
 
     const customDomain = config.customDomain
       ? {
@@ -130,7 +153,7 @@ export class ApiStack extends Stack {
     this.chatApi = new ChatApi(this, 'ChatApi', {
       functions,
       authorizer,
-      allowedOrigins: config.stage === 'prod' ? [props.webOrigin] : [props.webOrigin, ...LOCAL_WEB_ORIGINS],
+      allowedOrigins: allowedOrigins(config, props.webOrigin),
       stageName: config.stage,
       logRetention,
       throttleRatePerSecond: config.api.throttleRatePerSecond,
@@ -147,4 +170,9 @@ export class ApiStack extends Stack {
     });
     new CfnOutput(this, 'RegionalApiUrl', { value: `${this.chatApi.api.url}v1` });
   }
+}
+
+/** Origins the browser may call from: the web app, and the local dev server outside prod. */
+function allowedOrigins(config: StageConfig, webOrigin: string): string[] {
+  return config.stage === 'prod' ? [webOrigin] : [webOrigin, ...LOCAL_WEB_ORIGINS];
 }

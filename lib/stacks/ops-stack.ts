@@ -8,6 +8,7 @@ import type { AppFunction } from '../constructs/app-function';
 import type { ChatApi } from '../constructs/chat-api';
 import { RegionalTable } from '../constructs/data-table';
 import type { EventStream } from '../constructs/event-stream';
+import type { FileStore } from '../constructs/file-store';
 import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { GlobalOverviewDashboard, Monitoring } from '../constructs/monitoring';
@@ -22,6 +23,7 @@ export interface OpsStackProps extends StackProps {
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
   readonly endpoint: InferenceEndpoint;
+  readonly fileStore: FileStore;
 }
 
 /** Stateless: this region's dashboard, alarms and alert routing (plus the all-regions overview in the primary). */
@@ -57,6 +59,7 @@ export class OpsStack extends Stack {
       jobQueue: props.jobQueue,
       eventStream: props.eventStream,
       endpoint: props.endpoint,
+      fileStore: props.fileStore,
       thresholds,
     });
 

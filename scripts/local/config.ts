@@ -18,6 +18,7 @@ const LocalConfigSchema = z.object({
   KINESIS_PORT: port(4568),
   INFERENCE_PORT: port(8080),
   SAGEMAKER_PORT: port(8081),
+  S3_PORT: port(4569),
   DATA_DIR: z.string().default('.data'),
   /** `memory` keeps DynamoDB data in memory; `disk` persists it under DATA_DIR. */
   DYNAMODB_STORAGE: z.enum(['memory', 'disk']).default('disk'),
@@ -41,6 +42,7 @@ export const PORT_VARIABLES = {
   kinesis: 'KINESIS_PORT',
   inference: 'INFERENCE_PORT',
   sagemaker: 'SAGEMAKER_PORT',
+  s3: 'S3_PORT',
 } as const;
 
 export function loadLocalConfig(

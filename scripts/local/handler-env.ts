@@ -5,6 +5,7 @@
 import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
 import { EnvName } from '../../lambdas/contracts/env';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from './emulators';
+import { LOCAL_FILES } from './files-resources';
 import type { StackDescription } from './stack';
 
 /** The SageMaker endpoint name the local SageMaker runtime maps to the inference server. */
@@ -20,6 +21,8 @@ export function handlerEnvironment(stack: StackDescription, service: string): Re
     [EnvName.sqsEndpoint]: stack.urls.sqs,
     [EnvName.kinesisEndpoint]: stack.urls.kinesis,
     [EnvName.sagemakerRuntimeEndpoint]: stack.urls.sagemaker,
+    [EnvName.s3Endpoint]: stack.urls.s3,
+    [EnvName.filesBucketName]: LOCAL_FILES.bucket,
     [EnvName.inferenceEndpoints]: LOCAL_ENDPOINT_NAME,
     [EnvName.modelId]: 'chatstack-local',
     [EnvName.moderationProvider]: stack.config.MODERATION_PROVIDER,

@@ -37,11 +37,13 @@ function awsJson(target: string, version = '1.0'): RequestInit {
 
 export async function checkHealth(stack: StackDescription, apiUrl: string): Promise<HealthReport> {
   const { urls } = stack;
-  const [issuer, dynamodb, sqs, kinesis, inference, web] = await Promise.all([
+  const [issuer, dynamodb, sqs, kinesis, s3, inference, web] = await Promise.all([
     probe(`${urls.issuer}/.well-known/openid-configuration`, {}, (s) => s === 200),
     probe(urls.dynamodb, awsJson('DynamoDB_20120810.ListTables'), (s) => s === 200),
     probe(urls.sqs, awsJson('AmazonSQS.ListQueues'), (s) => s === 200),
     probe(urls.kinesis, awsJson('Kinesis_20131202.ListStreams', '1.1'), (s) => s === 200),
+    // ListBuckets; s3rver answers any well-formed request.
+    probe(urls.s3, {}, (s) => s === 200),
     probe(`${urls.inference}/ping`, {}, (s) => s === 200),
     stack.webEnabled ? probe(urls.web, {}, (s) => s === 200) : Promise.resolve('absent' as const),
   ]);
@@ -51,6 +53,7 @@ export async function checkHealth(stack: StackDescription, apiUrl: string): Prom
     dynamodb: { status: dynamodb, url: urls.dynamodb },
     sqs: { status: sqs, url: urls.sqs },
     kinesis: { status: kinesis, url: urls.kinesis },
+    s3: { status: s3, url: urls.s3 },
     inference: { status: inference, url: urls.inference },
     web: web === 'absent' ? { status: 'absent' } : { status: web, url: urls.web },
   };

@@ -51,6 +51,10 @@ async function start(component: string, stack: StackDescription): Promise<Closab
         endpoints: { [LOCAL_ENDPOINT_NAME]: urls.inference },
       });
     }
+    case 's3': {
+      const { startLocalS3 } = await import('./s3');
+      return startLocalS3(stack);
+    }
     case 'api': {
       const { localAsyncEnvironment } = await import('./async-resources');
       Object.assign(
@@ -74,7 +78,9 @@ async function start(component: string, stack: StackDescription): Promise<Closab
     case 'workers': {
       Object.assign(process.env, handlerEnvironment(stack, 'chatstack-workers'), extraHandlerEnv());
       const { startLocalWorkers } = await import('./workers');
-      return startLocalWorkers(stack);
+      const { startLocalFilesIngest } = await import('./files-ingest');
+      const running = await Promise.all([startLocalWorkers(stack), startLocalFilesIngest(stack)]);
+      return { close: async () => void (await Promise.all(running.map((each) => each.close()))) };
     }
     case 'web': {
       const { startWebServer } = await import('./web');

@@ -13,7 +13,15 @@ import { type LocalConfig, PORT_VARIABLES } from './config';
 
 export const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export type ComponentName = 'emulators' | 'issuer' | 'inference' | 'sagemaker' | 'api' | 'workers' | 'web';
+export type ComponentName =
+  | 'emulators'
+  | 'issuer'
+  | 'inference'
+  | 'sagemaker'
+  | 's3'
+  | 'api'
+  | 'workers'
+  | 'web';
 
 export interface LocalStackUrls {
   readonly api: string;
@@ -24,6 +32,7 @@ export interface LocalStackUrls {
   readonly kinesis: string;
   readonly inference: string;
   readonly sagemaker: string;
+  readonly s3: string;
 }
 
 /** What every component process is told about the stack (passed as JSON in CHATSTACK_LOCAL). */
@@ -103,6 +112,7 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
     kinesis: config.KINESIS_PORT,
     inference: config.INFERENCE_PORT,
     sagemaker: config.SAGEMAKER_PORT,
+    s3: config.S3_PORT,
   } as const;
   for (const [name, port] of Object.entries(ports) as [keyof typeof ports, number][]) {
     await assertPortFree(host, port, PORT_VARIABLES[name], name);
@@ -127,6 +137,7 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
       kinesis: at(ports.kinesis),
       inference: at(ports.inference),
       sagemaker: at(ports.sagemaker),
+      s3: at(ports.s3),
     },
     modelPath,
     modelName: config.MODEL_PATH
@@ -232,11 +243,14 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
       ready('issuer', `${description.urls.issuer}/.well-known/openid-configuration`, (s) => s === 200),
     ]);
     const handlerEnv = { CHATSTACK_HANDLER_ENV: JSON.stringify(options.handlerEnv ?? {}) };
+    // The files bucket sends its events to a queue, so it starts once SQS answers.
+    spawnComponent('s3', [main, 's3'], {});
     spawnComponent('api', [main, 'api'], handlerEnv);
     spawnComponent('workers', [main, 'workers'], handlerEnv);
     await Promise.all([
       ready('inference', `${description.urls.inference}/ping`, (s) => s === 200),
       ready('sagemaker', description.urls.sagemaker, anyStatus),
+      ready('s3', description.urls.s3, anyStatus),
       ready('api', `${description.urls.api}/health`, anyStatus),
       webEnabled ? ready('web', description.urls.web, (s) => s === 200) : Promise.resolve(),
     ]);

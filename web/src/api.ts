@@ -5,6 +5,7 @@
 import type { Auth } from './auth';
 import { applyStreamData, initialStreamState, type StreamState, type Usage } from './chat-stream';
 import { ApiRequestError, apiErrorFromResponse, NetworkError } from './errors';
+import { type FileInfo, MAX_INLINE_BYTES } from './files';
 import { readSse } from './sse';
 
 export type MessageRole = 'system' | 'developer' | 'user' | 'assistant';
@@ -122,7 +123,8 @@ export class ApiClient {
     const token = await this.auth.accessToken();
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${token}`);
-    if (init.body !== undefined && !headers.has('content-type'))
+    // A FormData body sets its own multipart content type (with the boundary).
+    if (init.body !== undefined && !(init.body instanceof FormData) && !headers.has('content-type'))
       headers.set('content-type', 'application/json');
     let response: Response;
     try {
@@ -198,6 +200,53 @@ export class ApiClient {
 
   async reportError(report: ClientErrorReport): Promise<void> {
     await this.send('/client-errors', { method: 'POST', body: JSON.stringify(report), keepalive: true });
+  }
+
+  async listFiles(): Promise<readonly FileInfo[]> {
+    return (await this.json<{ data: readonly FileInfo[] }>('/files')).data;
+  }
+
+  getFile(id: string): Promise<FileInfo> {
+    return this.json(`/files/${encodeURIComponent(id)}`);
+  }
+
+  /** Uploads a file: inline as multipart when small, else announced as JSON and PUT to its presigned URL. */
+  async uploadFile(file: File): Promise<FileInfo> {
+    if (file.size <= MAX_INLINE_BYTES) {
+      const form = new FormData();
+      form.append('purpose', 'user_data');
+      form.append('file', file, file.name);
+      return this.json('/files', { method: 'POST', body: form });
+    }
+    const announced = await this.json<FileInfo>('/files', {
+      method: 'POST',
+      body: JSON.stringify({ filename: file.name, bytes: file.size, content_type: file.type || undefined }),
+    });
+    if (!announced.upload) throw new NetworkError('The server gave no upload URL.');
+    let response: Response;
+    try {
+      response = await fetch(announced.upload.url, {
+        method: announced.upload.method,
+        headers: announced.upload.headers,
+        body: file,
+      });
+    } catch (error) {
+      throw new NetworkError(error instanceof Error ? error.message : undefined);
+    }
+    if (!response.ok) throw new NetworkError(`The upload failed (${response.status}).`);
+    return announced;
+  }
+
+  async deleteFile(id: string): Promise<void> {
+    await this.send(`/files/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** A short-lived download link of the file's bytes (the browser then fetches them itself, without CORS). */
+  async fileDownloadUrl(id: string): Promise<string> {
+    const link = await this.json<{ url: string }>(`/files/${encodeURIComponent(id)}/content`, {
+      headers: { accept: 'application/json' },
+    });
+    return link.url;
   }
 
   /**

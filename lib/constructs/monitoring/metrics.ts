@@ -93,6 +93,10 @@ export const CUSTOM_METRIC_DIMENSIONS: Readonly<Record<MetricName, readonly stri
   [MetricName.jobsCompleted]: [MetricDimension.service],
   [MetricName.jobsFailed]: [MetricDimension.service],
   [MetricName.clientErrors]: [MetricDimension.service],
+  [MetricName.filesProcessed]: [MetricDimension.service],
+  [MetricName.filesFailed]: [MetricDimension.service, MetricDimension.errorKind],
+  [MetricName.filePagesIngested]: [MetricDimension.service],
+  [MetricName.fileIngestDuration]: [MetricDimension.service],
 };
 
 /** A custom metric summed over every service and dimension value: one line. */

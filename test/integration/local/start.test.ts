@@ -87,7 +87,7 @@ describe('npm start', () => {
     const health = (await res.json()) as HealthReport;
     expect(res.status).toBe(200);
     expect(health.status).toBe('ok');
-    for (const name of ['api', 'issuer', 'dynamodb', 'sqs', 'kinesis', 'inference', 'web']) {
+    for (const name of ['api', 'issuer', 'dynamodb', 'sqs', 'kinesis', 's3', 'inference', 'web']) {
       expect(health.components[name]?.status, name).toBe('ok');
     }
     expect(health.components.inference?.url).toBe(`http://127.0.0.1:${ports.INFERENCE_PORT}`);

@@ -6,6 +6,9 @@ import type { TestProject } from 'vitest/node';
 import type { LocalStackUrls } from '../../../scripts/local/stack';
 import { startTestStack } from './stack';
 
+/** The per-user file storage quota of the test stack. */
+export const FILES_TEST_QUOTA_BYTES = 3_000_000;
+
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: LocalStackUrls;
@@ -14,7 +17,12 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const running = await startTestStack({
-    handlerEnv: { QUOTA_REQUESTS_PER_MINUTE: '100000', QUOTA_TOKENS_PER_DAY: '100000000' },
+    handlerEnv: {
+      QUOTA_REQUESTS_PER_MINUTE: '100000',
+      QUOTA_TOKENS_PER_DAY: '100000000',
+      // Small enough that the files tests can reach it with small files.
+      FILES_QUOTA_BYTES_PER_USER: String(FILES_TEST_QUOTA_BYTES),
+    },
     onLog: process.env.CHATSTACK_TEST_LOGS
       ? (component, line) => console.log(`${component}│ ${line}`)
       : undefined,

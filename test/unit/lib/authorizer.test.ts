@@ -107,6 +107,7 @@ describe('the API authorizer', () => {
             jobs: chat,
             'client-errors': chat,
             'api-keys': chat,
+            files: chat,
           },
           authorizer: fn('authorizer'),
           authorizerCacheTtl: Duration.minutes(5),

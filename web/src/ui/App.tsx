@@ -8,6 +8,7 @@ import { ApiKeysPage } from './ApiKeysPage';
 import { ChatView } from './ChatView';
 import { ConfirmDialog } from './ConfirmDialog';
 import { DocsPage } from './DocsPage';
+import { FilesDialog } from './FilesDialog';
 import { Sidebar } from './Sidebar';
 import { SignIn } from './SignIn';
 
@@ -41,6 +42,7 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [confirmation, setConfirmation] = useState<Confirmation | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const [filesOpen, setFilesOpen] = useState(false);
   const [toast, setToast] = useState('');
   const toastTimer = useRef(0);
   const signingOut = useRef(false);
@@ -240,6 +242,7 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
         onExport={() => void exportData()}
         onOpenApiKeys={() => openPage('keys', PAGE_PATHS.keys)}
         onOpenDocs={() => openPage('docs', PAGE_PATHS.docs)}
+        onOpenFiles={() => setFilesOpen(true)}
         onDeleteAccountData={() => setConfirmation({ kind: 'account' })}
         onSignOut={() => {
           signingOut.current = true;
@@ -278,6 +281,7 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
           onNotFound={onNotFound}
         />
       )}
+      <FilesDialog open={filesOpen} api={api} notify={notify} onClose={() => setFilesOpen(false)} />
       <ConfirmDialog
         open={confirmation !== undefined}
         title={confirmation?.kind === 'account' ? 'Delete all your data?' : 'Delete this conversation?'}

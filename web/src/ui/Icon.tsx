@@ -18,6 +18,7 @@ const PATHS = {
   spark: 'M12 3l1.8 5.2L19 10l-5.2 1.8L12 17l-1.8-5.2L5 10l5.2-1.8z',
   key: 'M14.5 9.5a4 4 0 1 0-1.2 2.8L20 19v-3h-2v-2h-2l-2.7-2.7M8.5 8.5h.01',
   book: 'M4 5a2 2 0 0 1 2-2h14v16H6a2 2 0 0 0-2 2V5zM4 19a2 2 0 0 1 2-2h14',
+  file: 'M6 3h8l4 4v14H6zM14 3v4h4',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -20,6 +20,7 @@ interface SidebarProps {
   readonly onExport: () => void;
   readonly onOpenApiKeys: () => void;
   readonly onOpenDocs: () => void;
+  readonly onOpenFiles: () => void;
   readonly onDeleteAccountData: () => void;
   readonly onSignOut: () => void;
   readonly onClose: () => void;
@@ -270,6 +271,9 @@ export function Sidebar(props: SidebarProps) {
           </button>
           <button type="button" class="menu-item" onClick={choose(props.onOpenDocs)}>
             <Icon name="book" size={16} /> API reference
+          </button>
+          <button type="button" class="menu-item" onClick={choose(props.onOpenFiles)}>
+            <Icon name="file" size={16} /> My files
           </button>
           <button type="button" class="menu-item" onClick={choose(props.onExport)}>
             <Icon name="download" size={16} /> Export my data

@@ -1,0 +1,84 @@
+/**
+ * "My files" in a real browser (Debian's Chromium) against the local stack: a person uploads a document with the
+ * file picker, sees it processed, downloads it back, sees why a broken one could not be read, and deletes it.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fillerText, makePdf } from '../helpers/pdf';
+import {
+  type BrowserSession,
+  DESKTOP,
+  openBrowser,
+  screenshot,
+  seriousAxeViolations,
+  signIn,
+} from './support/browser';
+import { type E2eStack, startE2eStack } from './support/stack';
+
+let stack: E2eStack;
+let session: BrowserSession | undefined;
+
+beforeAll(async () => {
+  stack = await startE2eStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+afterEach(async () => {
+  await session?.close();
+  session = undefined;
+});
+
+async function openMyFiles(): Promise<Page> {
+  session = await openBrowser(DESKTOP);
+  const { page } = session;
+  await signIn(page, stack.urls.web, `files-${Date.now()}`);
+  await page.locator('.account-toggle').click();
+  await page.getByRole('button', { name: 'My files' }).click();
+  await page.getByRole('heading', { name: 'My files' }).waitFor();
+  return page;
+}
+
+const row = (page: Page, filename: string) => page.locator('.file-row', { hasText: filename });
+
+describe('My files', () => {
+  it('uploads a PDF with the file picker and shows it processed', async () => {
+    const page = await openMyFiles();
+    const pdf = await makePdf([fillerText(1, 20), `${fillerText(2, 5)} The Heron launch code is 7419.`]);
+    await page
+      .getByLabel('Choose files to upload')
+      .setInputFiles({ name: 'heron-brief.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdf) });
+    await expect
+      .poll(() => row(page, 'heron-brief.pdf').textContent(), { timeout: 60_000 })
+      .toContain('2 pages · ready');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'files-desktop');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download heron-brief.pdf' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('heron-brief.pdf');
+    const path = await download.path();
+    expect((await readFile(path)).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+
+  it('says why a broken PDF could not be read, and deletes it', async () => {
+    const page = await openMyFiles();
+    await page.getByLabel('Choose files to upload').setInputFiles({
+      name: 'broken.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.from('%PDF-1.7 not really'),
+    });
+    await expect
+      .poll(() => row(page, 'broken.pdf').textContent(), { timeout: 60_000 })
+      .toContain('could not be read');
+    await page.getByRole('button', { name: 'Delete broken.pdf' }).click();
+    await expect.poll(() => row(page, 'broken.pdf').count()).toBe(0);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('heading', { name: 'My files' }).isVisible()).toBe(false);
+  });
+});
