@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -8,7 +9,7 @@ import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
 import { FunctionName, type Scope } from '../../lambdas/contracts/routes';
 import { applicationEnvironment } from '../app-settings';
 import type { StageConfig } from '../config';
-import { AppFunction, TracingPolicy } from '../constructs/app-function';
+import { AppFunction, releaseConfig, TracingPolicy } from '../constructs/app-function';
 import { ChatApi } from '../constructs/chat-api';
 import { RegionalTable } from '../constructs/data-table';
 import type { EventStream } from '../constructs/event-stream';
@@ -50,6 +51,9 @@ export class ApiStack extends Stack {
     // One X-Ray write policy for every function of the stack.
     const tracing = new TracingPolicy(this, 'Tracing');
     const chatTimeout = Duration.seconds(config.api.chatTimeoutSeconds);
+    // Every API function is released through its `live` alias, gradually, watched by its alarms.
+    const release = releaseConfig(this, 'ReleaseConfig', config.release.functions);
+    const releaseApplication = new LambdaApplication(this, 'Releases');
     const fn = (name: FunctionName, description: string, timeout = Duration.seconds(29), memorySize = 512) =>
       new AppFunction(this, pascal(name), {
         functionName: name,
@@ -61,6 +65,8 @@ export class ApiStack extends Stack {
         reservedConcurrentExecutions: config.reservedConcurrency[name],
         tracingPolicy: tracing,
         provisionedConcurrency: name === FunctionName.chat ? config.chatProvisionedConcurrency : 0,
+        releaseConfig: release,
+        releaseApplication,
       });
 
     const functions: Record<FunctionName, AppFunction> = {
@@ -113,6 +119,9 @@ export class ApiStack extends Stack {
       streamTimeout: chatTimeout,
       customDomain,
     });
+    for (const [name, each] of Object.entries(functions) as [FunctionName, AppFunction][]) {
+      each.watchRelease(...this.chatApi.releaseAlarms(name));
+    }
     new CfnOutput(this, 'ApiBaseUrl', {
       value: this.chatApi.baseUrl,
       description: 'OpenAI base URL of this region (clients append /chat/completions)',
