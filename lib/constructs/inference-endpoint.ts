@@ -84,7 +84,10 @@ export interface InferenceEndpointProps {
   readonly startupHealthCheckTimeout?: Duration;
   /** @default 20 minutes */
   readonly modelDataDownloadTimeout?: Duration;
-  /** Require at least this many instances (production: 2, spread across AZs by SageMaker). @default 1 */
+  /**
+   * Require at least this many instances (production: 2, spread across AZs by SageMaker; 0 allows scaling to zero).
+   * @default 1
+   */
   readonly requiredMinInstances?: number;
 }
 

@@ -174,8 +174,10 @@ describe('release settings', () => {
 });
 
 /** A vLLM endpoint on two to four GPU instances (unless `props` say otherwise), with its alarms. */
-function alarmedEndpoint(props: Partial<InferenceEndpointProps>) {
-  const stack = new Stack(testApp(), 'Inference', { env: { account: '123456789012', region: REGION } });
+function alarmedEndpoint(
+  props: Partial<InferenceEndpointProps>,
+  stack = new Stack(testApp(), 'Inference', { env: { account: '123456789012', region: REGION } }),
+) {
   const inference = new InferenceEndpoint(stack, 'Endpoint', {
     engine: {
       kind: 'vllm',
@@ -394,6 +396,37 @@ describe('scale to zero (inference components)', () => {
         [statement.Action].flat().includes('sagemaker:InvokeEndpointWithResponseStream'),
       );
     expect(JSON.stringify(invoke.Resource)).toContain('InferenceComponentArn');
+  });
+
+  it('names each endpoint’s component at the endpoint’s position, fallbacks in other regions included', () => {
+    const app = testApp();
+    const inRegion = (region: string) => {
+      const stack = new Stack(app, `Inference-${region}`, {
+        env: { account: '123456789012', region },
+        crossRegionReferences: true,
+      });
+      const { inference } = alarmedEndpoint(
+        { minInstances: 0, maxInstances: 1, requiredMinInstances: 0 },
+        stack,
+      );
+      return { stack, inference };
+    };
+    const own = inRegion('us-east-1');
+    const fallback = inRegion('us-west-2');
+    const chat = new AppFunction(own.stack, 'Chat', {
+      functionName: 'chat',
+      description: 'test',
+      logRetention: RetentionDays.ONE_DAY,
+    });
+    own.inference.grantInvoke(chat, [fallback.inference]);
+    const variables = Object.values(resources(Template.fromStack(own.stack), 'AWS::Lambda::Function'))[0]
+      ?.Properties.Environment.Variables;
+    const parts = variables.INFERENCE_COMPONENTS['Fn::Join'][1];
+    // [own component, ",", fallback component]: the same positions as INFERENCE_ENDPOINTS.
+    expect(parts).toHaveLength(3);
+    expect(parts[1]).toBe(',');
+    expect(JSON.stringify(parts[0])).not.toContain('us-west-2');
+    expect(JSON.stringify(parts[2])).toContain('us-west-2');
   });
 
   it('is allowed in dev and refused in prod, which keeps at least two instances', () => {
