@@ -64,8 +64,11 @@ const InferenceSchema = z
     /** Time allowed for weights to download and the container to answer /ping. */
     startupHealthCheckTimeoutSeconds: z.number().int().min(60).max(3600).default(1200),
     modelDataDownloadTimeoutSeconds: z.number().int().min(60).max(3600).default(1200),
-    /** With `minInstances: 0`: memory one model copy reserves on an instance. */
-    memoryPerCopyMb: z.number().int().min(128).default(8192),
+    /**
+     * With `minInstances: 0`: memory one model copy reserves when SageMaker places it on an instance (a reservation,
+     * not a limit; asking for much more than the default can leave the copy without a place).
+     */
+    memoryPerCopyMb: z.number().int().min(128).default(1024),
     /** With `minInstances: 0`: GPUs one model copy uses (0 on CPU instances). */
     acceleratorsPerCopy: z.number().int().min(0).default(1),
   })

@@ -68,7 +68,11 @@ export interface InferenceEndpointProps {
   readonly maxInstances: number;
   /** In-flight requests per model copy the autoscaler aims for. */
   readonly targetConcurrentRequestsPerModel: number;
-  /** With `minInstances: 0`: memory one model copy reserves. @default 8192 */
+  /**
+   * With `minInstances: 0`: memory one model copy reserves when SageMaker places it (a reservation, not a limit;
+   * the schedulable share of an instance is well below its memory).
+   * @default 1024
+   */
   readonly memoryPerCopyMb?: number;
   /** With `minInstances: 0`: accelerators (GPUs) one model copy uses. @default 1 */
   readonly acceleratorsPerCopy?: number;
@@ -218,12 +222,18 @@ export class InferenceEndpoint extends Construct implements Watched {
         resources: [props.encryptionKey.keyArn],
       }),
     );
-    const endpointLogs = stack.formatArn({
-      service: 'logs',
-      resource: 'log-group',
-      resourceName: '/aws/sagemaker/Endpoints/*',
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const logGroups = (prefix: string) =>
+      stack.formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: `${prefix}/*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    // An inference component's containers log under its own prefix.
+    const logs = [
+      logGroups('/aws/sagemaker/Endpoints'),
+      ...(scalesToZero ? [logGroups('/aws/sagemaker/InferenceComponents')] : []),
+    ];
     this.role.addToPolicy(
       new PolicyStatement({
         actions: [
@@ -232,7 +242,7 @@ export class InferenceEndpoint extends Construct implements Watched {
           'logs:PutLogEvents',
           'logs:DescribeLogStreams',
         ],
-        resources: [endpointLogs],
+        resources: logs,
       }),
     );
     acknowledgeWildcardResource(
@@ -240,11 +250,13 @@ export class InferenceEndpoint extends Construct implements Watched {
       weights,
       'The endpoint reads every weight file under the model prefix.',
     );
-    acknowledgeWildcardResource(
-      this.role,
-      endpointLogs,
-      'SageMaker names the endpoint log groups after the generated endpoint name.',
-    );
+    for (const each of logs) {
+      acknowledgeWildcardResource(
+        this.role,
+        each,
+        'SageMaker names the endpoint and inference component log groups after their generated names.',
+      );
+    }
     // The two actions without a resource type, in a policy of their own: the IAM5 acknowledgement names it alone.
     const accountWide = new Policy(this, 'AccountWidePolicy', {
       roles: [this.role],
@@ -349,7 +361,7 @@ export class InferenceEndpoint extends Construct implements Watched {
         specification: {
           modelName: model.attrModelName,
           computeResourceRequirements: {
-            minMemoryRequiredInMb: props.memoryPerCopyMb ?? 8192,
+            minMemoryRequiredInMb: props.memoryPerCopyMb ?? 1024,
             numberOfAcceleratorDevicesRequired: props.acceleratorsPerCopy ?? 1,
           },
           startupParameters: {
@@ -405,7 +417,7 @@ export class InferenceEndpoint extends Construct implements Watched {
     });
     wake.addAdjustment({ lowerBound: 0, adjustment: 1 });
     const waking = alarm(this, 'WakeAlarm', {
-      metric: this.metricNoCapacityInvocationFailures({ statistic: 'Maximum' }),
+      metric: this.metricNoCapacityInvocationFailures(),
       threshold: 1,
       comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description: 'A request found no model copy: add one (scale up from zero).',

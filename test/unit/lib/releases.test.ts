@@ -316,6 +316,10 @@ describe('scale to zero (inference components)', () => {
       }),
       RuntimeConfig: { CopyCount: 1 },
     });
+    // Its containers log under the components' own prefix.
+    expect(JSON.stringify(resources(template, 'AWS::IAM::Policy'))).toContain(
+      'log-group:/aws/sagemaker/InferenceComponents/*',
+    );
   });
 
   it('scales the copies between 0 and the maximum on in-flight requests per copy', () => {
