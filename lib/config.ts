@@ -44,8 +44,12 @@ const InferenceSchema = z
       .string()
       .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'Expected a SageMaker instance type such as ml.g5.2xlarge')
       .default('ml.g5.2xlarge'),
-    /** @default 2 in prod (two AZs), 1 otherwise */
-    minInstances: positiveInt.optional(),
+    /**
+     * 0 (dev only) serves the model as an inference component whose copies scale to zero when idle and wake on the
+     * first request (minutes); prod needs at least 2 instances across AZs.
+     * @default 2 in prod (two AZs), 1 otherwise
+     */
+    minInstances: z.number().int().min(0).optional(),
     /** @default 4 in prod, 1 otherwise */
     maxInstances: positiveInt.optional(),
     /** In-flight requests per model copy the autoscaler aims for (matches the engine's batch slots). */
@@ -65,8 +69,66 @@ const InferenceSchema = z
     /** Time allowed for weights to download and the container to answer /ping. */
     startupHealthCheckTimeoutSeconds: z.number().int().min(60).max(3600).default(1200),
     modelDataDownloadTimeoutSeconds: z.number().int().min(60).max(3600).default(1200),
+    /**
+     * With `minInstances: 0`: memory one model copy reserves when SageMaker places it on an instance (a reservation,
+     * not a limit; asking for much more than the default can leave the copy without a place).
+     */
+    memoryPerCopyMb: z.number().int().min(128).default(1024),
+    /** With `minInstances: 0`: GPUs one model copy uses (0 on CPU instances). */
+    acceleratorsPerCopy: z.number().int().min(0).default(1),
   })
   .strict();
+
+/** A Secrets Manager secret name (never the secret itself: templates and context hold names only). */
+const secretName = z.string().regex(/^[\w/+=.@-]{1,512}$/, 'Expected a Secrets Manager secret name');
+/** Cognito provider names (shown on the login page's buttons), never one Cognito reserves for its own. */
+const providerNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][\w.@+-]{0,30}[A-Za-z0-9]$/,
+    'Expected 2–32 letters, digits or ._@+- for a provider name',
+  )
+  .refine((name) => !['Cognito', 'Google', 'Facebook', 'LoginWithAmazon', 'SignInWithApple'].includes(name), {
+    message: 'is a name Cognito reserves',
+  });
+const groupName = z
+  .string()
+  .regex(/^[\w+=,.@-]{1,128}$/, 'Expected a group name (letters, digits and +=,.@-_)')
+  .refine((name) => name !== 'admin', { message: '"admin" always exists; list only extra groups' });
+
+const FederationSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('oidc'),
+      name: providerNameSchema,
+      issuerUrl: z.url({ protocol: /^https$/ }),
+      clientId: z.string().min(1),
+      /** Secrets Manager secret holding the client secret as plain text. */
+      clientSecretName: secretName,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('saml'),
+      name: providerNameSchema,
+      /** URL of the IdP's SAML metadata document. */
+      metadataUrl: z.url({ protocol: /^https$/ }),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('google'),
+      clientId: z.string().min(1),
+      clientSecretName: secretName,
+    })
+    .strict(),
+]);
+export type FederatedProvider = z.output<typeof FederationSchema>;
+
+/** The name Cognito knows a provider by (Google's is fixed). */
+export function providerName(provider: FederatedProvider): string {
+  return provider.type === 'google' ? 'Google' : provider.name;
+}
 
 const IdentitySchema = z
   .object({
@@ -88,8 +150,17 @@ const IdentitySchema = z
       .string()
       .regex(/^[\w+=,.@:/-]{1,256}$/)
       .default('chatstack'),
+    /** Second factor (TOTP authenticator apps): `required` for everyone, `optional` per person, or `off`. */
+    mfa: z.enum(['off', 'optional', 'required']).default('optional'),
+    /** Cognito groups; `admin` always exists (the admin API requires it), these are added to it. */
+    groups: z.array(groupName).default([]),
+    /** Sign-in through other identity providers, offered on the managed login page of the web client. */
+    federation: z.array(FederationSchema).default([]),
   })
-  .strict();
+  .strict()
+  .refine((identity) => new Set(identity.federation.map(providerName)).size === identity.federation.length, {
+    message: 'identity.federation: provider names must be unique (google is named "Google")',
+  });
 
 const ApiSchema = z
   .object({
@@ -142,6 +213,36 @@ const RetentionSchema = z
     /** Days before DynamoDB TTL removes a message; 0 keeps messages forever. */
     messageDays: z.number().int().min(0).default(0),
     auditDays: z.number().int().min(0).default(365),
+  })
+  .strict();
+
+/** How a new function version takes over its `live` alias (CodeDeploy). */
+const FunctionReleaseSchema = z
+  .object({
+    /**
+     * `canary`: `percent` of requests for `intervalMinutes`, then all; `linear`: `percent` more every
+     * `intervalMinutes`; `all-at-once`: at once (the alarms can still roll it back afterwards).
+     */
+    type: z.enum(['canary', 'linear', 'all-at-once']).default('canary'),
+    percent: z.number().int().min(1).max(99).default(10),
+    intervalMinutes: z.number().int().min(1).max(2880).default(5),
+  })
+  .strict();
+
+/** How an endpoint update shifts traffic to the new fleet (SageMaker deployment guardrails). */
+const EndpointReleaseSchema = z
+  .object({
+    /** Share of the new fleet's capacity that takes traffic first (at most 50 %; single-instance fleets shift at once). */
+    canaryPercent: z.number().int().min(1).max(50).default(10),
+    /** How long the alarms watch the canary (and then the whole new fleet) before going on. */
+    bakeMinutes: z.number().int().min(0).max(60).default(10),
+  })
+  .strict();
+
+const ReleaseSchema = z
+  .object({
+    functions: FunctionReleaseSchema.prefault({}),
+    endpoint: EndpointReleaseSchema.prefault({}),
   })
   .strict();
 
@@ -215,6 +316,8 @@ const RawConfigSchema = z
     quotas: QuotasSchema.prefault({}),
     retention: RetentionSchema.prefault({}),
     moderation: ModerationSchema.prefault({}),
+    /** Canary releases of the API functions and the model endpoint, watched by alarms that roll them back. */
+    release: ReleaseSchema.prefault({}),
     /** Reserved concurrency per function (absent: unreserved). */
     reservedConcurrency: z.partialRecord(z.enum(FUNCTION_NAMES), z.number().int().min(0)).default({}),
     /** Provisioned concurrency for the chat function's live alias (0: none). */
@@ -256,7 +359,8 @@ export function parseStageConfig(raw: unknown): StageConfig {
   if (primaryRegion === undefined) throw new StageConfigError('regions must name at least one region');
 
   const minInstances = config.inference.minInstances ?? (prod ? 2 : 1);
-  const maxInstances = config.inference.maxInstances ?? Math.max(minInstances, prod ? 4 : 1);
+  // Scale to zero needs at least one instance to wake up on.
+  const maxInstances = config.inference.maxInstances ?? Math.max(minInstances, 1, prod ? 4 : 1);
   const problems: string[] = [];
   if (prod && minInstances < 2) {
     problems.push(`inference.minInstances: prod needs at least 2 instances across AZs, got ${minInstances}`);

@@ -14,6 +14,12 @@ export const EnvName = {
    * endpoint ARN (`arn:aws:sagemaker:<region>:<account>:endpoint/<name>`), which names the region to call them in.
    */
   inferenceEndpoints: 'INFERENCE_ENDPOINTS',
+  /**
+   * Comma-separated inference component names, position by position with INFERENCE_ENDPOINTS (empty where that
+   * endpoint serves its model directly); the client sends a non-empty one as `InferenceComponentName`. Absent when
+   * no endpoint uses inference components (`inference.minInstances` above 0).
+   */
+  inferenceComponents: 'INFERENCE_COMPONENTS',
   /** Model id reported by `/v1/models` and stored with each answer. */
   modelId: 'MODEL_ID',
   /** Moderation classifier provider: `none`, `comprehend`, `bedrock-guardrail` or `guard-model`. */

@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { type Alarm, type Metric, type MetricOptions, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, type IAlarm, type Metric, type MetricOptions, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  type ILambdaApplication,
+  type ILambdaDeploymentConfig,
+  LambdaDeploymentConfig,
+  LambdaDeploymentGroup,
+  TrafficRouting,
+} from 'aws-cdk-lib/aws-codedeploy';
 import {
   type IGrantable,
   type IPrincipal,
@@ -58,16 +65,52 @@ export interface AppFunctionProps {
   /** @default - unreserved (shares the account's pool) */
   readonly reservedConcurrentExecutions?: number;
   /**
-   * Environments kept initialized on a `live` alias; callers then invoke the alias (`invokeTarget`), since
+   * Environments kept initialized on the `live` alias; callers then invoke the alias (`invokeTarget`), since
    * provisioned concurrency serves only invocations of that alias.
-   * @default 0 (none: callers invoke the function itself)
+   * @default 0 (none)
    */
   readonly provisionedConcurrency?: number;
+  /**
+   * How CodeDeploy moves the `live` alias to a new version (canary, linear, all at once). The function's own
+   * error alarm and every alarm passed to `watchRelease` roll a release back when they fire.
+   * @default - no gradual release: a deploy switches every request at once
+   */
+  readonly releaseConfig?: ILambdaDeploymentConfig;
+  /**
+   * The CodeDeploy application the functions of one stack share for their releases.
+   * @default - an application of the function's own (only with `releaseConfig`)
+   */
+  readonly releaseApplication?: ILambdaApplication;
   /**
    * The X-Ray write policy the functions of one stack share (one IAM5 acknowledgement for all of them).
    * @default - a policy of the function's own
    */
   readonly tracingPolicy?: TracingPolicy;
+}
+
+/** How a release moves traffic: the stage config's `release.functions`. */
+export interface ReleaseSettings {
+  readonly type: 'canary' | 'linear' | 'all-at-once';
+  /** Share of requests per step. */
+  readonly percent: number;
+  /** Minutes between steps. */
+  readonly intervalMinutes: number;
+}
+
+/** The CodeDeploy deployment config for `settings` (a custom one: CodeDeploy's predefined set is fixed). */
+export function releaseConfig(
+  scope: Construct,
+  id: string,
+  settings: ReleaseSettings,
+): ILambdaDeploymentConfig {
+  if (settings.type === 'all-at-once') return LambdaDeploymentConfig.ALL_AT_ONCE;
+  const step = { interval: Duration.minutes(settings.intervalMinutes), percentage: settings.percent };
+  return new LambdaDeploymentConfig(scope, id, {
+    trafficRouting:
+      settings.type === 'canary'
+        ? TrafficRouting.timeBasedCanary(step)
+        : TrafficRouting.timeBasedLinear(step),
+  });
 }
 
 /**
@@ -100,8 +143,13 @@ export class AppFunction extends Construct implements IGrantable, Watched {
   public readonly logGroup: LogGroup;
   /** The `Service` dimension of the function's EMF metrics (POWERTOOLS_SERVICE_NAME). */
   public readonly serviceName: string;
-  /** What integrations and event sources invoke: the `live` alias with provisioned concurrency, else the function. */
+  /**
+   * What integrations and event sources invoke: the `live` alias when the function has provisioned concurrency
+   * or gradual releases, else the function.
+   */
   public readonly invokeTarget: IFunction;
+  /** The CodeDeploy deployment group that releases new versions to `live` (with `releaseConfig`). */
+  public readonly release?: LambdaDeploymentGroup;
   private readonly ownAlarms: Record<string, Alarm> = {};
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
@@ -152,10 +200,28 @@ export class AppFunction extends Construct implements IGrantable, Watched {
         `AppFunction ${props.functionName}: provisionedConcurrency ${provisioned} is not a count`,
       );
     }
-    this.invokeTarget =
-      provisioned > 0
-        ? this.lambda.addAlias('live', { provisionedConcurrentExecutions: provisioned })
-        : this.lambda;
+    if (provisioned > 0 || props.releaseConfig) {
+      // Provisioned concurrency stays on the alias while CodeDeploy shifts it from version to version.
+      const live = this.lambda.addAlias('live', {
+        provisionedConcurrentExecutions: provisioned > 0 ? provisioned : undefined,
+      });
+      this.invokeTarget = live;
+      if (props.releaseConfig) {
+        this.release = new LambdaDeploymentGroup(this, 'Release', {
+          alias: live,
+          application: props.releaseApplication,
+          deploymentConfig: props.releaseConfig,
+          autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+        });
+        acknowledgeManagedPolicy(
+          this.release,
+          'service-role/AWSCodeDeployRoleForLambdaLimited',
+          'The AWS managed CodeDeploy role for Lambda only shifts alias weights and reads the watched alarms.',
+        );
+      }
+    } else {
+      this.invokeTarget = this.lambda;
+    }
     // Active tracing, with its two account-wide X-Ray actions in a policy apart, so the IAM5 acknowledgement
     // names that policy and nothing else the function may later be granted.
     const cfnFunction = this.lambda.node.defaultChild as CfnFunction;
@@ -210,6 +276,13 @@ export class AppFunction extends Construct implements IGrantable, Watched {
       threshold: thresholds.lambdaThrottlesPer5Min,
       description: `Function ${name} was throttled more than ${thresholds.lambdaThrottlesPer5Min} times in 5 minutes.`,
     });
+    // Throttles say capacity is short, not that the new code is bad: only errors roll a release back.
+    this.watchRelease(this.ownAlarms.Errors);
+  }
+
+  /** Alarms that roll a release of this function back when they fire during it (no-op without `releaseConfig`). */
+  public watchRelease(...alarms: readonly IAlarm[]): void {
+    for (const each of alarms) this.release?.addAlarm(each);
   }
 
   /** Invocations that failed (sum). */

@@ -21,8 +21,9 @@ import {
 import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   type Alarm,
+  type IAlarm,
   MathExpression,
-  type Metric,
+  Metric,
   type MetricOptions,
   Stats,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -217,10 +218,16 @@ export class ChatApi extends Construct implements Watched {
   public readonly webAcl: CfnWebACL;
   /** 5xx share above `api5xxRatePercent` for 3 minutes: also drives the Route 53 health check of this region. */
   public readonly serverErrorAlarm: Alarm;
-  /** The API's alarms: `ServerErrorRate` and the chat targets (see `createAlarms`). */
+  /**
+   * The API's alarms: `ServerErrorRate`, the chat targets (see `createAlarms`) and `ServerErrorRate-<function>`
+   * for the routes of each function.
+   */
   public readonly alarms: Readonly<Record<string, Alarm>>;
   /** The base URL clients use (custom domain when configured), ending in `/v1`. */
   public readonly baseUrl: string;
+  /** Per function: 5xx share of the methods it serves above `api5xxRatePercent` (watched during its releases). */
+  public readonly functionServerErrorAlarms: Readonly<Record<FunctionName, Alarm>>;
+  private readonly stageName: string;
 
   constructor(scope: Construct, id: string, props: ChatApiProps) {
     super(scope, id);
@@ -279,7 +286,8 @@ export class ChatApi extends Construct implements Watched {
     // API Gateway answers a request without an Authorization header with 401 itself (no invocation, so no
     // auth.failed event), and a cached answer is reused for every method: the authorizer's policy lists them all.
     const authorizer = new RequestAuthorizer(this, 'Authorizer', {
-      handler: props.authorizer.lambda,
+      // Its `live` alias: a new authorizer is released gradually like the functions it guards.
+      handler: props.authorizer.invokeTarget,
       identitySources: [IdentitySource.header('Authorization')],
       resultsCacheTtl: cacheTtl,
     });
@@ -347,7 +355,18 @@ export class ChatApi extends Construct implements Watched {
       webAclArn: this.webAcl.attrArn,
     });
 
-    this.alarms = this.createAlarms(props.functions.chat, props.alarmThresholds ?? DEFAULT_ALARM_THRESHOLDS);
+    const thresholds = props.alarmThresholds ?? DEFAULT_ALARM_THRESHOLDS;
+    this.stageName = props.stageName;
+    this.functionServerErrorAlarms = this.createFunctionAlarms(thresholds);
+    this.alarms = {
+      ...this.createAlarms(props.functions.chat, thresholds),
+      ...Object.fromEntries(
+        Object.entries(this.functionServerErrorAlarms).map(([name, each]) => [
+          `ServerErrorRate-${name}`,
+          each,
+        ]),
+      ),
+    };
     this.serverErrorAlarm = this.alarms.ServerErrorRate ?? fail('ServerErrorRate');
 
     this.baseUrl = props.customDomain
@@ -549,6 +568,67 @@ export class ChatApi extends Construct implements Watched {
         description: `More than ${t.clientErrorsPer5Min} client-side errors reported in 5 minutes.`,
       }),
     };
+  }
+
+  /** One 5xx-rate alarm per function, from the detailed (per-method) metrics of the routes it serves. */
+  private createFunctionAlarms(t: AlarmThresholds): Record<FunctionName, Alarm> {
+    const names = [...new Set(ROUTES.map((route) => route.fn))];
+    return Object.fromEntries(
+      names.map((name) => [
+        name,
+        alarm(this, `${name.replace(/[^A-Za-z0-9]/g, '')}ServerErrorsAlarm`, {
+          metric: this.metricFunctionServerErrorRate(name),
+          threshold: t.api5xxRatePercent,
+          evaluationPeriods: 3,
+          description: `More than ${t.api5xxRatePercent} % of the requests served by ${name} fail with 5xx.`,
+        }),
+      ]),
+    ) as Record<FunctionName, Alarm>;
+  }
+
+  /**
+   * The alarms that judge a release of `fn`: the 5xx rate of its routes and, for chat, the promises streamed
+   * answers make (time to first token, server error rate) that a 200 status cannot show.
+   */
+  public releaseAlarms(fn: FunctionName): IAlarm[] {
+    const own = this.functionServerErrorAlarms[fn];
+    if (fn !== 'chat') return [own];
+    return [
+      own,
+      this.alarms.TimeToFirstTokenP99 ?? fail('TimeToFirstTokenP99'),
+      this.alarms.ErrorRate ?? fail('ErrorRate'),
+    ];
+  }
+
+  /** 5xx answers as a percentage of the requests to the methods `fn` serves (API Gateway's detailed metrics). */
+  public metricFunctionServerErrorRate(fn: FunctionName): MathExpression {
+    const routes = ROUTES.filter((route) => route.fn === fn);
+    const metric = (metricName: string, route: RouteDefinition) =>
+      new Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: {
+          ApiName: this.api.restApiName,
+          Stage: this.stageName,
+          Resource: route.path,
+          Method: route.method,
+        },
+        statistic: Stats.SUM,
+        period: ONE_MINUTE,
+      });
+    const usingMetrics = Object.fromEntries(
+      routes.flatMap((route, index) => [
+        [`errors${index}`, metric('5XXError', route)],
+        [`requests${index}`, metric('Count', route)],
+      ]),
+    );
+    const sum = (prefix: string) => routes.map((_, index) => `${prefix}${index}`).join(' + ');
+    return new MathExpression({
+      expression: `IF((${sum('requests')}) > 0, 100 * (${sum('errors')}) / (${sum('requests')}), 0)`,
+      usingMetrics,
+      label: `${fn} 5xx rate (%)`,
+      period: ONE_MINUTE,
+    });
   }
 
   /** Chat answers that failed on our side (`Errors` of kind internal or inference) as a percentage of requests. */

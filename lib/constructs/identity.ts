@@ -1,21 +1,58 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   CfnManagedLoginBranding,
   FeaturePlan,
+  type IUserPoolIdentityProvider,
   ManagedLoginVersion,
   Mfa,
   OAuthScope,
+  ProviderAttribute,
   ResourceServerScope,
   StandardThreatProtectionMode,
   UserPool,
   type UserPoolClient,
   UserPoolClientIdentityProvider,
   type UserPoolDomain,
+  type UserPoolGroup,
+  UserPoolIdentityProviderGoogle,
+  UserPoolIdentityProviderOidc,
+  UserPoolIdentityProviderSaml,
+  UserPoolIdentityProviderSamlMetadata,
   type UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { API_SCOPES, type Scope } from '../../lambdas/contracts/routes';
+
+/** An OpenID Connect provider (Entra ID, Okta, Auth0…); its client secret stays in Secrets Manager. */
+export interface OidcFederation {
+  readonly type: 'oidc';
+  /** The name on the login page's button (and Cognito's provider name). */
+  readonly name: string;
+  readonly issuerUrl: string;
+  readonly clientId: string;
+  /** Secrets Manager secret (plain text) holding the client secret. */
+  readonly clientSecretName: string;
+}
+
+/** A SAML 2.0 provider, configured from its metadata document. */
+export interface SamlFederation {
+  readonly type: 'saml';
+  readonly name: string;
+  readonly metadataUrl: string;
+}
+
+/** Sign in with Google; its client secret stays in Secrets Manager. */
+export interface GoogleFederation {
+  readonly type: 'google';
+  readonly clientId: string;
+  readonly clientSecretName: string;
+}
+
+export type Federation = OidcFederation | SamlFederation | GoogleFederation;
+
+/** The group the admin API requires (`cognito:groups` in the access token). */
+export const ADMIN_GROUP = 'admin';
 
 export interface IdentityProps {
   /** Managed login domain prefix, unique in the region. */
@@ -33,7 +70,18 @@ export interface IdentityProps {
   readonly accessTokenValidity?: Duration;
   /** @default 30 days */
   readonly refreshTokenValidity?: Duration;
+  /**
+   * Second factor by TOTP authenticator app: `required` for everyone, `optional` (each person chooses) or `off`.
+   * @default 'optional'
+   */
+  readonly mfa?: 'off' | 'optional' | 'required';
+  /** Groups besides `admin` (roles the handlers read from `cognito:groups`). @default none */
+  readonly groups?: readonly string[];
+  /** Other identity providers offered on the web client's managed login page. @default none */
+  readonly federation?: readonly Federation[];
 }
+
+const MFA_MODES = { off: Mfa.OFF, optional: Mfa.OPTIONAL, required: Mfa.REQUIRED } as const;
 
 /**
  * The user directory: a Cognito user pool (email sign-in, strong passwords, optional MFA), its managed login
@@ -49,6 +97,10 @@ export class Identity extends Construct {
   public readonly machineClient: UserPoolClient;
   /** The resource server identifier the API's Cognito scopes are prefixed with. */
   public readonly resourceServerId: string;
+  /** Groups by name: `admin` and the configured ones. */
+  public readonly groups: ReadonlyMap<string, UserPoolGroup>;
+  /** Federated identity providers, in configuration order. */
+  public readonly identityProviders: readonly IUserPoolIdentityProvider[];
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
@@ -70,8 +122,9 @@ export class Identity extends Construct {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
-      mfa: Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
+      mfa: MFA_MODES[props.mfa ?? 'optional'],
+      mfaSecondFactor: props.mfa === 'off' ? undefined : { otp: true, sms: false },
+      // Password reset by a code sent to the verified email, on the managed login pages.
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       featurePlan: props.advancedSecurity ? FeaturePlan.PLUS : FeaturePlan.ESSENTIALS,
       standardThreatProtectionMode: props.advancedSecurity
@@ -96,6 +149,28 @@ export class Identity extends Construct {
     });
     const apiScopes = scopes.map((scope) => OAuthScope.resourceServer(this.resourceServer, scope));
 
+    const groups = [ADMIN_GROUP, ...(props.groups ?? [])];
+    if (new Set(groups).size !== groups.length) {
+      throw new Error(
+        `Identity: groups must be unique and "admin" is always there, got ${groups.join(', ')}`,
+      );
+    }
+    this.groups = new Map(
+      groups.map((groupName) => [
+        groupName,
+        this.userPool.addGroup(`Group${groupName.replace(/[^A-Za-z0-9]/g, '')}`, {
+          groupName,
+          description:
+            groupName === ADMIN_GROUP
+              ? 'Administrators: the admin API and console'
+              : `chatstack role ${groupName}`,
+        }),
+      ]),
+    );
+    this.identityProviders = (props.federation ?? []).map((provider, index) =>
+      this.identityProvider(provider, index),
+    );
+
     const accessTokenValidity = props.accessTokenValidity ?? Duration.minutes(15);
     const refreshTokenValidity = props.refreshTokenValidity ?? Duration.days(30);
 
@@ -114,7 +189,12 @@ export class Identity extends Construct {
         callbackUrls: [...props.callbackUrls],
         logoutUrls: [...(props.logoutUrls.length > 0 ? props.logoutUrls : props.callbackUrls)],
       },
-      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      supportedIdentityProviders: [
+        UserPoolClientIdentityProvider.COGNITO,
+        ...this.identityProviders.map((provider) =>
+          UserPoolClientIdentityProvider.custom(provider.providerName),
+        ),
+      ],
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       accessTokenValidity,
@@ -137,6 +217,47 @@ export class Identity extends Construct {
       clientId: this.webClient.userPoolClientId,
       useCognitoProvidedValues: true,
     });
+  }
+
+  /**
+   * One federated provider. Client secrets are dynamic references to Secrets Manager, resolved by CloudFormation
+   * at deploy time: the template and the context hold the secret's name, never its value.
+   */
+  private identityProvider(provider: Federation, index: number): IUserPoolIdentityProvider {
+    const userPool = this.userPool;
+    const email = { email: ProviderAttribute.other('email') };
+    switch (provider.type) {
+      case 'oidc':
+        return new UserPoolIdentityProviderOidc(this, `Oidc${index}`, {
+          userPool,
+          name: provider.name,
+          issuerUrl: provider.issuerUrl,
+          clientId: provider.clientId,
+          // A `{{resolve:secretsmanager:…}}` reference (the property takes a string), not the secret itself.
+          clientSecret: SecretValue.secretsManager(provider.clientSecretName).unsafeUnwrap(),
+          scopes: ['openid', 'email', 'profile'],
+          attributeMapping: email,
+        });
+      case 'saml':
+        return new UserPoolIdentityProviderSaml(this, `Saml${index}`, {
+          userPool,
+          name: provider.name,
+          metadata: UserPoolIdentityProviderSamlMetadata.url(provider.metadataUrl),
+          attributeMapping: {
+            email: ProviderAttribute.other(
+              'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+            ),
+          },
+        });
+      case 'google':
+        return new UserPoolIdentityProviderGoogle(this, `Google${index}`, {
+          userPool,
+          clientId: provider.clientId,
+          clientSecretValue: SecretValue.secretsManager(provider.clientSecretName),
+          scopes: ['openid', 'email', 'profile'],
+          attributeMapping: { email: ProviderAttribute.GOOGLE_EMAIL },
+        });
+    }
   }
 
   /** The managed login base URL (`https://<prefix>.auth.<region>.amazoncognito.com`). */

@@ -1,5 +1,12 @@
-import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { PredefinedMetric, ScalableTarget, ServiceNamespace } from 'aws-cdk-lib/aws-applicationautoscaling';
+import { Arn, ArnFormat, Duration, Fn, Names, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AdjustmentType,
+  MetricAggregationType,
+  PredefinedMetric,
+  ScalableTarget,
+  ServiceNamespace,
+  StepScalingAction,
+} from 'aws-cdk-lib/aws-applicationautoscaling';
 import {
   type Alarm,
   ComparisonOperator,
@@ -7,11 +14,12 @@ import {
   type MetricOptions,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import { ApplicationScalingAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { CfnEndpoint, CfnEndpointConfig, CfnModel } from 'aws-cdk-lib/aws-sagemaker';
+import { CfnEndpoint, CfnEndpointConfig, CfnInferenceComponent, CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
 import { acknowledgeWildcardResource } from '../nag';
@@ -52,15 +60,38 @@ export interface InferenceEndpointProps {
   readonly modelId: string;
   /** e.g. `ml.g5.2xlarge`. */
   readonly instanceType: string;
+  /**
+   * 0 serves the model as an inference component whose copies (and the instances under them) scale to zero when
+   * idle and wake on the first request that finds no copy.
+   */
   readonly minInstances: number;
   readonly maxInstances: number;
   /** In-flight requests per model copy the autoscaler aims for. */
   readonly targetConcurrentRequestsPerModel: number;
+  /**
+   * With `minInstances: 0`: memory one model copy reserves when SageMaker places it (a reservation, not a limit;
+   * the schedulable share of an instance is well below its memory).
+   * @default 1024
+   */
+  readonly memoryPerCopyMb?: number;
+  /** With `minInstances: 0`: accelerators (GPUs) one model copy uses. @default 1 */
+  readonly acceleratorsPerCopy?: number;
+  /**
+   * Share of the new fleet's capacity that takes traffic first during an update (at most 50 %). Fleets of one
+   * instance cannot split, so they shift at once and are still watched for `bakeTime`.
+   * @default 10
+   */
+  readonly canaryPercent?: number;
+  /** How long the rollback alarms watch each step of an update. @default 10 minutes */
+  readonly bakeTime?: Duration;
   /** @default 20 minutes */
   readonly startupHealthCheckTimeout?: Duration;
   /** @default 20 minutes */
   readonly modelDataDownloadTimeout?: Duration;
-  /** Require at least this many instances (production: 2, spread across AZs by SageMaker). @default 1 */
+  /**
+   * Require at least this many instances (production: 2, spread across AZs by SageMaker; 0 allows scaling to zero).
+   * @default 1
+   */
   readonly requiredMinInstances?: number;
 }
 
@@ -122,13 +153,25 @@ export class InferenceEndpoint extends Construct implements Watched {
   public readonly endpointArn: string;
   public readonly variantName = 'AllTraffic';
   public readonly role: Role;
+  /** The inference component serving the model (with `minInstances: 0`), passed as `InferenceComponentName`. */
+  public readonly componentName?: string;
+  public readonly componentArn?: string;
   private readonly modelId: string;
   private readonly ownAlarms: Record<string, Alarm> = {};
+  private readonly endpoint: CfnEndpoint;
+  private readonly component?: CfnInferenceComponent;
+  private readonly scaling: ScalableTarget;
+  private readonly release: {
+    readonly canaryPercent: number;
+    readonly bakeSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly canary: boolean;
+  };
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
     const required = props.requiredMinInstances ?? 1;
-    if (props.minInstances < required) {
+    if (props.minInstances < required || props.minInstances < 0) {
       throw new Error(
         `InferenceEndpoint needs at least ${required} instances, got minInstances=${props.minInstances}`,
       );
@@ -139,8 +182,26 @@ export class InferenceEndpoint extends Construct implements Watched {
     if (!props.modelPrefix.endsWith('/')) {
       throw new Error(`modelPrefix must end with "/", got "${props.modelPrefix}"`);
     }
+    const canaryPercent = props.canaryPercent ?? 10;
+    if (!Number.isInteger(canaryPercent) || canaryPercent < 1 || canaryPercent > 50) {
+      throw new Error(`canaryPercent must be a whole percentage from 1 to 50, got ${canaryPercent}`);
+    }
     this.modelId = props.modelId;
     const stack = Stack.of(this);
+    const scalesToZero = props.minInstances === 0;
+    const startupSeconds = (props.startupHealthCheckTimeout ?? Duration.minutes(20)).toSeconds();
+    const downloadSeconds = (props.modelDataDownloadTimeout ?? Duration.minutes(20)).toSeconds();
+    const bakeSeconds = (props.bakeTime ?? Duration.minutes(10)).toSeconds();
+    this.release = {
+      canaryPercent,
+      bakeSeconds,
+      // New instances download the weights and start before the first step, then each step bakes.
+      timeoutSeconds: Math.min(
+        14_400,
+        Math.max(600, downloadSeconds + startupSeconds + 2 * bakeSeconds + 900),
+      ),
+      canary: props.minInstances >= 2,
+    };
 
     this.role = new Role(this, 'ExecutionRole', {
       assumedBy: new ServicePrincipal('sagemaker.amazonaws.com'),
@@ -161,12 +222,18 @@ export class InferenceEndpoint extends Construct implements Watched {
         resources: [props.encryptionKey.keyArn],
       }),
     );
-    const endpointLogs = stack.formatArn({
-      service: 'logs',
-      resource: 'log-group',
-      resourceName: '/aws/sagemaker/Endpoints/*',
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const logGroups = (prefix: string) =>
+      stack.formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: `${prefix}/*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    // An inference component's containers log under its own prefix.
+    const logs = [
+      logGroups('/aws/sagemaker/Endpoints'),
+      ...(scalesToZero ? [logGroups('/aws/sagemaker/InferenceComponents')] : []),
+    ];
     this.role.addToPolicy(
       new PolicyStatement({
         actions: [
@@ -175,7 +242,7 @@ export class InferenceEndpoint extends Construct implements Watched {
           'logs:PutLogEvents',
           'logs:DescribeLogStreams',
         ],
-        resources: [endpointLogs],
+        resources: logs,
       }),
     );
     acknowledgeWildcardResource(
@@ -183,11 +250,13 @@ export class InferenceEndpoint extends Construct implements Watched {
       weights,
       'The endpoint reads every weight file under the model prefix.',
     );
-    acknowledgeWildcardResource(
-      this.role,
-      endpointLogs,
-      'SageMaker names the endpoint log groups after the generated endpoint name.',
-    );
+    for (const each of logs) {
+      acknowledgeWildcardResource(
+        this.role,
+        each,
+        'SageMaker names the endpoint and inference component log groups after their generated names.',
+      );
+    }
     // The two actions without a resource type, in a policy of their own: the IAM5 acknowledgement names it alone.
     const accountWide = new Policy(this, 'AccountWidePolicy', {
       roles: [this.role],
@@ -228,22 +297,34 @@ export class InferenceEndpoint extends Construct implements Watched {
     model.node.addDependency(this.role, accountWide);
 
     const volumeEncryption = supportsVolumeEncryption(props.instanceType);
+    const routingConfig = { routingStrategy: 'LEAST_OUTSTANDING_REQUESTS' };
     const endpointConfig = new CfnEndpointConfig(this, 'Config', {
       kmsKeyId: volumeEncryption ? props.encryptionKey.keyArn : undefined,
+      // Endpoints of inference components run the copies with the endpoint's role.
+      executionRoleArn: scalesToZero ? this.role.roleArn : undefined,
       productionVariants: [
-        {
-          variantName: this.variantName,
-          modelName: model.attrModelName,
-          instanceType: props.instanceType,
-          initialInstanceCount: props.minInstances,
-          containerStartupHealthCheckTimeoutInSeconds: (
-            props.startupHealthCheckTimeout ?? Duration.minutes(20)
-          ).toSeconds(),
-          modelDataDownloadTimeoutInSeconds: (
-            props.modelDataDownloadTimeout ?? Duration.minutes(20)
-          ).toSeconds(),
-          routingConfig: { routingStrategy: 'LEAST_OUTSTANDING_REQUESTS' },
-        },
+        scalesToZero
+          ? {
+              variantName: this.variantName,
+              instanceType: props.instanceType,
+              initialInstanceCount: 1,
+              // Instances follow the copies: none while no copy runs.
+              managedInstanceScaling: {
+                status: 'ENABLED',
+                minInstanceCount: 0,
+                maxInstanceCount: props.maxInstances,
+              },
+              routingConfig,
+            }
+          : {
+              variantName: this.variantName,
+              modelName: model.attrModelName,
+              instanceType: props.instanceType,
+              initialInstanceCount: props.minInstances,
+              containerStartupHealthCheckTimeoutInSeconds: startupSeconds,
+              modelDataDownloadTimeoutInSeconds: downloadSeconds,
+              routingConfig,
+            },
       ],
     });
     if (volumeEncryption) {
@@ -263,31 +344,85 @@ export class InferenceEndpoint extends Construct implements Watched {
       });
     }
 
-    const endpoint = new CfnEndpoint(this, 'Endpoint', {
+    this.endpoint = new CfnEndpoint(this, 'Endpoint', {
       endpointConfigName: endpointConfig.attrEndpointConfigName,
     });
-    this.endpointName = endpoint.attrEndpointName;
+    this.endpointName = this.endpoint.attrEndpointName;
     this.endpointArn = stack.formatArn({
       service: 'sagemaker',
       resource: 'endpoint',
       resourceName: this.endpointName,
     });
 
-    const target = new ScalableTarget(this, 'Scaling', {
+    if (scalesToZero) {
+      this.component = new CfnInferenceComponent(this, 'Component', {
+        endpointName: this.endpointName,
+        variantName: this.variantName,
+        specification: {
+          modelName: model.attrModelName,
+          computeResourceRequirements: {
+            minMemoryRequiredInMb: props.memoryPerCopyMb ?? 1024,
+            numberOfAcceleratorDevicesRequired: props.acceleratorsPerCopy ?? 1,
+          },
+          startupParameters: {
+            containerStartupHealthCheckTimeoutInSeconds: startupSeconds,
+            modelDataDownloadTimeoutInSeconds: downloadSeconds,
+          },
+        },
+        // One copy to start with (the scaling target needs a component in service); idle, it scales to zero.
+        runtimeConfig: { copyCount: 1 },
+      });
+      // CloudFormation returns the component's ARN only: its name is what follows `inference-component/`.
+      this.componentArn = this.component.attrInferenceComponentArn;
+      this.componentName = Fn.select(1, Fn.split('/', this.componentArn));
+    }
+
+    this.scaling = new ScalableTarget(this, 'Scaling', {
       serviceNamespace: ServiceNamespace.SAGEMAKER,
-      resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
-      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      ...(this.componentName === undefined
+        ? {
+            resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
+            scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+          }
+        : {
+            resourceId: `inference-component/${this.componentName}`,
+            scalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
+          }),
       minCapacity: props.minInstances,
       maxCapacity: props.maxInstances,
     });
-    target.node.addDependency(endpoint);
-    target.scaleToTrackMetric('ConcurrentRequests', {
-      predefinedMetric: PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION,
+    this.scaling.node.addDependency(this.component ?? this.endpoint);
+    this.scaling.scaleToTrackMetric('ConcurrentRequests', {
+      predefinedMetric: scalesToZero
+        ? PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_CONCURRENT_REQUESTS_PER_COPY_HIGH_RESOLUTION
+        : PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION,
       targetValue: props.targetConcurrentRequestsPerModel,
       // Scale out fast (a new GPU instance takes minutes); scale in slowly.
       scaleOutCooldown: Duration.minutes(1),
       scaleInCooldown: Duration.minutes(10),
     });
+    if (scalesToZero) this.wakeOnRequest();
+  }
+
+  /**
+   * Target tracking never scales out from zero copies (no copy, no concurrency to track): a request that finds no
+   * copy counts in `NoCapacityInvocationFailures`, whose alarm adds one copy (and so an instance).
+   */
+  private wakeOnRequest(): void {
+    const wake = new StepScalingAction(this, 'Wake', {
+      scalingTarget: this.scaling,
+      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
+      metricAggregationType: MetricAggregationType.MAXIMUM,
+      cooldown: Duration.minutes(1),
+    });
+    wake.addAdjustment({ lowerBound: 0, adjustment: 1 });
+    const waking = alarm(this, 'WakeAlarm', {
+      metric: this.metricNoCapacityInvocationFailures(),
+      threshold: 1,
+      comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: 'A request found no model copy: add one (scale up from zero).',
+    });
+    waking.addAlarmAction(new ApplicationScalingAction(wake));
   }
 
   private container(
@@ -361,29 +496,47 @@ export class InferenceEndpoint extends Construct implements Watched {
       }
       seen.add(region);
     }
+    const all = [this, ...fallbacks];
     fn.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
-        resources: [this.endpointArn, ...fallbacks.map((fallback) => fallback.endpointArn)],
+        resources: all.flatMap((each) => [
+          each.endpointArn,
+          ...(each.componentArn ? [each.componentArn] : []),
+        ]),
       }),
     );
     fn.setEnvironment(
       EnvName.inferenceEndpoints,
       [this.endpointName, ...fallbacks.map((fallback) => fallback.endpointArn)].join(','),
     );
+    if (all.some((each) => each.componentName !== undefined)) {
+      fn.setEnvironment(EnvName.inferenceComponents, all.map((each) => each.componentName ?? '').join(','));
+    }
     fn.setEnvironment(EnvName.modelId, this.modelId);
   }
 
-  /** The endpoint's alarms: server errors, slow model, no healthy instance. */
+  /** The endpoint's alarms: server errors, slow model, no healthy capacity. */
   public get alarms(): Readonly<Record<string, Alarm>> {
     return this.ownAlarms;
   }
 
-  /** Call once, from the stack that owns the endpoint. */
+  /**
+   * The endpoint's alarms, which also judge its updates: a breach during one rolls it back. Call once, from the
+   * stack that owns the endpoint.
+   */
   public addAlarms(t: AlarmThresholds): void {
+    // The update policy names these alarms and the alarms name the endpoint: fixed alarm names break the cycle.
+    const names: string[] = [];
+    const alarmName = (suffix: string) => {
+      const name = `${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-${suffix}`;
+      names.push(name);
+      return name;
+    };
     this.ownAlarms.InvocationErrors = alarm(this, 'InvocationErrorsAlarm', {
       metric: this.metricInvocation5xxErrors({ period: FIVE_MINUTES }),
       threshold: t.sageMakerInvocationErrorsPer5Min,
+      alarmName: alarmName('invocation-errors'),
       description: `The model endpoint returned more than ${t.sageMakerInvocationErrorsPer5Min} 5XX errors in 5 minutes.`,
     });
     this.ownAlarms.ModelLatencyP99 = alarm(this, 'ModelLatencyAlarm', {
@@ -391,26 +544,99 @@ export class InferenceEndpoint extends Construct implements Watched {
       metric: this.metricModelLatency(),
       threshold: t.sageMakerModelLatencyP99Ms * 1000,
       ...SUSTAINED,
+      alarmName: alarmName('model-latency'),
       description: `Model latency p99 is above ${t.sageMakerModelLatencyP99Ms} ms.`,
     });
     const minimum = Math.max(t.minHealthyInstances, 1);
-    this.ownAlarms.NoHealthyCapacity = alarm(this, 'NoHealthyCapacityAlarm', {
-      metric: this.metricInstancesReporting(),
-      threshold: minimum,
-      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      // No data at all means no instance is running.
-      treatMissingData: TreatMissingData.BREACHING,
-      description: `Fewer than ${minimum} model endpoint instance(s) are reporting: no healthy capacity.`,
-    });
+    this.ownAlarms.NoHealthyCapacity =
+      this.component === undefined
+        ? alarm(this, 'NoHealthyCapacityAlarm', {
+            metric: this.metricInstancesReporting(),
+            threshold: minimum,
+            comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluationPeriods: 3,
+            // No data at all means no instance is running.
+            treatMissingData: TreatMissingData.BREACHING,
+            alarmName: alarmName('no-healthy-capacity'),
+            description: `Fewer than ${minimum} model endpoint instance(s) are reporting: no healthy capacity.`,
+          })
+        : alarm(this, 'NoHealthyCapacityAlarm', {
+            // Idle at zero copies is normal; requests still finding no copy long after the wake-up began are not.
+            metric: this.metricNoCapacityInvocationFailures(),
+            threshold: 0,
+            evaluationPeriods: 15,
+            datapointsToAlarm: 10,
+            alarmName: alarmName('no-healthy-capacity'),
+            description: 'Requests found no model copy in 10 of 15 minutes: the model did not wake up.',
+          });
+    this.rollBackOn(names);
   }
 
-  /** A metric of the endpoint's variant (`AWS/SageMaker` unless `namespace` says otherwise). */
+  /**
+   * Updates shift traffic gradually and roll back when an alarm fires: blue/green with a canary (a single instance
+   * shifts at once, then bakes) for a plain endpoint; a rolling update of copies for an inference component.
+   */
+  private rollBackOn(alarmNames: readonly string[]): void {
+    const { canaryPercent, bakeSeconds, timeoutSeconds, canary } = this.release;
+    const autoRollbackConfiguration = { alarms: alarmNames.map((alarmName) => ({ alarmName })) };
+    if (this.component) {
+      const batch = { type: 'CAPACITY_PERCENT', value: canaryPercent };
+      this.component.deploymentConfig = {
+        rollingUpdatePolicy: {
+          maximumBatchSize: batch,
+          rollbackMaximumBatchSize: batch,
+          waitIntervalInSeconds: bakeSeconds,
+          maximumExecutionTimeoutInSeconds: Math.min(timeoutSeconds, 28_800),
+        },
+        autoRollbackConfiguration,
+      };
+    } else {
+      this.endpoint.deploymentConfig = {
+        blueGreenUpdatePolicy: {
+          trafficRoutingConfiguration: canary
+            ? {
+                type: 'CANARY',
+                canarySize: { type: 'CAPACITY_PERCENT', value: canaryPercent },
+                waitIntervalInSeconds: bakeSeconds,
+              }
+            : { type: 'ALL_AT_ONCE', waitIntervalInSeconds: bakeSeconds },
+          // The old fleet stays for one more bake after the last shift: a late alarm still rolls back.
+          terminationWaitInSeconds: Math.min(bakeSeconds, 3600),
+          maximumExecutionTimeoutInSeconds: timeoutSeconds,
+        },
+        autoRollbackConfiguration,
+      };
+    }
+    // SageMaker reads the alarms' state with the endpoint's role while an update runs. ARNs from the names, not
+    // references: the role must exist before the model, long before the alarms.
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: alarmNames.map((resourceName) =>
+          stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
+  }
+
+  /**
+   * A metric of the model: of the inference component when there is one (`InferenceComponentName`), else of the
+   * endpoint's variant; in `AWS/SageMaker` unless `namespace` says otherwise.
+   */
   private metric(metricName: string, options: MetricOptions & { namespace?: string } = {}): Metric {
     return new Metric({
       namespace: 'AWS/SageMaker',
       metricName,
-      dimensionsMap: { EndpointName: this.endpointName, VariantName: this.variantName },
+      dimensionsMap:
+        this.componentName === undefined || options.namespace === INSTANCE_NAMESPACE
+          ? { EndpointName: this.endpointName, VariantName: this.variantName }
+          : { InferenceComponentName: this.componentName },
       period: Duration.minutes(1),
       ...options,
     });
@@ -444,7 +670,14 @@ export class InferenceEndpoint extends Construct implements Watched {
 
   /** Requests in flight per model copy (maximum per minute; the scaling policy reads the 10-second series). */
   public metricConcurrentRequests(options?: MetricOptions): Metric {
-    return this.metric('ConcurrentRequestsPerModel', { statistic: 'Maximum', ...options });
+    const metricName =
+      this.componentName === undefined ? 'ConcurrentRequestsPerModel' : 'ConcurrentRequestsPerCopy';
+    return this.metric(metricName, { statistic: 'Maximum', ...options });
+  }
+
+  /** Requests that found no model copy to serve them (inference components only: the wake-up signal). @default sum */
+  public metricNoCapacityInvocationFailures(options?: MetricOptions): Metric {
+    return this.metric('NoCapacityInvocationFailures', { statistic: 'Sum', ...options });
   }
 
   public metricGpuUtilization(options?: MetricOptions): Metric {

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { LambdaApplication } from 'aws-cdk-lib/aws-codedeploy';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
@@ -9,7 +10,7 @@ import { FILES_INGEST_SOURCE } from '../../lambdas/contracts/files';
 import { FunctionName } from '../../lambdas/contracts/routes';
 import { applicationEnvironment } from '../app-settings';
 import type { AppFunctionName, StageConfig } from '../config';
-import { AppFunction, TracingPolicy } from '../constructs/app-function';
+import { AppFunction, releaseConfig, TracingPolicy } from '../constructs/app-function';
 import { ChatApi } from '../constructs/chat-api';
 import { RegionalTable } from '../constructs/data-table';
 import type { EventStream } from '../constructs/event-stream';
@@ -60,6 +61,11 @@ export class ApiStack extends Stack {
     // One X-Ray write policy for every function of the stack.
     const tracing = new TracingPolicy(this, 'Tracing');
     const chatTimeout = Duration.seconds(config.api.chatTimeoutSeconds);
+    // The functions API Gateway invokes are released through their `live` alias, gradually, watched by their
+    // alarms; queue consumers (file ingest) rely on retries and their dead-letter queue instead.
+    const release = releaseConfig(this, 'ReleaseConfig', config.release.functions);
+    const releaseApplication = new LambdaApplication(this, 'Releases');
+    const released = new Set<AppFunctionName>([...Object.values(FunctionName), 'authorizer']);
     const fn = (
       name: AppFunctionName,
       description: string,
@@ -76,6 +82,7 @@ export class ApiStack extends Stack {
         reservedConcurrentExecutions: config.reservedConcurrency[name],
         tracingPolicy: tracing,
         provisionedConcurrency: name === FunctionName.chat ? config.chatProvisionedConcurrency : 0,
+        ...(released.has(name) ? { releaseConfig: release, releaseApplication } : {}),
       });
 
     const functions: Record<FunctionName, AppFunction> = {
@@ -164,6 +171,9 @@ export class ApiStack extends Stack {
       streamTimeout: chatTimeout,
       customDomain,
     });
+    for (const [name, each] of Object.entries(functions) as [FunctionName, AppFunction][]) {
+      each.watchRelease(...this.chatApi.releaseAlarms(name));
+    }
     new CfnOutput(this, 'ApiBaseUrl', {
       value: this.chatApi.baseUrl,
       description: 'OpenAI base URL of this region (clients append /chat/completions)',

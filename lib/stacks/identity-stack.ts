@@ -30,6 +30,9 @@ export class IdentityStack extends Stack {
       resourceServerId: config.identity.resourceServerId,
       accessTokenValidity: Duration.minutes(config.identity.accessTokenMinutes),
       refreshTokenValidity: Duration.days(config.identity.refreshTokenDays),
+      mfa: config.identity.mfa,
+      groups: config.identity.groups,
+      federation: config.identity.federation,
     });
 
     if (!config.identity.advancedSecurity) {
@@ -44,12 +47,14 @@ export class IdentityStack extends Stack {
           'The Plus plan is billed per user; dev stages use Essentials unless identity.advancedSecurity is set.',
       });
     }
-    Validations.of(this.identity.userPool).acknowledge({
-      id: 'AwsSolutions-COG2',
-      reason:
-        'MFA is optional (TOTP) so people can sign up without an authenticator; with advancedSecurity the Plus ' +
-        'plan requires a second factor for risky sign-ins.',
-    });
+    if (config.identity.mfa !== 'required') {
+      Validations.of(this.identity.userPool).acknowledge({
+        id: 'AwsSolutions-COG2',
+        reason:
+          `identity.mfa is "${config.identity.mfa}" so people can sign in without an authenticator; ` +
+          '"required" enforces TOTP, and with advancedSecurity the Plus plan asks risky sign-ins for a second factor.',
+      });
+    }
 
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'WebClientId', { value: this.identity.webClient.userPoolClientId });

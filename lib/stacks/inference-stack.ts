@@ -53,9 +53,17 @@ export class InferenceStack extends Stack {
       targetConcurrentRequestsPerModel: inference.targetConcurrentRequestsPerModel,
       startupHealthCheckTimeout: Duration.seconds(inference.startupHealthCheckTimeoutSeconds),
       modelDataDownloadTimeout: Duration.seconds(inference.modelDataDownloadTimeoutSeconds),
-      requiredMinInstances: props.config.stage === 'prod' ? 2 : 1,
+      memoryPerCopyMb: inference.memoryPerCopyMb,
+      acceleratorsPerCopy: inference.acceleratorsPerCopy,
+      canaryPercent: props.config.release.endpoint.canaryPercent,
+      bakeTime: Duration.minutes(props.config.release.endpoint.bakeMinutes),
+      // Dev may scale to zero; prod keeps two instances in two AZs.
+      requiredMinInstances: props.config.stage === 'prod' ? 2 : 0,
     });
     this.endpoint.addAlarms(resolveThresholds(props.config.alarms.thresholds));
     new CfnOutput(this, 'EndpointName', { value: this.endpoint.endpointName });
+    if (this.endpoint.componentName !== undefined) {
+      new CfnOutput(this, 'InferenceComponentName', { value: this.endpoint.componentName });
+    }
   }
 }

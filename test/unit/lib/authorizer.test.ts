@@ -64,10 +64,10 @@ describe('the API authorizer', () => {
     );
   });
 
-  it('may be invoked by this API only', () => {
+  it('may be invoked by this API only, through its released alias', () => {
     api.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
-      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuthorizerFunction'), 'Arn'] },
+      FunctionName: { Ref: Match.stringLikeRegexp('^AuthorizerFunctionAliaslive') },
       Principal: 'apigateway.amazonaws.com',
       SourceArn: Match.objectLike({
         'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/authorizers/')])],
