@@ -64,7 +64,7 @@ export class AsyncStack extends Stack {
       'Aggregates usage events into per-user daily totals',
       Duration.minutes(1),
     );
-    const audit = fn('audit', 'Writes audit records and audits answers after the fact', Duration.minutes(1));
+    const audit = fn('audit', 'Writes audit records', Duration.minutes(1));
 
     for (const each of [worker, deadLetters, usage, audit]) table.grantReadWriteData(each);
     props.endpoint.grantInvoke(worker);

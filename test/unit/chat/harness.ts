@@ -87,7 +87,8 @@ export function apiEvent(init: EventInit): APIGatewayProxyEvent {
   };
 }
 
-export function lambdaContext(): Context {
+export function lambdaContext(remainingMs = 300_000): Context {
+  const endsAt = Date.now() + remainingMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'chat',
@@ -97,7 +98,7 @@ export function lambdaContext(): Context {
     awsRequestId: crypto.randomUUID(),
     logGroupName: '/aws/lambda/chat',
     logStreamName: 'test',
-    getRemainingTimeInMillis: () => 300_000,
+    getRemainingTimeInMillis: () => Math.max(0, endsAt - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -120,6 +121,7 @@ export async function invokeStreaming(
   handler: unknown,
   event: APIGatewayProxyEvent,
   onChunk?: (text: string, stream: Writable) => void,
+  options: { readonly remainingMs?: number } = {},
 ): Promise<StreamedResponse> {
   const chunks: Buffer[] = [];
   let preludeDone = false;
@@ -143,16 +145,19 @@ export async function invokeStreaming(
     },
   });
   try {
-    await (handler as StreamingHandler)(event, sink, lambdaContext());
-  } catch {
-    // A destroyed response stream (simulated disconnect) rejects the pipeline: the caller asserts on effects.
+    await (handler as StreamingHandler)(event, sink, lambdaContext(options.remainingMs));
+  } catch (error) {
+    // Only a disconnect the test made itself may reject the pipeline; any other failure is the handler's crash.
+    if (!sink.destroyed) throw error;
   }
-  const head = JSON.parse(prelude.toString('utf8') || '{}') as {
+  if (!preludeDone) throw new Error('The handler wrote no HTTP response prelude.');
+  const head = JSON.parse(prelude.toString('utf8')) as {
     statusCode?: number;
     headers?: Record<string, string>;
   };
+  if (typeof head.statusCode !== 'number') throw new Error('The response prelude has no status code.');
   return {
-    statusCode: head.statusCode ?? 200,
+    statusCode: head.statusCode,
     headers: head.headers ?? {},
     body: Buffer.concat(chunks).toString('utf8'),
   };
