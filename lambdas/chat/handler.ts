@@ -10,14 +10,12 @@ import { apiMiddlewares, baseHeaders, json } from '../shared/http';
 import { parseJsonBody, readBody } from '../validation';
 import { createChatDeps } from './deps';
 import { IDEMPOTENCY_TTL_SECONDS, idempotencyKeyOf, runIdempotently } from './idempotency';
-import { type ChatDeps, runTurn, type TurnHead, type TurnRecord } from './pipeline';
+import { type ChatDeps, DEADLINE_MARGIN_MS, runTurn, type TurnHead, type TurnRecord } from './pipeline';
 import { replayAsSse, SSE_HEADERS, SseWriter } from './sse';
 
 /** `POST /v1/chat/completions`: OpenAI Chat Completions (streamed or not), plus `conversation_id`. */
 const cfg = config();
 const requestSchema = chatCompletionRequestSchema(cfg.maxCompletionTokens);
-/** Generation stops this long before the invocation would time out, leaving time to store the partial answer. */
-export const DEADLINE_MARGIN_MS = 5_000;
 let deps: ChatDeps | undefined;
 /** Idempotency records go through a plain DynamoDB client (Powertools marshals them itself). */
 let idempotencyClient: DynamoDBClient | undefined;

@@ -117,6 +117,8 @@ export class TurnDeadlineError extends ApiError {
   }
 }
 
+/** Generation stops this long before the invocation would time out, leaving time to store the partial answer. */
+export const DEADLINE_MARGIN_MS = 5_000;
 const DEFAULT_PERSIST_ATTEMPTS = 3;
 /** A slot left behind by a container that died is freed this long after its turn began, at the latest. */
 const SLOT_LIFETIME_MS = 15 * 60_000;
@@ -139,7 +141,7 @@ export async function runTurn(
     caller.sub,
     {
       turnId: caller.requestId ?? crypto.randomUUID(),
-      wantedTokens: tokensWanted(request, deps.limits),
+      wantedTokens: tokensWanted(request, deps.limits, deps.systemPrompt),
       expiresAtMs: options.deadlineAt ?? startedAt + SLOT_LIFETIME_MS,
     },
   );

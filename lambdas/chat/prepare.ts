@@ -71,11 +71,19 @@ export function promptBudget(request: ChatCompletionRequest, limits: TurnLimits)
   );
 }
 
-/** The most tokens a turn can use: its new messages, its history's budget and its answer, within the context. */
-export function tokensWanted(request: ChatCompletionRequest, limits: TurnLimits): number {
-  const newText = request.messages.reduce((sum, message) => sum + estimateTokens(textOf(message)), 0);
-  const history = request.conversation_id ? promptBudget(request, limits) : 0;
-  return Math.min(limits.modelContextTokens, newText + history + askedCompletionTokens(request, limits));
+/**
+ * The most tokens a turn can use, reserved on the quota before it runs: its prompt (the whole prompt budget when
+ * it continues a conversation, else its messages and the system prompt) and its answer, within the context.
+ */
+export function tokensWanted(
+  request: ChatCompletionRequest,
+  limits: TurnLimits,
+  systemPrompt: string = DEFAULT_SYSTEM_PROMPT,
+): number {
+  const budget = promptBudget(request, limits);
+  const ownText = request.messages.reduce((sum, message) => sum + estimateTokens(textOf(message)), 0);
+  const prompt = request.conversation_id ? budget : Math.min(budget, ownText + estimateTokens(systemPrompt));
+  return Math.min(limits.modelContextTokens, prompt + askedCompletionTokens(request, limits));
 }
 
 /**

@@ -214,6 +214,7 @@ export interface ChatHarness {
  */
 export async function startChatHarness(
   plan: (body: Record<string, unknown>, index: number) => FakeBehaviour,
+  env: Record<string, string> = {},
 ): Promise<ChatHarness> {
   const table = await startTable();
   const model = await startFakeModel(plan);
@@ -223,6 +224,7 @@ export async function startChatHarness(
     INFERENCE_ENDPOINTS: 'local-llm',
     MODEL_ID: 'test-model',
     QUOTA_REQUESTS_PER_MINUTE: '1000',
+    ...env,
   });
   installRuntime();
   const handler = (await import('../../../lambdas/chat/handler')).handler;
