@@ -12,6 +12,7 @@ import { METRICS_NAMESPACE, MetricName } from '../contracts/metrics';
 import {
   type ConversationStore,
   newMessageId,
+  putAnswerOverUnfinished,
   putMessage,
   replaceMessage,
   type StoredMessage,
@@ -30,8 +31,10 @@ import {
   clientMessages,
   type PreparedTurn,
   prepareRegeneration,
+  prepareResumed,
   prepareTurn,
   type TurnLimits,
+  type TurnRef,
   tokensWanted,
 } from './prepare';
 
@@ -92,6 +95,10 @@ export interface TurnOptions {
   readonly onText?: (text: string) => void;
   /** Whether the turn holds one of the user's concurrent-turn slots (jobs have their own limit). */
   readonly concurrencySlot?: boolean;
+  /** A turn an earlier attempt prepared (its question stored, counted and moderated): answer it, ask nothing again. */
+  readonly resume?: TurnRef | undefined;
+  /** Called once a new turn's question has its place, before the model runs (a job records it for its retries). */
+  readonly onPrepared?: (ref: TurnRef) => Promise<unknown>;
 }
 
 /** How a turn ended: its completion object (also what an idempotent retry replays) and, if it broke, why. */
@@ -143,19 +150,32 @@ export async function runTurn(
       turnId: caller.requestId ?? crypto.randomUUID(),
       wantedTokens: tokensWanted(request, deps.limits, deps.systemPrompt),
       expiresAtMs: options.deadlineAt ?? startedAt + SLOT_LIFETIME_MS,
+      // A resumed turn was counted when it was first admitted.
+      countRequest: options.resume === undefined,
     },
   );
   let usedTokens = 0;
   try {
-    // 2. Moderate every message the client sent (a regenerated question was moderated when first asked).
-    const checked = request.regenerate === true ? undefined : await moderateInput(deps, caller, request);
+    // 2. Moderate every message the client sent (a regenerated or resumed question was moderated when first asked).
+    const checked =
+      request.regenerate === true || options.resume ? undefined : await moderateInput(deps, caller, request);
     // 3. The context window, sized to the model's context; the question is stored meanwhile.
-    const turn = checked
-      ? await prepareTurn(deps, caller.sub, request, checked, {
-          requestId: caller.requestId,
-          reservedTokens: admission.reservedTokens,
-        })
-      : await prepareRegeneration(deps, caller.sub, request, { reservedTokens: admission.reservedTokens });
+    const reservedTokens = admission.reservedTokens;
+    const turn = options.resume
+      ? await prepareResumed(deps, caller.sub, request, options.resume, { reservedTokens })
+      : checked
+        ? await prepareTurn(deps, caller.sub, request, checked, {
+            requestId: caller.requestId,
+            reservedTokens,
+          })
+        : await prepareRegeneration(deps, caller.sub, request, { reservedTokens });
+    if (!options.resume) {
+      await options.onPrepared?.({
+        conversationId: turn.conversation.conversationId,
+        firstSequence: turn.firstSequence,
+        answerSequence: turn.assistantSequence,
+      });
+    }
     // 4–5. Infer, streaming, through the windowed output filter.
     const answer = await infer(deps, turn, admission, options, startedAt).catch(async (error: unknown) => {
       if (!(error instanceof UnansweredTurn)) throw error;
@@ -397,13 +417,15 @@ async function persistAnswer(
   try {
     await turn.questionStored;
     await withRetries(attempts, () =>
-      turn.replacesMessageId === undefined
-        ? putMessage(deps.store, caller.sub, message).catch(async (error: unknown) => {
-            // A retried write that landed before its error reached us: the same answer is there already.
-            if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
-            throw error;
-          })
-        : replaceMessage(deps.store, caller.sub, message, turn.replacesMessageId),
+      turn.replacesMessageId !== undefined
+        ? replaceMessage(deps.store, caller.sub, message, turn.replacesMessageId)
+        : turn.resumed
+          ? putAnswerOverUnfinished(deps.store, caller.sub, message)
+          : putMessage(deps.store, caller.sub, message).catch(async (error: unknown) => {
+              // A retried write that landed before its error reached us: the same answer is there already.
+              if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+              throw error;
+            }),
     );
     return true;
   } catch (error) {

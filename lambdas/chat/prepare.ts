@@ -118,6 +118,17 @@ export interface PreparedTurn {
   readonly questionStored: Promise<void>;
   /** Set when regenerating: the id of the stored answer the new one replaces (at `assistantSequence`). */
   readonly replacesMessageId?: string;
+  /** The turn's stored question: `[firstSequence, assistantSequence)`, so a retry can answer the same turn. */
+  readonly firstSequence: number;
+  /** Set when resuming: an unfinished answer an earlier attempt stored may be overwritten. */
+  readonly resumed?: boolean;
+}
+
+/** Where a turn's question is stored, so a retry (a job's next attempt) answers it instead of asking again. */
+export interface TurnRef {
+  readonly conversationId: string;
+  readonly firstSequence: number;
+  readonly answerSequence: number;
 }
 
 /** Stored messages as context for the model (empty answers of failed turns left out). */
@@ -256,6 +267,7 @@ export async function prepareTurn(
   questionStored.catch(() => undefined);
   return {
     conversation,
+    firstSequence,
     assistantSequence: firstSequence + newMessages.length,
     questionStored,
     prompt: inferenceRequestOf(request, window.messages, maxTokens),
@@ -328,6 +340,7 @@ export async function prepareRegeneration(
   const conversation = await claimRegeneration(deps.store, sub, existing.conversation);
   return {
     conversation,
+    firstSequence: answer.sequence,
     assistantSequence: answer.sequence,
     replacesMessageId: answer.messageId,
     questionStored: Promise.resolve(),
@@ -340,5 +353,66 @@ export async function prepareRegeneration(
       question.moderation?.action === 'redact'
         ? { action: 'redact', categories: [...question.moderation.categories] }
         : undefined,
+  };
+}
+
+/**
+ * A turn an earlier attempt prepared (a retried job): its question is already stored, moderated and counted, so
+ * the window is rebuilt from the history before it and the question itself, and the answer goes to its slot.
+ */
+export async function prepareResumed(
+  deps: PrepareDeps,
+  sub: string,
+  request: ChatCompletionRequest,
+  ref: TurnRef,
+  meta: { readonly reservedTokens?: number | undefined },
+): Promise<PreparedTurn> {
+  const questionCount = ref.answerSequence - ref.firstSequence;
+  const [conversation, stored] = await Promise.all([
+    requireConversation(deps.store, sub, ref.conversationId),
+    recentMessages(deps.store, sub, ref.conversationId, HISTORY_MESSAGES + questionCount + 1),
+  ]);
+  const question = stored.filter(
+    (message) => message.sequence >= ref.firstSequence && message.sequence < ref.answerSequence,
+  );
+  if (question.length !== questionCount) {
+    throw new ConflictError("The turn's question is not stored yet; retry shortly.", 'conversation_busy');
+  }
+  const history = historyOf(stored.filter((message) => message.sequence < ref.firstSequence));
+  const loadedTurns = history.filter((message) => message.role === 'user').length + 1;
+  const requestSystem = request.messages.filter(
+    (message) => message.role === 'system' || message.role === 'developer',
+  );
+  const systemPrompt =
+    (requestSystem.length > 0 ? requestSystem.map(textOf).join('\n\n') : undefined) ??
+    conversation.systemPrompt ??
+    deps.systemPrompt ??
+    DEFAULT_SYSTEM_PROMPT;
+  const window = buildContextWindow(
+    systemPrompt,
+    history,
+    historyOf(question),
+    { maxTurns: deps.limits.maxTurns, tokenBudget: promptBudget(request, deps.limits) },
+    Math.max(0, conversation.turnCount - loadedTurns),
+  );
+  const moderated = question.find((message) => message.moderation?.action === 'redact')?.moderation;
+  return {
+    conversation,
+    firstSequence: ref.firstSequence,
+    assistantSequence: ref.answerSequence,
+    questionStored: Promise.resolve(),
+    resumed: true,
+    prompt: inferenceRequestOf(
+      request,
+      window.messages,
+      completionCap(request, deps.limits, window.estimatedPromptTokens, meta.reservedTokens),
+    ),
+    promptText: question
+      .filter((message) => message.role === 'user')
+      .map((message) => message.content)
+      .join('\n'),
+    turnsDropped: window.turnsDropped,
+    estimatedPromptTokens: window.estimatedPromptTokens,
+    inputModeration: moderated ? { action: 'redact', categories: [...moderated.categories] } : undefined,
   };
 }

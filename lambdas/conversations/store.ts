@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -303,19 +304,40 @@ function messageItem(deps: ConversationStore, sub: string, message: StoredMessag
   };
 }
 
-/** Writes one message at its reserved sequence; never overwrites an existing item. */
-export async function putMessage(
+/** Puts one message item under a write condition. */
+async function putMessageItem(
+  deps: ConversationStore,
+  sub: string,
+  message: StoredMessage,
+  condition: Pick<
+    PutCommandInput,
+    'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  >,
+): Promise<void> {
+  await deps.db.send(
+    new PutCommand({ TableName: deps.tableName, Item: messageItem(deps, sub, message), ...condition }),
+  );
+}
+
+/**
+ * Writes the answer of a resumed turn at its reserved sequence: over nothing, or over the unfinished answer an
+ * earlier attempt left there (`interrupted`), never over a finished one.
+ */
+export function putAnswerOverUnfinished(
   deps: ConversationStore,
   sub: string,
   message: StoredMessage,
 ): Promise<void> {
-  await deps.db.send(
-    new PutCommand({
-      TableName: deps.tableName,
-      Item: messageItem(deps, sub, message),
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
+  return putMessageItem(deps, sub, message, {
+    ConditionExpression: 'attribute_not_exists(pk) OR (#role = :assistant AND #status = :interrupted)',
+    ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
+    ExpressionAttributeValues: { ':assistant': 'assistant', ':interrupted': 'interrupted' },
+  });
+}
+
+/** Writes one message at its reserved sequence; never overwrites an existing item. */
+export function putMessage(deps: ConversationStore, sub: string, message: StoredMessage): Promise<void> {
+  return putMessageItem(deps, sub, message, { ConditionExpression: 'attribute_not_exists(pk)' });
 }
 
 async function queryAll(deps: ConversationStore, input: QueryCommandInput, limit?: number) {
@@ -534,6 +556,23 @@ export async function partitionItems(
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
+}
+
+/** The caller's usage aggregates (`keys.usage`) from `fromDay` (YYYY-MM-DD) on, oldest first. */
+export async function usageItems(
+  deps: ConversationStore,
+  sub: string,
+  fromDay: string,
+): Promise<Record<string, unknown>[]> {
+  return queryAll(deps, {
+    TableName: deps.tableName,
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: {
+      ':pk': keys.userPartition(sub),
+      ':from': keys.usage(sub, fromDay).sk,
+      ':to': keys.usage(sub, '9999-12-31').sk,
+    },
+  });
 }
 
 export { isExpired, toConversation, toMessage };

@@ -28,7 +28,13 @@ const runCompletion: RunCompletion = async (caller, request, job, deadlineAt) =>
     chatDeps,
     { sub: caller.sub, clientId: caller.clientId, requestId: job.jobId },
     { ...request, stream: false },
-    { concurrencySlot: false, ...(deadlineAt === undefined ? {} : { deadlineAt }) },
+    {
+      concurrencySlot: false,
+      ...(deadlineAt === undefined ? {} : { deadlineAt }),
+      // A retry answers the turn the first attempt stored: no second question, no second request counted.
+      resume: job.turn,
+      onPrepared: (turn) => store.recordTurn(job, turn),
+    },
   );
   if (record.error) {
     const { message, type, code } = record.error.error;
@@ -38,11 +44,12 @@ const runCompletion: RunCompletion = async (caller, request, job, deadlineAt) =>
 };
 
 const streamName = settings.eventsStreamName;
+const store = createJobStore({
+  dynamo: documentClient(),
+  tableName: required(settings.tableName, EnvName.tableName),
+});
 const worker = createJobsWorker({
-  store: createJobStore({
-    dynamo: documentClient(),
-    tableName: required(settings.tableName, EnvName.tableName),
-  }),
+  store,
   runCompletion,
   emitter:
     streamName === undefined ? undefined : createEventEmitter({ kinesis: kinesisClient(), streamName }),

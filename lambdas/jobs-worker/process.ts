@@ -11,7 +11,7 @@ import { logger } from '../shared/powertools';
 export type RunCompletion = (
   caller: Caller,
   request: ChatCompletionRequest,
-  job: Pick<JobItem, 'jobId'>,
+  job: Pick<JobItem, 'sub' | 'jobId' | 'claimToken' | 'turn'>,
   deadlineAt?: number,
 ) => Promise<ChatCompletion>;
 

@@ -1,9 +1,7 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type Export, type ExportedJob, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
 import { type AnalyticsEvent, buildEvent } from '../contracts/events';
-import { keys } from '../contracts/keys';
 import { conversationStoreFromEnv } from '../conversations/deps';
 import { conversationView, messageView } from '../conversations/handler';
 import {
@@ -13,6 +11,7 @@ import {
   partitionItems,
   toConversation,
   toMessage,
+  usageItems,
 } from '../conversations/store';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import type { JobItem } from '../jobs/store';
@@ -98,20 +97,9 @@ export function buildExport(
 async function usage(event: APIGatewayProxyEvent, sub: string): Promise<UsageReport> {
   const { days } = parseQuery(event.queryStringParameters, UsageQuery);
   const from = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
-  const result = await store().db.send(
-    new QueryCommand({
-      TableName: store().tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: {
-        ':pk': keys.userPartition(sub),
-        ':from': keys.usage(sub, from).sk,
-        ':to': keys.usage(sub, '9999-12-31').sk,
-      },
-    }),
-  );
   return {
     object: 'usage',
-    days: (result.Items ?? []).map(usageDayOf),
+    days: (await usageItems(store(), sub, from)).map(usageDayOf),
     limits: { requests_per_minute: cfg.requestsPerMinute, tokens_per_day: cfg.tokensPerDay },
   };
 }

@@ -87,12 +87,18 @@ const MIN_RESERVATION = 16;
 export async function admitTurn(
   deps: QuotaDeps,
   sub: string,
-  turn: { readonly turnId: string; readonly wantedTokens: number; readonly expiresAtMs: number },
+  turn: {
+    readonly turnId: string;
+    readonly wantedTokens: number;
+    readonly expiresAtMs: number;
+    /** `false` for a turn admitted before (a retried job): its request was counted then. */
+    readonly countRequest?: boolean;
+  },
 ): Promise<Admission> {
   const now = deps.now ? deps.now() : new Date();
   const window = windows(now);
   const [requests, tokens] = await Promise.all([
-    countRequest(deps, sub, window),
+    turn.countRequest === false ? currentRequests(deps, sub, window) : countRequest(deps, sub, window),
     reserveTokens(deps, sub, window, turn.wantedTokens),
   ]);
   const state: QuotaState = {
@@ -167,6 +173,13 @@ export async function settleTurn(
 }
 
 type Windows = ReturnType<typeof windows>;
+
+async function currentRequests(deps: QuotaDeps, sub: string, window: Windows) {
+  const current = await deps.db.send(
+    new GetCommand({ TableName: deps.tableName, Key: keys.quota(sub, window.minute) }),
+  );
+  return { ok: true as const, used: numberOf(current.Item, 'requests') };
+}
 
 async function countRequest(deps: QuotaDeps, sub: string, window: Windows) {
   try {

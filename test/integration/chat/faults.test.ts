@@ -94,6 +94,27 @@ describe('when the inference endpoint refuses', () => {
   });
 });
 
+describe('when the engine is busy (its queue is full)', () => {
+  it.each([429, 503])(
+    'a %i is a retryable 503 model_overloaded, never a 400, and the next request works',
+    async (status) => {
+      plan = () => ({
+        kind: 'refuse',
+        status,
+        message: 'All inference slots are busy and the wait queue is full.',
+      });
+      const failure = await client.chat.completions
+        .create({ model: 'm', messages: [{ role: 'user', content: 'Busy?' }] })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(OpenAI.APIError);
+      expect((failure as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+      expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe('model_overloaded');
+      expect((failure as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBeTruthy();
+      await answerWorks();
+    },
+  );
+});
+
 describe('when the stream breaks after the first token', () => {
   it('the openai client surfaces the error event, the partial answer is stored as interrupted, and the next request works', async () => {
     plan = () => ({ kind: 'break', tokens: ['The answer ', 'is forty'] });

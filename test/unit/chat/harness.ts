@@ -2,10 +2,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
+import type { ChatDeps } from '../../../lambdas/chat/pipeline';
+import { DEFAULT_LIMITS } from '../../../lambdas/chat/prepare';
 import { TABLE } from '../../../lambdas/contracts/table';
+import { CircuitBreakers } from '../../../lambdas/inference';
+import { createModeration, defaultModerationConfig } from '../../../lambdas/moderation';
 import { createTableInput } from '../../../scripts/local/emulators';
 import { installLambdaRuntimeGlobals, PRELUDE_DELIMITER } from '../../../scripts/local/lambda-runtime';
 import { startSageMakerRuntime } from '../../../scripts/local/sagemaker-runtime';
@@ -237,5 +242,29 @@ export async function startChatHarness(
       await model.close();
       await table.close();
     },
+  };
+}
+
+/** Pipeline dependencies over a test table and a SageMaker runtime client (default moderation, no events). */
+export function pipelineDeps(
+  table: TestTable,
+  client: SageMakerRuntimeClient,
+  inference: Partial<ChatDeps['inference']> = {},
+): ChatDeps {
+  return {
+    store: { db: table.db, tableName: TABLE_NAME, retentionDays: 0 },
+    quota: { db: table.db, tableName: TABLE_NAME, requestsPerMinute: 1000, tokensPerDay: 1e9 },
+    limits: DEFAULT_LIMITS,
+    inference: {
+      client,
+      endpoints: ['m'],
+      breakers: new CircuitBreakers({ threshold: 3, cooldownMs: 1000 }),
+      ...inference,
+    },
+    moderation: createModeration({
+      config: defaultModerationConfig(),
+      recorder: { decision: () => undefined },
+    }),
+    modelId: 'test-model',
   };
 }

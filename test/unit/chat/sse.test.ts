@@ -1,14 +1,11 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatDeps, runTurn } from '../../../lambdas/chat/pipeline';
-import { DEFAULT_LIMITS } from '../../../lambdas/chat/prepare';
 import { SseWriter } from '../../../lambdas/chat/sse';
 import type { AnalyticsEvent } from '../../../lambdas/contracts/events';
-import { CircuitBreakers } from '../../../lambdas/inference';
-import { createModeration, defaultModerationConfig } from '../../../lambdas/moderation';
 import { startSageMakerRuntime } from '../../../scripts/local/sagemaker-runtime';
 import { type FakeModel, startFakeModel } from '../inference/fake-model';
-import { sseEvents, startTable, TABLE_NAME, type TestTable } from './harness';
+import { pipelineDeps, sseEvents, startTable, type TestTable } from './harness';
 
 let table: TestTable;
 let model: FakeModel;
@@ -29,21 +26,7 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
   });
-  deps = {
-    store: { db: table.db, tableName: TABLE_NAME, retentionDays: 0 },
-    quota: { db: table.db, tableName: TABLE_NAME, requestsPerMinute: 1000, tokensPerDay: 1e9 },
-    limits: DEFAULT_LIMITS,
-    inference: {
-      client,
-      endpoints: ['m'],
-      breakers: new CircuitBreakers({ threshold: 3, cooldownMs: 1000 }),
-    },
-    moderation: createModeration({
-      config: defaultModerationConfig(),
-      recorder: { decision: () => undefined },
-    }),
-    modelId: 'test-model',
-  };
+  deps = pipelineDeps(table, client, {});
 });
 afterAll(async () => {
   client.destroy();
