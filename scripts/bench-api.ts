@@ -101,7 +101,12 @@ async function measureOverhead() {
   const config = loadLocalConfig({ ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory' });
   const logs: string[] = [];
   const stack = await startLocalStack(config, {
-    handlerEnv: { QUOTA_REQUESTS_PER_MINUTE: '1000000', QUOTA_TOKENS_PER_DAY: '1000000000' },
+    // One user drives every stream: the per-user concurrent-turn cap must not be what is measured.
+    handlerEnv: {
+      QUOTA_REQUESTS_PER_MINUTE: '1000000',
+      QUOTA_TOKENS_PER_DAY: '1000000000',
+      CHAT_MAX_CONCURRENT_TURNS_PER_USER: String(CONCURRENCY * 4),
+    },
     inferenceEnv: { SEQUENCES: String(CONCURRENCY) },
     onLog: (component, line) => {
       logs.push(`${component}│ ${line}`);

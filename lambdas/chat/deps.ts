@@ -58,6 +58,7 @@ export function createChatDeps(cfg: Config): ChatDeps {
       modelContextTokens: cfg.modelContextTokens ?? DEFAULT_LIMITS.modelContextTokens,
       maxCompletionTokens: cfg.maxCompletionTokens,
       promptTokenBudget: cfg.contextTokenBudget,
+      charsPerToken: cfg.modelCharsPerToken,
     },
     region: cfg.region,
     ...(emitter ? { emitEvents: (events: readonly AnalyticsEvent[]) => emitter.emitEvents(events) } : {}),

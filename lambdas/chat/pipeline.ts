@@ -236,9 +236,14 @@ class UnansweredTurn extends Error {
 }
 
 /** Usage from the model when it reported it, else estimated (so quotas still count something real). */
-function usageOrEstimate(reported: Usage | undefined, turn: PreparedTurn, modelText: string): Usage {
+function usageOrEstimate(
+  reported: Usage | undefined,
+  turn: PreparedTurn,
+  modelText: string,
+  charsPerToken: number | undefined,
+): Usage {
   if (reported) return reported;
-  const completion = modelText === '' ? 0 : estimateTokens(modelText);
+  const completion = modelText === '' ? 0 : estimateTokens(modelText, charsPerToken);
   return {
     prompt_tokens: turn.estimatedPromptTokens,
     completion_tokens: completion,
@@ -362,7 +367,7 @@ async function infer(
     text,
     status,
     finishReason: blocked ? 'content_filter' : finishReason,
-    usage: usageOrEstimate(reportedUsage, turn, modelText),
+    usage: usageOrEstimate(reportedUsage, turn, modelText, deps.limits.charsPerToken),
     outputModeration,
     timeToFirstTokenMs,
     ...(errorCode ? { errorCode } : {}),

@@ -32,6 +32,8 @@ export interface TurnLimits {
   readonly maxTurns: number;
   /** A prompt budget lower than the model context allows, when the deployment sets one. */
   readonly promptTokenBudget?: number | undefined;
+  /** ASCII characters per token of the model's tokenizer (`MODEL_CHARS_PER_TOKEN`), for the estimates. */
+  readonly charsPerToken?: number | undefined;
 }
 
 export const DEFAULT_LIMITS: TurnLimits = {
@@ -81,8 +83,9 @@ export function tokensWanted(
   systemPrompt: string = DEFAULT_SYSTEM_PROMPT,
 ): number {
   const budget = promptBudget(request, limits);
-  const ownText = request.messages.reduce((sum, message) => sum + estimateTokens(textOf(message)), 0);
-  const prompt = request.conversation_id ? budget : Math.min(budget, ownText + estimateTokens(systemPrompt));
+  const estimate = (text: string) => estimateTokens(text, limits.charsPerToken);
+  const ownText = request.messages.reduce((sum, message) => sum + estimate(textOf(message)), 0);
+  const prompt = request.conversation_id ? budget : Math.min(budget, ownText + estimate(systemPrompt));
   return Math.min(limits.modelContextTokens, prompt + askedCompletionTokens(request, limits));
 }
 
@@ -142,6 +145,17 @@ function roleOf(role: InputMessage['role']): ContextMessage['role'] {
   return role === 'developer' ? 'system' : role;
 }
 
+function windowOptions(request: ChatCompletionRequest, limits: TurnLimits) {
+  return {
+    maxTurns: limits.maxTurns,
+    tokenBudget: promptBudget(request, limits),
+    ...(limits.charsPerToken === undefined ? {} : { charsPerToken: limits.charsPerToken }),
+  };
+}
+
+/** An estimate is an estimate: this share of the context (and a few tokens) stays free of prompt and answer. */
+const CONTEXT_MARGIN = 0.05;
+
 /** `max_tokens` for the model: what was asked, what the context has left after the prompt, what the quota reserved. */
 function completionCap(
   request: ChatCompletionRequest,
@@ -149,7 +163,8 @@ function completionCap(
   promptTokens: number,
   reservedTokens: number | undefined,
 ): number {
-  const contextLeft = limits.modelContextTokens - promptTokens;
+  const contextLeft =
+    limits.modelContextTokens - promptTokens - Math.ceil(limits.modelContextTokens * CONTEXT_MARGIN) - 8;
   if (contextLeft < 1) {
     throw new ValidationError(
       `The messages take about ${promptTokens} tokens; the model's context holds ${limits.modelContextTokens}.`,
@@ -215,7 +230,7 @@ export async function prepareTurn(
     systemPrompt,
     existing?.history ?? [],
     newMessages,
-    { maxTurns: deps.limits.maxTurns, tokenBudget: promptBudget(request, deps.limits) },
+    windowOptions(request, deps.limits),
     existing?.earlierTurnsNotLoaded ?? 0,
   );
   const maxTokens = completionCap(request, deps.limits, window.estimatedPromptTokens, meta.reservedTokens);
@@ -333,7 +348,7 @@ export async function prepareRegeneration(
     systemPrompt,
     history,
     [{ role: 'user', content: question.content }],
-    { maxTurns: deps.limits.maxTurns, tokenBudget: promptBudget(request, deps.limits) },
+    windowOptions(request, deps.limits),
     Math.max(0, existing.conversation.turnCount - loadedTurns),
   );
   const maxTokens = completionCap(request, deps.limits, window.estimatedPromptTokens, meta.reservedTokens);
@@ -392,7 +407,7 @@ export async function prepareResumed(
     systemPrompt,
     history,
     historyOf(question),
-    { maxTurns: deps.limits.maxTurns, tokenBudget: promptBudget(request, deps.limits) },
+    windowOptions(request, deps.limits),
     Math.max(0, conversation.turnCount - loadedTurns),
   );
   const moderated = question.find((message) => message.moderation?.action === 'redact')?.moderation;

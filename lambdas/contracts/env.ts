@@ -38,6 +38,8 @@ export const EnvName = {
    * prompt and the answer share it: the context window and every `max_tokens` are cut to fit.
    */
   modelContextTokens: 'MODEL_CONTEXT_TOKENS',
+  /** ASCII characters per token of the model's tokenizer, for token estimates (4 for BPE vocabularies, 1 for byte-level). */
+  modelCharsPerToken: 'MODEL_CHARS_PER_TOKEN',
   /** Optional lower prompt budget of the chat context window, in estimated tokens; default: what the model context allows. */
   contextTokenBudget: 'CONTEXT_TOKEN_BUDGET',
   /** Chat answers one user may have in progress at once (streamed or not); more are refused with 429. */

@@ -97,9 +97,15 @@ export async function admitTurn(
 ): Promise<Admission> {
   const now = deps.now ? deps.now() : new Date();
   const window = windows(now);
-  const [requests, tokens] = await Promise.all([
+  // The three writes go out together (one round trip); whatever a refusal leaves taken is given back.
+  const [requests, tokens, slot] = await Promise.all([
     turn.countRequest === false ? currentRequests(deps, sub, window) : countRequest(deps, sub, window),
     reserveTokens(deps, sub, window, turn.wantedTokens),
+    deps.maxConcurrentTurns === undefined
+      ? undefined
+      : takeSlot(deps, keys.activeTurns(sub), turn.turnId, turn.expiresAtMs, deps.maxConcurrentTurns).then(
+          (taken) => taken ?? null,
+        ),
   ]);
   const state: QuotaState = {
     limitRequests: deps.requestsPerMinute,
@@ -109,46 +115,30 @@ export async function admitTurn(
     remainingTokens: deps.tokensPerDay - tokens.used,
     resetTokensSeconds: window.resetTokensSeconds,
   };
-  const refuse = async (error: QuotaExceededError): Promise<never> => {
-    if (tokens.reserved > 0) await addTokens(deps, sub, -tokens.reserved, window);
-    throw error;
+  const refuse = async (message: string, retryAfterSeconds: number): Promise<never> => {
+    await Promise.all([
+      tokens.reserved > 0 ? addTokens(deps, sub, -tokens.reserved, window) : undefined,
+      typeof slot === 'string' ? freeSlot(deps, keys.activeTurns(sub), slot) : undefined,
+    ]);
+    throw new QuotaExceededError(message, retryAfterSeconds, rateLimitHeaders(state));
   };
   if (!requests.ok) {
     return refuse(
-      new QuotaExceededError(
-        `Rate limit reached: ${deps.requestsPerMinute} requests per minute. Please retry after ${window.resetRequestsSeconds} s.`,
-        window.resetRequestsSeconds,
-        rateLimitHeaders(state),
-      ),
+      `Rate limit reached: ${deps.requestsPerMinute} requests per minute. Please retry after ${window.resetRequestsSeconds} s.`,
+      window.resetRequestsSeconds,
     );
   }
   if (tokens.reserved === 0) {
     return refuse(
-      new QuotaExceededError(
-        `Daily token quota of ${deps.tokensPerDay} tokens reached. It resets at midnight UTC.`,
-        window.resetTokensSeconds,
-        rateLimitHeaders(state),
-      ),
+      `Daily token quota of ${deps.tokensPerDay} tokens reached. It resets at midnight UTC.`,
+      window.resetTokensSeconds,
     );
   }
-  let slot: string | undefined;
-  if (deps.maxConcurrentTurns !== undefined) {
-    slot = await takeSlot(
-      deps,
-      keys.activeTurns(sub),
-      turn.turnId,
-      turn.expiresAtMs,
-      deps.maxConcurrentTurns,
+  if (slot === null) {
+    return refuse(
+      `You have ${deps.maxConcurrentTurns} answers in progress, the most allowed at once. Retry when one has finished.`,
+      CONCURRENCY_RETRY_SECONDS,
     );
-    if (slot === undefined) {
-      return refuse(
-        new QuotaExceededError(
-          `You have ${deps.maxConcurrentTurns} answers in progress, the most allowed at once. Retry when one has finished.`,
-          CONCURRENCY_RETRY_SECONDS,
-          rateLimitHeaders(state),
-        ),
-      );
-    }
   }
   return { state, reservedTokens: tokens.reserved, slot };
 }
@@ -210,17 +200,10 @@ async function countRequest(deps: QuotaDeps, sub: string, window: Windows) {
  * budget; a lost race re-reads and tries again. `reserved: 0` when the budget is spent.
  */
 async function reserveTokens(deps: QuotaDeps, sub: string, window: Windows, wanted: number) {
+  let reserve = wanted;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const current = await deps.db.send(
-      new GetCommand({ TableName: deps.tableName, Key: keys.quota(sub, window.day), ConsistentRead: true }),
-    );
-    const used = numberOf(current.Item, 'tokens');
-    const reserve = Math.min(wanted, deps.tokensPerDay - used);
-    if (reserve < Math.min(wanted, MIN_RESERVATION)) {
-      return { reserved: 0, used: Math.min(used, deps.tokensPerDay) };
-    }
     try {
-      await deps.db.send(
+      const result = await deps.db.send(
         new UpdateCommand({
           TableName: deps.tableName,
           Key: keys.quota(sub, window.day),
@@ -232,11 +215,21 @@ async function reserveTokens(deps: QuotaDeps, sub: string, window: Windows, want
             ':ceiling': deps.tokensPerDay - reserve,
             ':ttl': window.dayExpiresAt,
           },
+          ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return { reserved: reserve, used: used + reserve };
+      return { reserved: reserve, used: numberOf(result.Attributes, 'tokens') };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+    }
+    // Not enough left for the whole reservation: take what is left, if that is still worth a turn.
+    const current = await deps.db.send(
+      new GetCommand({ TableName: deps.tableName, Key: keys.quota(sub, window.day), ConsistentRead: true }),
+    );
+    const used = numberOf(current.Item, 'tokens');
+    reserve = Math.min(wanted, deps.tokensPerDay - used);
+    if (reserve < Math.min(wanted, MIN_RESERVATION)) {
+      return { reserved: 0, used: Math.min(used, deps.tokensPerDay) };
     }
   }
   return { reserved: 0, used: deps.tokensPerDay };

@@ -40,6 +40,7 @@ const ConfigSchema = z.object({
   [EnvName.tokensPerDay]: positiveInt(1_000_000),
   [EnvName.maxCompletionTokens]: positiveInt(4096),
   [EnvName.modelContextTokens]: positiveInt(4096),
+  [EnvName.modelCharsPerToken]: z.coerce.number().positive().default(4),
   [EnvName.contextTokenBudget]: z.coerce.number().int().positive().optional(),
   [EnvName.maxConcurrentTurnsPerUser]: positiveInt(8),
   [EnvName.inferenceTimeoutMs]: positiveInt(20_000),
@@ -77,6 +78,8 @@ export interface Config {
   readonly maxCompletionTokens: number;
   /** Tokens of one engine slot's context (prompt + answer); optional so hand-built configs need not list it. */
   readonly modelContextTokens?: number;
+  /** ASCII characters per token of the model's tokenizer (token estimates). */
+  readonly modelCharsPerToken?: number;
   /** A prompt budget below what the model context allows, when set. */
   readonly contextTokenBudget?: number | undefined;
   /** Chat turns one user may have in progress at once; optional like `modelContextTokens`. */
@@ -121,6 +124,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     tokensPerDay: raw[EnvName.tokensPerDay],
     maxCompletionTokens: raw[EnvName.maxCompletionTokens],
     modelContextTokens: raw[EnvName.modelContextTokens],
+    modelCharsPerToken: raw[EnvName.modelCharsPerToken],
     contextTokenBudget: raw[EnvName.contextTokenBudget],
     maxConcurrentTurnsPerUser: raw[EnvName.maxConcurrentTurnsPerUser],
     inferenceTimeoutMs: raw[EnvName.inferenceTimeoutMs],

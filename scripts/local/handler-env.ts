@@ -21,6 +21,9 @@ export function handlerEnvironment(stack: StackDescription, service: string): Re
     [EnvName.sagemakerRuntimeEndpoint]: stack.urls.sagemaker,
     [EnvName.inferenceEndpoints]: LOCAL_ENDPOINT_NAME,
     [EnvName.modelId]: 'chatstack-local',
+    // The local engine's context per request, and its generated model's byte-level vocabulary (a token a byte).
+    [EnvName.modelContextTokens]: String(stack.config.INFERENCE_CONTEXT_SIZE),
+    [EnvName.modelCharsPerToken]: '1',
     [EnvName.moderationProvider]: stack.config.MODERATION_PROVIDER,
     [EnvName.webOrigin]: stack.urls.web,
     [EnvName.serviceName]: service,

@@ -23,7 +23,7 @@ describe('chat dependencies from the environment', () => {
 
   it("fall back to the engine's default per-slot context (4096) when nothing is set", () => {
     const deps = createChatDeps(loadConfig(env));
-    expect(deps.limits).toEqual({ ...DEFAULT_LIMITS, promptTokenBudget: undefined });
+    expect(deps.limits).toEqual({ ...DEFAULT_LIMITS, promptTokenBudget: undefined, charsPerToken: 4 });
     expect(deps.limits.modelContextTokens).toBe(4096);
   });
 
