@@ -151,6 +151,8 @@ async function measureOverhead() {
       sequentialDirect.push(...(await batch(direct, 1)).ttft);
       sequentialApi.push(...(await batch(viaApi, 1)).ttft);
     }
+    // Failed requests are measured as errors, never silently: show what the stack said about them.
+    if (errors > 0) console.error(logs.filter((line) => /ERROR|failed/.test(line)).slice(-20).join('\n'));
     return { directTtft, apiTtft, errors, sequentialDirect, sequentialApi };
   } finally {
     await stack.stop();

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type ChatCompletionRequest, chatCompletionRequestSchema } from '../contracts/api';
@@ -7,9 +6,14 @@ import { rateLimitHeaders } from '../quota';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { apiMiddlewares, baseHeaders, json } from '../shared/http';
+import {
+  IDEMPOTENCY_TTL_SECONDS,
+  idempotencyDynamoClient,
+  idempotencyKeyOf,
+  runIdempotently,
+} from '../shared/idempotency';
 import { parseJsonBody, readBody } from '../validation';
 import { createChatDeps } from './deps';
-import { IDEMPOTENCY_TTL_SECONDS, idempotencyKeyOf, runIdempotently } from './idempotency';
 import { type ChatDeps, DEADLINE_MARGIN_MS, runTurn, type TurnHead, type TurnRecord } from './pipeline';
 import { replayAsSse, SSE_HEADERS, SseWriter } from './sse';
 
@@ -17,18 +21,11 @@ import { replayAsSse, SSE_HEADERS, SseWriter } from './sse';
 const cfg = config();
 const requestSchema = chatCompletionRequestSchema(cfg.maxCompletionTokens);
 let deps: ChatDeps | undefined;
-/** Idempotency records go through a plain DynamoDB client (Powertools marshals them itself). */
-let idempotencyClient: DynamoDBClient | undefined;
 
 /** Dependencies, built on first use (module scope: once per execution environment). */
 function chatDeps(): ChatDeps {
   deps ??= createChatDeps(cfg);
   return deps;
-}
-
-function idempotencyDynamo(): DynamoDBClient {
-  idempotencyClient ??= new DynamoDBClient({ maxAttempts: 5 });
-  return idempotencyClient;
 }
 
 type StreamingResult = Omit<APIGatewayProxyResult, 'body'> & { body: string | Readable };
@@ -102,10 +99,16 @@ async function chat(
   const outcome: Promise<{ readonly value: TurnRecord; readonly replayed: boolean }> = idempotencyKey
     ? runIdempotently(
         {
-          client: idempotencyDynamo(),
+          client: idempotencyDynamoClient(),
           tableName: chatDeps().store.tableName,
         },
-        { sub: caller.sub, key: idempotencyKey, body: readBody(event), ...(context ? { context } : {}) },
+        {
+          sub: caller.sub,
+          endpoint: 'chat',
+          key: idempotencyKey,
+          body: readBody(event),
+          ...(context ? { context } : {}),
+        },
         async () => {
           const record = await turn();
           if (record.error) throw new UnfinishedTurn(record);
