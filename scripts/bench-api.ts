@@ -152,7 +152,13 @@ async function measureOverhead() {
       sequentialApi.push(...(await batch(viaApi, 1)).ttft);
     }
     // Failed requests are measured as errors, never silently: show what the stack said about them.
-    if (errors > 0) console.error(logs.filter((line) => /ERROR|failed/.test(line)).slice(-20).join('\n'));
+    if (errors > 0)
+      console.error(
+        logs
+          .filter((line) => /ERROR|failed/.test(line))
+          .slice(-20)
+          .join('\n'),
+      );
     return { directTtft, apiTtft, errors, sequentialDirect, sequentialApi };
   } finally {
     await stack.stop();
