@@ -169,11 +169,12 @@ export async function runTurn(
             reservedTokens,
           })
         : await prepareRegeneration(deps, caller.sub, request, { reservedTokens });
-    if (!options.resume) {
-      await options.onPrepared?.({
-        conversationId: turn.conversation.conversationId,
-        firstSequence: turn.firstSequence,
-        answerSequence: turn.assistantSequence,
+    if (!options.resume && options.onPrepared) {
+      const place = await turn.place;
+      await options.onPrepared({
+        conversationId: turn.conversationId,
+        firstSequence: place.firstSequence,
+        answerSequence: place.assistantSequence,
       });
     }
     // 4–5. Infer, streaming, through the windowed output filter.
@@ -232,6 +233,13 @@ class UnansweredTurn extends Error {
     readonly answer: Answer,
   ) {
     super('unanswered');
+  }
+}
+
+/** The turn's sequence numbers could not be taken (e.g. the conversation kept changing): `cause` is thrown. */
+class NotPlaced extends Error {
+  constructor(override readonly cause: unknown) {
+    super('not placed');
   }
 }
 
@@ -296,13 +304,17 @@ async function infer(
   try {
     for await (const event of { [Symbol.asyncIterator]: () => events }) {
       if (timeToFirstTokenMs === undefined) {
+        // The turn's place in the conversation was taken during the prefill; nothing is shown before it is.
+        await turn.place.catch((error: unknown) => {
+          throw new NotPlaced(error);
+        });
         // As the client sees it: from the request's arrival (admission, moderation, context included).
         timeToFirstTokenMs = Date.now() - startedAt;
         options.onStart?.({
           id,
           created,
           model: deps.modelId,
-          conversationId: turn.conversation.conversationId,
+          conversationId: turn.conversationId,
           turnsDropped: turn.turnsDropped,
           quota: admission.state,
         });
@@ -320,6 +332,8 @@ async function infer(
       }
     }
   } catch (error) {
+    // The conversation could not take the turn: nothing is stored, the request fails as the store failed.
+    if (error instanceof NotPlaced) throw error.cause;
     if (timeToFirstTokenMs === undefined) {
       // Nothing was said: store the turn as unanswered, then fail the request (a clean HTTP error).
       const aborted = error instanceof InferenceAbortedError;
@@ -402,10 +416,12 @@ async function persistAnswer(
   startedAt: number,
 ): Promise<boolean> {
   const verdict = answer.outputModeration;
+  const place = await turn.place.catch(() => undefined);
+  if (place === undefined) return false;
   const message: StoredMessage = {
     messageId: newMessageId(),
-    conversationId: turn.conversation.conversationId,
-    sequence: turn.assistantSequence,
+    conversationId: turn.conversationId,
+    sequence: place.assistantSequence,
     role: 'assistant',
     content: answer.text,
     createdAt: new Date().toISOString(),
@@ -437,8 +453,8 @@ async function persistAnswer(
     metrics.singleMetric().addMetric(MetricName.answerPersistFailures, MetricUnit.Count, 1);
     logger.error('the answer could not be stored', {
       error: error as Error,
-      conversationId: turn.conversation.conversationId,
-      sequence: turn.assistantSequence,
+      conversationId: turn.conversationId,
+      sequence: place.assistantSequence,
     });
     return false;
   }
@@ -490,7 +506,7 @@ function recordOf(
         },
       ],
       usage: answer.usage,
-      conversation_id: turn.conversation.conversationId,
+      conversation_id: turn.conversationId,
     },
     status: answer.status,
     turnsDropped: turn.turnsDropped,
@@ -570,7 +586,7 @@ function emitTurnEvent(
     buildEvent({
       type: 'chat.turn',
       ...callerFields(caller),
-      conversationId: turn.conversation.conversationId,
+      conversationId: turn.conversationId,
       model: deps.modelId.slice(0, 64),
       ...(deps.region ? { region: deps.region } : {}),
       ...(answer.timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs: answer.timeToFirstTokenMs }),

@@ -1,10 +1,10 @@
 import { buildContextWindow, type ContextMessage, DEFAULT_WINDOW, estimateTokens } from '../context';
 import type { ChatCompletionRequest, ChatMessageInput } from '../contracts/api';
 import {
-  type ConversationRecord,
   type ConversationStore,
   claimRegeneration,
   createConversation,
+  newConversationId,
   newMessageId,
   putMessage,
   recentMessages,
@@ -106,10 +106,20 @@ export function clientMessages(request: ChatCompletionRequest): InputMessage[] {
   return request.messages.map((message) => ({ role: message.role, text: textOf(message) }));
 }
 
+/** Where a turn's messages go: its question at `[firstSequence, assistantSequence)`, its answer at `assistantSequence`. */
+export interface TurnPlace {
+  readonly firstSequence: number;
+  readonly assistantSequence: number;
+}
+
 /** What the model is asked and where its answer goes. */
 export interface PreparedTurn {
-  readonly conversation: ConversationRecord;
-  readonly assistantSequence: number;
+  readonly conversationId: string;
+  /**
+   * Settles once the conversation holds the turn's sequence numbers. A new turn takes them while the model
+   * prefills; the first token is only shown once it settled, so a failure here is still a clean error.
+   */
+  readonly place: Promise<TurnPlace>;
   readonly prompt: InferenceRequest;
   /** The user's text the answer responds to (the output classifier judges the exchange). */
   readonly promptText: string;
@@ -121,8 +131,6 @@ export interface PreparedTurn {
   readonly questionStored: Promise<void>;
   /** Set when regenerating: the id of the stored answer the new one replaces (at `assistantSequence`). */
   readonly replacesMessageId?: string;
-  /** The turn's stored question: `[firstSequence, assistantSequence)`, so a retry can answer the same turn. */
-  readonly firstSequence: number;
   /** Set when resuming: an unfinished answer an earlier attempt stored may be overwritten. */
   readonly resumed?: boolean;
 }
@@ -238,52 +246,50 @@ export async function prepareTurn(
   const userTurns = newMessages.filter((message) => message.role === 'user').length;
   // One reservation for the new messages and the answer, so the answer sits right after its question.
   const reserve = { count: newMessages.length + 1, userTurns };
-  let conversation: ConversationRecord;
-  let firstSequence = 0;
-  if (existing) {
-    const reserved = await reserveSequences(
-      deps.store,
-      sub,
-      existing.conversation,
-      reserve.count,
-      reserve.userTurns,
-    );
-    conversation = reserved.conversation;
-    firstSequence = reserved.firstSequence;
-  } else {
-    const firstUser = newMessages.find((message) => message.role === 'user');
-    conversation = await createConversation(deps.store, sub, {
-      title: titleFrom(firstUser?.content ?? ''),
-      ...(requestSystemPrompt === undefined ? {} : { systemPrompt: requestSystemPrompt }),
-      reserve,
-    });
-  }
+  const conversationId = existing?.conversation.conversationId ?? newConversationId();
+  const firstUser = newMessages.find((message) => message.role === 'user');
+  const firstSequence: Promise<number> = existing
+    ? reserveSequences(deps.store, sub, existing.conversation, reserve.count, reserve.userTurns).then(
+        (reserved) => reserved.firstSequence,
+      )
+    : createConversation(deps.store, sub, {
+        conversationId,
+        title: titleFrom(firstUser?.content ?? ''),
+        ...(requestSystemPrompt === undefined ? {} : { systemPrompt: requestSystemPrompt }),
+        reserve,
+      }).then(() => 0);
+  const place = firstSequence.then((first) => ({
+    firstSequence: first,
+    assistantSequence: first + newMessages.length,
+  }));
   const inputModeration =
     checked.verdict.action === 'redact'
       ? { action: checked.verdict.action, categories: checked.verdict.categories }
       : undefined;
   const now = new Date().toISOString();
-  const questionStored = Promise.all(
-    newMessages.map((message, index) =>
-      putMessage(deps.store, sub, {
-        messageId: newMessageId(),
-        conversationId: conversation.conversationId,
-        sequence: firstSequence + index,
-        role: message.role,
-        content: message.content,
-        createdAt: now,
-        status: 'complete',
-        ...(message.role === 'user' && inputModeration ? { moderation: inputModeration } : {}),
-        ...(meta.requestId ? { requestId: meta.requestId } : {}),
-      }),
-    ),
-  ).then(() => undefined);
-  // Observed here so a failure is never unhandled; the persist stage awaits it and reports it.
+  const questionStored = place.then(({ firstSequence: first }) =>
+    Promise.all(
+      newMessages.map((message, index) =>
+        putMessage(deps.store, sub, {
+          messageId: newMessageId(),
+          conversationId,
+          sequence: first + index,
+          role: message.role,
+          content: message.content,
+          createdAt: now,
+          status: 'complete',
+          ...(message.role === 'user' && inputModeration ? { moderation: inputModeration } : {}),
+          ...(meta.requestId ? { requestId: meta.requestId } : {}),
+        }),
+      ),
+    ).then(() => undefined),
+  );
+  // Observed here so a failure is never unhandled; the pipeline awaits both and reports them.
+  place.catch(() => undefined);
   questionStored.catch(() => undefined);
   return {
-    conversation,
-    firstSequence,
-    assistantSequence: firstSequence + newMessages.length,
+    conversationId,
+    place,
     questionStored,
     prompt: inferenceRequestOf(request, window.messages, maxTokens),
     promptText: newMessages
@@ -352,11 +358,10 @@ export async function prepareRegeneration(
     Math.max(0, existing.conversation.turnCount - loadedTurns),
   );
   const maxTokens = completionCap(request, deps.limits, window.estimatedPromptTokens, meta.reservedTokens);
-  const conversation = await claimRegeneration(deps.store, sub, existing.conversation);
+  await claimRegeneration(deps.store, sub, existing.conversation);
   return {
-    conversation,
-    firstSequence: answer.sequence,
-    assistantSequence: answer.sequence,
+    conversationId: existing.conversation.conversationId,
+    place: Promise.resolve({ firstSequence: answer.sequence, assistantSequence: answer.sequence }),
     replacesMessageId: answer.messageId,
     questionStored: Promise.resolve(),
     prompt: inferenceRequestOf(request, window.messages, maxTokens),
@@ -412,9 +417,8 @@ export async function prepareResumed(
   );
   const moderated = question.find((message) => message.moderation?.action === 'redact')?.moderation;
   return {
-    conversation,
-    firstSequence: ref.firstSequence,
-    assistantSequence: ref.answerSequence,
+    conversationId: conversation.conversationId,
+    place: Promise.resolve({ firstSequence: ref.firstSequence, assistantSequence: ref.answerSequence }),
     questionStored: Promise.resolve(),
     resumed: true,
     prompt: inferenceRequestOf(

@@ -248,14 +248,18 @@ describe('what a client may send', () => {
 });
 
 describe('storing the answer', () => {
-  async function withFailingAnswerWrites<T>(failures: number, run: () => Promise<T>) {
+  async function withFailingWrites<T>(
+    failures: number,
+    run: () => Promise<T>,
+    which: (item: Record<string, unknown>) => boolean = (item) => item.role === 'assistant',
+  ) {
     const { documentClient } = await import('../../../lambdas/shared/clients');
     let failed = 0;
-    const name = 'fail-answer-writes';
+    const name = 'fail-writes';
     documentClient().middlewareStack.add(
       (next) => async (args) => {
         const input = (args as { input?: { Item?: Record<string, unknown> } }).input;
-        if (input?.Item?.role === 'assistant' && failed < failures) {
+        if (input?.Item && which(input.Item) && failed < failures) {
           failed++;
           throw Object.assign(new Error('Internal server error'), {
             name: 'InternalServerError',
@@ -277,7 +281,7 @@ describe('storing the answer', () => {
   it('retries a failed write of the answer, so the conversation keeps it', async () => {
     plan = () => ({ kind: 'answer', tokens: ['Kept'] });
     const user = sub();
-    const { result } = await withFailingAnswerWrites(1, () =>
+    const { result } = await withFailingWrites(1, () =>
       invokeStreaming(handler, chatEvent(user, { messages: [{ role: 'user', content: 'Q' }], stream: true })),
     );
     expect(sseEvents(result.body).at(-1)).toBe('[DONE]');
@@ -287,6 +291,24 @@ describe('storing the answer', () => {
     ]);
   });
 
+  it('answers a conversation that cannot be created with a clean error before any token is shown', async () => {
+    plan = () => ({ kind: 'answer', tokens: ['Never shown'] });
+    const user = sub();
+    const { result } = await withFailingWrites(
+      100,
+      () =>
+        invokeStreaming(
+          handler,
+          chatEvent(user, { messages: [{ role: 'user', content: 'Q' }], stream: true }),
+        ),
+      (item) => item.type === 'conversation',
+    );
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body).error).toMatchObject({ type: 'server_error' });
+    expect(result.body).not.toContain('Never shown');
+    expect(await messagesOf(user)).toEqual([]);
+  });
+
   it('tells the client and counts AnswerPersistFailures when the answer cannot be stored at all', async () => {
     plan = () => ({ kind: 'answer', tokens: ['Lost?'] });
     const user = sub();
@@ -294,7 +316,7 @@ describe('storing the answer', () => {
     const emf = captureEmf();
     let response: Awaited<ReturnType<typeof invokeStreaming>>;
     try {
-      ({ result: response } = await withFailingAnswerWrites(100, () =>
+      ({ result: response } = await withFailingWrites(100, () =>
         invokeStreaming(
           handler,
           chatEvent(user, { messages: [{ role: 'user', content: 'Q' }], stream: true }),
