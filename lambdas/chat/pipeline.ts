@@ -189,7 +189,7 @@ export async function runTurn(
     // 6. Persist the answer (partial ones too), retried; a lost answer is counted and reported, never hidden.
     const persisted = await persistAnswer(deps, caller, turn, answer, startedAt);
     // 7. Metrics and the analytics event.
-    publishTurnMetrics(answer, startedAt);
+    publishTurnMetrics(answer, startedAt, checked?.messages.length ?? 0);
     await emitTurnEvent(deps, caller, turn, answer, startedAt);
     return recordOf(deps, answer, turn, admission, persisted);
   } finally {
@@ -519,7 +519,7 @@ function recordOf(
  * The turn's latency and token metrics, published at once in one EMF line: a streamed answer ends after the
  * handler returned (and the middleware flushed), and concurrent local requests must not mix their values.
  */
-function publishTurnMetrics(answer: Answer, startedAt: number): void {
+function publishTurnMetrics(answer: Answer, startedAt: number, messagesModerated: number): void {
   const turnMetrics = new Metrics({
     namespace: METRICS_NAMESPACE,
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'chatstack',
@@ -530,6 +530,8 @@ function publishTurnMetrics(answer: Answer, startedAt: number): void {
   turnMetrics.addMetric(MetricName.responseLatency, MetricUnit.Milliseconds, Date.now() - startedAt);
   turnMetrics.addMetric(MetricName.tokensIn, MetricUnit.Count, answer.usage.prompt_tokens);
   turnMetrics.addMetric(MetricName.tokensOut, MetricUnit.Count, answer.usage.completion_tokens);
+  if (messagesModerated > 0)
+    turnMetrics.addMetric(MetricName.moderationInputMessages, MetricUnit.Count, messagesModerated);
   turnMetrics.publishStoredMetrics();
 }
 

@@ -24,7 +24,7 @@ export const MetricName = {
   answerPersistFailures: 'AnswerPersistFailures',
   /** Writes of an answer retried after a failed attempt (a leading indicator of AnswerPersistFailures). */
   answerPersistRetries: 'AnswerPersistRetries',
-  /** Client-supplied messages checked by input moderation, by role (Role dimension). */
+  /** Client-supplied messages (every role) input moderation checked for an answered turn; in the turn's EMF line. */
   moderationInputMessages: 'ModerationInputMessages',
   inferenceFallbacks: 'InferenceFallbacks',
   jobsCompleted: 'JobsCompleted',
@@ -43,6 +43,4 @@ export const MetricDimension = {
   direction: 'Direction',
   /** Moderation category, for `ModerationBlocks`. */
   category: 'Category',
-  /** Message role (`system`, `developer`, `user`, `assistant`), for `ModerationInputMessages`. */
-  role: 'Role',
 } as const;

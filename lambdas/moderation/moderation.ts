@@ -153,11 +153,6 @@ export function createModeration(options: CreateModerationOptions): Moderation {
   };
 
   const checkMessages = async (messages: readonly InputMessage[]): Promise<MessagesVerdict> => {
-    recorder.inputMessages?.(messages.map((message) => message.role));
-    return check(messages);
-  };
-
-  const check = async (messages: readonly InputMessage[]): Promise<MessagesVerdict> => {
     const blocked = (categories: string[]): MessagesVerdict => {
       decide('input', { action: 'block', categories, text: '' });
       return { action: 'block', categories, texts: messages.map(() => '') };
@@ -189,7 +184,7 @@ export function createModeration(options: CreateModerationOptions): Moderation {
   };
 
   const checkInput = async (text: string): Promise<Verdict> => {
-    const verdict = await check([{ role: 'user', text }]);
+    const verdict = await checkMessages([{ role: 'user', text }]);
     return { action: verdict.action, categories: verdict.categories, text: verdict.texts[0] ?? '' };
   };
 

@@ -29,8 +29,6 @@ export interface ClassifierFailure {
 export interface DecisionRecorder {
   decision(decision: ModerationDecision): void;
   classifierError?(failure: ClassifierFailure): void;
-  /** The roles of the messages one input check covered (counted per role). */
-  inputMessages?(roles: readonly string[]): void;
 }
 
 const count = (metrics: MetricsLike, name: string, dimensions: Record<string, string>) => {
@@ -57,15 +55,6 @@ export function powertoolsRecorder(
         }
       }
       logger.info('moderation decision', { moderation: { direction, action, categories } });
-    },
-    inputMessages(roles) {
-      const perRole = new Map<string, number>();
-      for (const role of roles) perRole.set(role, (perRole.get(role) ?? 0) + 1);
-      for (const [role, value] of perRole) {
-        const metric = metrics.singleMetric();
-        metric.addDimension(MetricDimension.role, role);
-        metric.addMetric(MetricName.moderationInputMessages, MetricUnit.Count, value);
-      }
     },
     classifierError({ direction, provider, failMode, error }) {
       count(metrics, MetricName.moderationClassifierErrors, { [MetricDimension.direction]: direction });

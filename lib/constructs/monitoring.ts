@@ -22,7 +22,7 @@ import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, MetricDimension, MetricName } from '../../lambdas/contracts/metrics';
+import { METRICS_NAMESPACE, MetricName } from '../../lambdas/contracts/metrics';
 import { FunctionName } from '../../lambdas/contracts/routes';
 import type { Alerts } from './alerts';
 import {
@@ -665,10 +665,7 @@ export class Monitoring extends Construct {
         graph('Answers not stored, write retries and moderated input messages', [
           sumOfCustom(MetricName.answerPersistFailures, { label: 'AnswerPersistFailures' }),
           sumOfCustom(MetricName.answerPersistRetries, { label: 'AnswerPersistRetries' }),
-          searchCustom(MetricName.moderationInputMessages, [SERVICE_DIMENSION, MetricDimension.role], {
-            statistic: Stats.SUM,
-            period: FIVE_MINUTES,
-          }),
+          sumOfCustom(MetricName.moderationInputMessages, { label: 'ModerationInputMessages' }),
         ]),
       ],
     ];

@@ -89,7 +89,7 @@ export const CUSTOM_METRIC_DIMENSIONS: Readonly<Record<MetricName, readonly stri
   [MetricName.quotaRejections]: [MetricDimension.service],
   [MetricName.answerPersistFailures]: [MetricDimension.service],
   [MetricName.answerPersistRetries]: [MetricDimension.service],
-  [MetricName.moderationInputMessages]: [MetricDimension.service, MetricDimension.role],
+  [MetricName.moderationInputMessages]: [MetricDimension.service],
   [MetricName.inferenceFallbacks]: [MetricDimension.service],
   [MetricName.jobsCompleted]: [MetricDimension.service],
   [MetricName.jobsFailed]: [MetricDimension.service],
