@@ -77,7 +77,12 @@ async function measureOverhead() {
   const config = loadLocalConfig({ ...ports, DATA_DIR: dataDir, DYNAMODB_STORAGE: 'memory' });
   const logs: string[] = [];
   const stack = await startLocalStack(config, {
-    handlerEnv: { QUOTA_REQUESTS_PER_MINUTE: '1000000', QUOTA_TOKENS_PER_DAY: '1000000000' },
+    // One user drives every stream: the per-user concurrent-turn cap must not be what is measured.
+    handlerEnv: {
+      QUOTA_REQUESTS_PER_MINUTE: '1000000',
+      QUOTA_TOKENS_PER_DAY: '1000000000',
+      CHAT_MAX_CONCURRENT_TURNS_PER_USER: String(CONCURRENCY * 4),
+    },
     inferenceEnv: { SEQUENCES: String(CONCURRENCY) },
     onLog: (component, line) => {
       logs.push(`${component}│ ${line}`);
@@ -122,6 +127,14 @@ async function measureOverhead() {
       sequentialDirect.push(...(await batch(direct, 1)).ttft);
       sequentialApi.push(...(await batch(viaApi, 1)).ttft);
     }
+    // Failed requests are measured as errors, never silently: show what the stack said about them.
+    if (errors > 0)
+      console.error(
+        logs
+          .filter((line) => /ERROR|failed/.test(line))
+          .slice(-20)
+          .join('\n'),
+      );
     return { directTtft, apiTtft, errors, sequentialDirect, sequentialApi };
   } finally {
     await stack.stop();

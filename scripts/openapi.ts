@@ -64,8 +64,10 @@ const errors = (...statuses: number[]) =>
             403: 'The token or key lacks the required scope (API keys cannot manage API keys).',
             404: 'Not found (also for other users’ resources).',
             409: 'A request with the same Idempotency-Key is still running, or the API key limit is reached.',
-            429: 'Rate limit or daily token quota exceeded; see `retry-after`.',
-            503: 'The model is unavailable; retry after `retry-after` seconds.',
+            429: 'Rate limit, daily token quota or concurrent answers exceeded; see `retry-after`.',
+            500: 'The answer could not be stored (`code: answer_not_saved`); retry.',
+            503: 'The model is unavailable or busy (`model_overloaded`), or broke off; retry after `retry-after` seconds.',
+            504: 'The answer did not finish before the request’s deadline; the partial answer is in the conversation.',
           }[status] ?? 'Error',
         content: jsonContent(ErrorResponse),
       },
@@ -87,11 +89,10 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     summary: 'Create a chat completion (OpenAI-compatible), streamed as SSE when `stream` is true.',
     requestParams: {
       header: z.object({
-        'Idempotency-Key': z
-          .string()
-          .max(255)
-          .optional()
-          .meta({ description: 'A retry with the same key returns the original outcome.' }),
+        'Idempotency-Key': z.string().max(255).optional().meta({
+          description:
+            'A retry with the same key returns the original outcome of a finished answer; an answer that broke off runs again.',
+        }),
       }),
     },
     requestBody: { required: true, content: jsonContent(ChatCompletionRequest) },
@@ -106,7 +107,7 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
         }),
         content: { ...jsonContent(ChatCompletion), 'text/event-stream': { schema: ChatCompletionChunk } },
       },
-      ...errors(400, 401, 403, 404, 409, 429, 503),
+      ...errors(400, 401, 403, 404, 409, 429, 500, 503, 504),
     },
   },
   'GET /v1/models': {

@@ -1,4 +1,3 @@
-import { DEFAULT_WINDOW } from '../context';
 import { EnvName } from '../contracts/env';
 import type { AnalyticsEvent } from '../contracts/events';
 import { createEventEmitter } from '../events/emitter';
@@ -8,7 +7,8 @@ import { type Config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
 import { loadKinesisClient } from '../shared/lazy-kinesis-client';
 import { sagemakerRuntimeClient } from '../shared/sagemaker-runtime-client';
-import type { ChatDeps } from './turn';
+import type { ChatDeps } from './pipeline';
+import { DEFAULT_LIMITS } from './prepare';
 
 /**
  * Builds the chat pipeline's dependencies from the configuration, once per execution environment: the SDK
@@ -42,17 +42,24 @@ export function createChatDeps(cfg: Config): ChatDeps {
     ? createEventEmitter({ kinesis: loadKinesisClient, streamName: cfg.eventsStreamName })
     : undefined;
   return {
-    context: { db: documentClient(), tableName, retentionDays: cfg.messageRetentionDays },
+    store: { db: documentClient(), tableName, retentionDays: cfg.messageRetentionDays },
     quota: {
       db: documentClient(),
       tableName,
       requestsPerMinute: cfg.requestsPerMinute,
       tokensPerDay: cfg.tokensPerDay,
+      maxConcurrentTurns: cfg.maxConcurrentTurnsPerUser ?? 8,
     },
     inference,
     moderation: createModeration({ config: moderationConfig, ...(classifier ? { classifier } : {}) }),
     modelId: cfg.modelId,
-    window: { ...DEFAULT_WINDOW, tokenBudget: cfg.contextTokenBudget ?? DEFAULT_WINDOW.tokenBudget },
+    limits: {
+      ...DEFAULT_LIMITS,
+      modelContextTokens: cfg.modelContextTokens ?? DEFAULT_LIMITS.modelContextTokens,
+      maxCompletionTokens: cfg.maxCompletionTokens,
+      promptTokenBudget: cfg.contextTokenBudget,
+      charsPerToken: cfg.modelCharsPerToken,
+    },
     region: cfg.region,
     ...(emitter ? { emitEvents: (events: readonly AnalyticsEvent[]) => emitter.emitEvents(events) } : {}),
   };

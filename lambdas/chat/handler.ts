@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type ChatCompletionRequest, chatCompletionRequestSchema } from '../contracts/api';
@@ -7,23 +6,21 @@ import { rateLimitHeaders } from '../quota';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { apiMiddlewares, baseHeaders, json } from '../shared/http';
+import {
+  IDEMPOTENCY_TTL_SECONDS,
+  idempotencyDynamoClient,
+  idempotencyKeyOf,
+  runIdempotently,
+} from '../shared/idempotency';
 import { parseJsonBody, readBody } from '../validation';
-import { runCompletion } from './complete';
 import { createChatDeps } from './deps';
-import { IDEMPOTENCY_TTL_SECONDS, idempotencyKeyOf, runIdempotently } from './idempotency';
-import { replayAsSse, startStreamingTurn, type TurnRecord } from './sse';
-import { type ChatCaller, type ChatDeps, prepareTurn } from './turn';
+import { type ChatDeps, DEADLINE_MARGIN_MS, runTurn, type TurnHead, type TurnRecord } from './pipeline';
+import { replayAsSse, SSE_HEADERS, SseWriter } from './sse';
 
 /** `POST /v1/chat/completions`: OpenAI Chat Completions (streamed or not), plus `conversation_id`. */
 const cfg = config();
 const requestSchema = chatCompletionRequestSchema(cfg.maxCompletionTokens);
 let deps: ChatDeps | undefined;
-/** Idempotency records go through a plain DynamoDB client (Powertools marshals them itself). */
-let idempotencyClient: DynamoDBClient | undefined;
-function idempotencyDynamo(): DynamoDBClient {
-  idempotencyClient ??= new DynamoDBClient({ maxAttempts: 5 });
-  return idempotencyClient;
-}
 
 /** Dependencies, built on first use (module scope: once per execution environment). */
 function chatDeps(): ChatDeps {
@@ -33,109 +30,116 @@ function chatDeps(): ChatDeps {
 
 type StreamingResult = Omit<APIGatewayProxyResult, 'body'> & { body: string | Readable };
 
-function responseHeaders(
+/** A turn that did not finish: never stored as an idempotent outcome, so a retry with the same key runs again. */
+class UnfinishedTurn extends Error {
+  constructor(readonly record: TurnRecord) {
+    super('unfinished turn');
+  }
+}
+
+function turnHeaders(
   event: APIGatewayProxyEvent,
-  record: Pick<TurnRecord, 'turnsDropped'> & { conversationId: string },
-  quota: Record<string, string>,
-) {
+  turn: Pick<TurnHead, 'conversationId' | 'turnsDropped' | 'quota'>,
+): Record<string, string> {
   return {
     ...baseHeaders(event),
-    ...quota,
-    'x-conversation-id': record.conversationId,
-    'x-context-turns-dropped': String(record.turnsDropped),
+    ...(turn.quota ? rateLimitHeaders(turn.quota) : {}),
+    'x-conversation-id': turn.conversationId,
+    'x-context-turns-dropped': String(turn.turnsDropped),
   };
 }
 
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  'x-accel-buffering': 'no',
-};
+function headersOfRecord(event: APIGatewayProxyEvent, record: TurnRecord, replayed: boolean) {
+  return {
+    ...turnHeaders(event, { ...record, conversationId: record.completion.conversation_id }),
+    ...(replayed
+      ? { 'idempotent-replayed': 'true', 'x-idempotency-ttl': String(IDEMPOTENCY_TTL_SECONDS) }
+      : {}),
+  };
+}
 
+/** parse → pipeline → respond. */
 async function chat(
   event: APIGatewayProxyEvent,
-  context: Context,
+  context: Context | undefined,
   signal?: AbortSignal,
 ): Promise<StreamingResult> {
   const caller = callerOf(event);
   const request: ChatCompletionRequest = parseJsonBody(event, requestSchema);
   const idempotencyKey = idempotencyKeyOf(event.headers);
-  const who: ChatCaller = {
-    sub: caller.sub,
-    clientId: caller.clientId,
-    requestId: event.requestContext.requestId,
-    apiKeyId: caller.apiKeyId,
-  };
   const streaming = request.stream === true;
   const includeUsage = request.stream_options?.include_usage === true;
-  const pipeline = chatDeps();
-
-  // Settles when a live stream has its first token (its headers can go out).
-  let started: (() => void) | undefined;
-  const firstByte = new Promise<void>((resolve) => {
+  const sse = streaming ? new SseWriter() : undefined;
+  let started: ((head: TurnHead) => void) | undefined;
+  const firstToken = new Promise<TurnHead>((resolve) => {
     started = resolve;
   });
-  // The turn itself; with an Idempotency-Key it runs at most once and its record is replayed on retries.
-  let live: { response: StreamingResult; end: () => void } | undefined;
-  let quotaHeaders: Record<string, string> = {};
-  const runTurn = async (): Promise<TurnRecord> => {
-    if (!streaming) {
-      const result = await runCompletion(pipeline, who, request, signal);
-      if (result.quota) quotaHeaders = rateLimitHeaders(result.quota);
-      return { completion: result.completion, turnsDropped: result.turnsDropped };
-    }
-    const turn = await prepareTurn(pipeline, who, request);
-    if (turn.quota) quotaHeaders = rateLimitHeaders(turn.quota);
-    // The stream outlives this invocation's handler promise: it ends on its own or when the client leaves.
-    const stream = await startStreamingTurn(pipeline, who, turn, { includeUsage });
-    live = {
-      response: {
-        statusCode: 200,
-        headers: {
-          ...SSE_HEADERS,
-          ...responseHeaders(
-            event,
-            { conversationId: turn.conversation.conversationId, turnsDropped: turn.turnsDropped },
-            quotaHeaders,
-          ),
-        },
-        body: stream.body,
+  const remainingMs = context?.getRemainingTimeInMillis?.();
+  const signals = [signal, sse?.signal].filter((one): one is AbortSignal => one !== undefined);
+  const turn = () =>
+    runTurn(
+      chatDeps(),
+      {
+        sub: caller.sub,
+        clientId: caller.clientId,
+        requestId: event.requestContext.requestId,
+        apiKeyId: caller.apiKeyId,
       },
-      end: stream.end,
-    };
-    started?.();
-    return stream.record;
-  };
+      request,
+      {
+        ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
+        ...(remainingMs === undefined ? {} : { deadlineAt: Date.now() + remainingMs - DEADLINE_MARGIN_MS }),
+        ...(sse
+          ? {
+              onStart: (head: TurnHead) => {
+                sse.start(head);
+                started?.(head);
+              },
+              onText: (text: string) => sse.text(text),
+            }
+          : {}),
+      },
+    );
 
-  const outcome = idempotencyKey
+  const outcome: Promise<{ readonly value: TurnRecord; readonly replayed: boolean }> = idempotencyKey
     ? runIdempotently(
         {
-          client: idempotencyDynamo(),
-          tableName: pipeline.context.tableName,
+          client: idempotencyDynamoClient(),
+          tableName: chatDeps().store.tableName,
         },
-        { sub: caller.sub, key: idempotencyKey, body: readBody(event), context },
-        runTurn,
-      )
-    : runTurn().then((value) => ({ value, replayed: false }));
+        {
+          sub: caller.sub,
+          endpoint: 'chat',
+          key: idempotencyKey,
+          body: readBody(event),
+          ...(context ? { context } : {}),
+        },
+        async () => {
+          const record = await turn();
+          if (record.error) throw new UnfinishedTurn(record);
+          return record;
+        },
+      ).catch((error: unknown) => {
+        if (error instanceof UnfinishedTurn) return { value: error.record, replayed: false };
+        throw error;
+      })
+    : turn().then((value) => ({ value, replayed: false }));
 
-  // A live stream answers as soon as its first token is there; everything else once the turn is settled.
-  await Promise.race([firstByte, outcome]);
-  if (live) {
-    const { end } = live;
-    outcome.then(end, end);
-    return live.response;
+  // A live stream answers as soon as its first token is in; everything else once the turn is over.
+  const first = await Promise.race([firstToken.then((head) => ({ head })), outcome]);
+  if (sse && 'head' in first) {
+    outcome.then(
+      ({ value }) => sse.end(value, includeUsage),
+      () => sse.fail('The answer failed. Please retry.'),
+    );
+    return {
+      statusCode: 200,
+      headers: { ...SSE_HEADERS, ...turnHeaders(event, first.head) },
+      body: sse.body,
+    };
   }
   const { value: record, replayed } = await outcome;
-  const headers = {
-    ...responseHeaders(
-      event,
-      { conversationId: record.completion.conversation_id, turnsDropped: record.turnsDropped },
-      quotaHeaders,
-    ),
-    ...(replayed
-      ? { 'idempotent-replayed': 'true', 'x-idempotency-ttl': String(IDEMPOTENCY_TTL_SECONDS) }
-      : {}),
-  };
+  const headers = headersOfRecord(event, record, replayed);
   if (streaming) {
     return {
       statusCode: 200,
@@ -143,6 +147,7 @@ async function chat(
       body: replayAsSse(record, includeUsage),
     };
   }
+  if (record.error) return json(event, record.error.status, { error: record.error.error }, headers);
   return json(event, 200, record.completion, headers);
 }
 

@@ -13,23 +13,28 @@ export interface WindowOptions {
   readonly maxTurns: number;
   /** Budget for the whole prompt, in estimated tokens. */
   readonly tokenBudget: number;
+  /** Characters of ASCII text per token of the model's tokenizer (4 for BPE vocabularies, 1 for byte-level ones). */
+  readonly charsPerToken?: number;
 }
 
 export const DEFAULT_WINDOW: WindowOptions = { maxTurns: 10, tokenBudget: 6_000 };
 
 /**
- * Tokens of a text, estimated without a tokenizer (none belongs in the Lambda bundle): ~4 characters per
- * token for English, never fewer than one token per 2 bytes of non-ASCII text; plus a few per message.
+ * Tokens of a text, estimated without a tokenizer (none belongs in the Lambda bundle): `charsPerToken` (~4 for
+ * English with a BPE vocabulary) characters of ASCII per token, one token per non-ASCII character at least; plus a
+ * few per message for the chat template.
  */
-export function estimateTokens(text: string): number {
+export function estimateTokens(text: string, charsPerToken = DEFAULT_CHARS_PER_TOKEN): number {
   let ascii = 0;
   let other = 0;
   for (const char of text) {
     if (char.charCodeAt(0) < 128) ascii++;
-    else other++;
+    else other += charsPerToken < 2 ? Buffer.byteLength(char, 'utf8') : 1;
   }
-  return Math.ceil(ascii / 4) + other + 4;
+  return Math.ceil(ascii / charsPerToken) + other + (charsPerToken < 2 ? 16 : 4);
 }
+
+export const DEFAULT_CHARS_PER_TOKEN = 4;
 
 export interface WindowResult {
   readonly messages: ContextMessage[];
@@ -61,9 +66,10 @@ export function buildContextWindow(
 ): WindowResult {
   const turns = splitTurns([...history, ...newMessages]);
   const newest = turns.pop() ?? [];
+  const estimate = (text: string) => estimateTokens(text, options.charsPerToken);
   const cost = (messages: readonly ContextMessage[]) =>
-    messages.reduce((sum, message) => sum + estimateTokens(message.content), 0);
-  let used = (systemPrompt === undefined ? 0 : estimateTokens(systemPrompt)) + cost(newest);
+    messages.reduce((sum, message) => sum + estimate(message.content), 0);
+  let used = (systemPrompt === undefined ? 0 : estimate(systemPrompt)) + cost(newest);
   const kept: ContextMessage[][] = [];
   for (let index = turns.length - 1; index >= 0 && kept.length < options.maxTurns; index--) {
     const turn = turns[index] ?? [];

@@ -42,8 +42,17 @@ export const EnvName = {
   requestsPerMinute: 'QUOTA_REQUESTS_PER_MINUTE',
   tokensPerDay: 'QUOTA_TOKENS_PER_DAY',
   maxCompletionTokens: 'MAX_COMPLETION_TOKENS',
-  /** Prompt budget of the chat context window, in estimated tokens (system prompt, kept turns, new messages). */
+  /**
+   * Context size of one engine slot, in tokens (llama-server: `-c` ÷ `-np`; its default per slot is 4096). The
+   * prompt and the answer share it: the context window and every `max_tokens` are cut to fit.
+   */
+  modelContextTokens: 'MODEL_CONTEXT_TOKENS',
+  /** ASCII characters per token of the model's tokenizer, for token estimates (4 for BPE vocabularies, 1 for byte-level). */
+  modelCharsPerToken: 'MODEL_CHARS_PER_TOKEN',
+  /** Optional lower prompt budget of the chat context window, in estimated tokens; default: what the model context allows. */
   contextTokenBudget: 'CONTEXT_TOKEN_BUDGET',
+  /** Chat answers one user may have in progress at once (streamed or not); more are refused with 429. */
+  maxConcurrentTurnsPerUser: 'CHAT_MAX_CONCURRENT_TURNS_PER_USER',
   /** Longest wait for the model's first token per attempt, in milliseconds; keep it below the Lambda timeout. */
   inferenceTimeoutMs: 'INFERENCE_TIMEOUT_MS',
   /** Days a message is kept before DynamoDB TTL removes it; 0 keeps messages forever. */

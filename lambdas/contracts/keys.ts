@@ -20,6 +20,8 @@ export const keys = {
   job: (sub: string, jobId: string) => ({ pk: keys.userPartition(sub), sk: `JOB#${jobId}` }),
   /** The set of a user's jobs still queued or processing (the per-user job concurrency limit). */
   activeJobs: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'JOBS#ACTIVE' }),
+  /** The slots of a user's chat turns in progress (the per-user concurrent-turn limit). */
+  activeTurns: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'TURNS#ACTIVE' }),
   /** Fixed-window quota counters: one item per user and window. */
   quota: (sub: string, window: string) => ({ pk: keys.userPartition(sub), sk: `QUOTA#${window}` }),
   /** Usage aggregates per user and day (YYYY-MM-DD). */

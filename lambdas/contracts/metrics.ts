@@ -17,6 +17,15 @@ export const MetricName = {
   /** Moderation classifier failures (Direction); each one was let through or blocked per the fail mode. */
   moderationClassifierErrors: 'ModerationClassifierErrors',
   quotaRejections: 'QuotaRejections',
+  /**
+   * Answers whose write to the conversation store failed after every retry (the client got an error instead of
+   * a finish). Any value > 0 means a user lost an answer: the alarm watches it.
+   */
+  answerPersistFailures: 'AnswerPersistFailures',
+  /** Writes of an answer retried after a failed attempt (a leading indicator of AnswerPersistFailures). */
+  answerPersistRetries: 'AnswerPersistRetries',
+  /** Client-supplied messages (every role) input moderation checked for an answered turn; in the turn's EMF line. */
+  moderationInputMessages: 'ModerationInputMessages',
   inferenceFallbacks: 'InferenceFallbacks',
   jobsCompleted: 'JobsCompleted',
   jobsFailed: 'JobsFailed',

@@ -1,16 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
-  allMessages,
-  type ConversationRecord,
-  deleteConversation,
-  listConversations,
-  renameConversation,
-  requireConversation,
-  type StoredMessage,
-} from '../context';
-import { contextDepsFromEnv } from '../context/deps';
-import {
   type Conversation,
   ConversationId,
   type ConversationList,
@@ -23,11 +13,21 @@ import { config } from '../shared/config';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { parseJsonBody, parseQuery } from '../validation';
+import { conversationStoreFromEnv } from './deps';
+import {
+  allMessages,
+  type ConversationRecord,
+  deleteConversation,
+  listConversations,
+  renameConversation,
+  requireConversation,
+  type StoredMessage,
+} from './store';
 
 /** `/v1/conversations[/{id}]`: list (newest first, paged), get with messages, rename, delete — the caller's only. */
 // Read at load: a bad variable fails the cold start, not a request.
 config();
-const contextDeps = contextDepsFromEnv;
+const store = conversationStoreFromEnv;
 
 export function conversationView(record: ConversationRecord): Conversation {
   return {
@@ -65,7 +65,7 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   const method = event.httpMethod;
   if (!hasId && method === 'GET') {
     const query = parseQuery(event.queryStringParameters, ConversationListQuery);
-    const page = await listConversations(contextDeps(), sub, query);
+    const page = await listConversations(store(), sub, query);
     const body: ConversationList = {
       object: 'list',
       data: page.conversations.map(conversationView),
@@ -77,8 +77,8 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   if (hasId) {
     const id = conversationIdOf(event);
     if (method === 'GET') {
-      const conversation = await requireConversation(contextDeps(), sub, id);
-      const messages = await allMessages(contextDeps(), sub, id);
+      const conversation = await requireConversation(store(), sub, id);
+      const messages = await allMessages(store(), sub, id);
       const body: ConversationWithMessages = {
         ...conversationView(conversation),
         messages: messages.map(messageView),
@@ -87,14 +87,10 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     }
     if (method === 'PATCH') {
       const patch = parseJsonBody(event, ConversationPatch);
-      return json(
-        event,
-        200,
-        conversationView(await renameConversation(contextDeps(), sub, id, patch.title)),
-      );
+      return json(event, 200, conversationView(await renameConversation(store(), sub, id, patch.title)));
     }
     if (method === 'DELETE') {
-      await deleteConversation(contextDeps(), sub, id);
+      await deleteConversation(store(), sub, id);
       return json(event, 200, { id, object: 'conversation.deleted', deleted: true });
     }
   }

@@ -35,11 +35,25 @@ export class CircuitBreakers {
 
   /** Whether a request may go to the endpoint now (claims the half-open trial if it is due). */
   tryAcquire(endpoint: string): boolean {
+    return this.acquire(endpoint) !== undefined;
+  }
+
+  /**
+   * Like `tryAcquire`, telling whether the caller now holds the half-open trial: a holder must end it with
+   * `recordSuccess`, `recordFailure` or `releaseTrial`, whatever happens (an aborted call included), or the
+   * endpoint stays skipped for the life of the container.
+   */
+  acquire(endpoint: string): 'closed' | 'trial' | undefined {
     const state = this.stateOf(endpoint);
-    if (state.failures < this.options.threshold) return true;
-    if (this.now() < state.openUntil || state.trialInFlight) return false;
+    if (state.failures < this.options.threshold) return 'closed';
+    if (this.now() < state.openUntil || state.trialInFlight) return undefined;
     state.trialInFlight = true;
-    return true;
+    return 'trial';
+  }
+
+  /** Ends a trial that proved nothing (the caller gave up, or the endpoint was only busy): the next request tries. */
+  releaseTrial(endpoint: string): void {
+    this.stateOf(endpoint).trialInFlight = false;
   }
 
   isOpen(endpoint: string): boolean {

@@ -115,16 +115,3 @@ export function eventsOfLine(rawLine: string): InferenceEvent[] {
   }
   return eventsOfChunk(parsed);
 }
-
-/** A non-streamed answer: an OpenAI completion, or TGI/LMI `generated_text` (object or one-element array). */
-export function eventsOfCompletion(body: unknown): InferenceEvent[] {
-  const value = Array.isArray(body) ? body[0] : body;
-  if (isRecord(value) && typeof value.generated_text === 'string' && value.choices === undefined) {
-    const details = isRecord(value.details) ? value.details : undefined;
-    return [
-      { type: 'delta', text: value.generated_text },
-      { type: 'finish', reason: finishReasonOf(details?.finish_reason) ?? 'stop' },
-    ];
-  }
-  return eventsOfChunk(value);
-}

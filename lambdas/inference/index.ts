@@ -1,6 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
-  InvokeEndpointCommand,
   InvokeEndpointWithResponseStreamCommand,
   type ResponseStream,
   type SageMakerRuntimeClient,
@@ -10,13 +9,7 @@ import { MetricName } from '../contracts/metrics';
 import { InferenceUnavailableError, ValidationError } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
 import { CircuitBreakers } from './breaker';
-import {
-  eventsOfCompletion,
-  eventsOfLine,
-  type InferenceEvent,
-  LineSplitter,
-  ModelStreamFailure,
-} from './chunks';
+import { eventsOfLine, type InferenceEvent, LineSplitter, ModelStreamFailure } from './chunks';
 
 export { CircuitBreakers } from './breaker';
 export type { InferenceEvent } from './chunks';
@@ -40,8 +33,6 @@ export interface InferenceOptions {
   readonly firstTokenTimeoutMs: number;
   /** Longest silence between two payload parts once tokens flow. */
   readonly idleTimeoutMs: number;
-  /** Whole non-streaming call; below SageMaker's 60 s and the Lambda timeout. */
-  readonly requestTimeoutMs: number;
   readonly attemptsPerEndpoint: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
@@ -50,7 +41,6 @@ export interface InferenceOptions {
 export const DEFAULT_INFERENCE_OPTIONS: InferenceOptions = {
   firstTokenTimeoutMs: 20_000,
   idleTimeoutMs: 30_000,
-  requestTimeoutMs: 55_000,
   attemptsPerEndpoint: 2,
   backoffBaseMs: 100,
   backoffMaxMs: 1_000,
@@ -83,7 +73,6 @@ export interface InferenceResult {
   readonly text: string;
   readonly finishReason: FinishReason;
   readonly usage: Usage | undefined;
-  readonly endpoint: string;
 }
 
 type AttemptOutcome = { kind: 'timeout' } | { kind: 'client' } | { kind: 'released' };
@@ -124,16 +113,28 @@ class AttemptControl {
   }
 }
 
-/** 4xx from the model container: the request itself is bad, retrying or falling back cannot help. */
-function modelRejection(error: unknown): ValidationError | undefined {
+/** The container's own HTTP status, when SageMaker relayed one (`ModelError`). */
+function containerStatus(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { name, OriginalStatusCode } = error as { name?: unknown; OriginalStatusCode?: unknown };
-  if (
-    name === 'ModelError' &&
-    typeof OriginalStatusCode === 'number' &&
-    OriginalStatusCode >= 400 &&
-    OriginalStatusCode < 500
-  ) {
+  return name === 'ModelError' && typeof OriginalStatusCode === 'number' ? OriginalStatusCode : undefined;
+}
+
+/**
+ * The endpoint is busy, not broken: the engine's queue is full (429, 503) or SageMaker throttles. Retried and
+ * failed over like any failure before the first token, but it never opens the breaker and never becomes a 400.
+ */
+function isOverload(error: unknown): boolean {
+  const status = containerStatus(error);
+  if (status === 429 || status === 503) return true;
+  const name = error instanceof Error ? error.name : '';
+  return name === 'ThrottlingException' || name === 'ServiceUnavailable';
+}
+
+/** 4xx from the model container (other than 429): the request itself is bad, retrying cannot help. */
+function modelRejection(error: unknown): ValidationError | undefined {
+  const status = containerStatus(error);
+  if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
     return new ValidationError(
       'The model rejected the request (it may exceed the context length).',
       'messages',
@@ -181,49 +182,62 @@ async function withFailover<T>(
   const breakers = deps.breakers ?? defaultBreakers;
   const random = deps.random ?? Math.random;
   let tried = 0;
+  let onlyOverloaded = true;
   for (const endpoint of deps.endpoints) {
-    if (!breakers.tryAcquire(endpoint)) {
+    const admission = breakers.acquire(endpoint);
+    if (admission === undefined) {
       logger.warn('inference endpoint skipped: circuit open', { endpoint });
       continue;
     }
     if (tried++ > 0) countFallback();
-    for (let attemptIndex = 0; attemptIndex < options.attemptsPerEndpoint; attemptIndex++) {
-      if (attemptIndex > 0) {
-        const ceiling = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** attemptIndex);
-        await sleep(Math.round(random() * ceiling), signal);
-      }
-      const control = new AttemptControl(signal);
-      try {
-        const result = await attempt(endpoint, control);
-        breakers.recordSuccess(endpoint);
-        return result;
-      } catch (error) {
-        const outcome = control.outcome;
-        control.release();
-        if (outcome?.kind === 'client' || signal?.aborted) throw new InferenceAbortedError('aborted');
-        const rejection = modelRejection(error);
-        if (rejection) {
-          breakers.recordSuccess(endpoint);
-          throw rejection;
+    try {
+      for (let attemptIndex = 0; attemptIndex < options.attemptsPerEndpoint; attemptIndex++) {
+        if (attemptIndex > 0) {
+          const ceiling = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** attemptIndex);
+          await sleep(Math.round(random() * ceiling), signal);
         }
-        breakers.recordFailure(endpoint);
-        logger.warn('inference attempt failed', {
-          endpoint,
-          attempt: attemptIndex + 1,
-          reason: outcome?.kind === 'timeout' ? 'timeout' : describe(error),
-        });
-        if (breakers.isOpen(endpoint)) break;
+        const control = new AttemptControl(signal);
+        try {
+          const result = await attempt(endpoint, control);
+          breakers.recordSuccess(endpoint);
+          return result;
+        } catch (error) {
+          const outcome = control.outcome;
+          control.release();
+          if (outcome?.kind === 'client' || signal?.aborted) throw new InferenceAbortedError('aborted');
+          const rejection = modelRejection(error);
+          if (rejection) {
+            breakers.recordSuccess(endpoint);
+            throw rejection;
+          }
+          const overloaded = outcome?.kind !== 'timeout' && isOverload(error);
+          if (!overloaded) {
+            onlyOverloaded = false;
+            breakers.recordFailure(endpoint);
+          }
+          logger.warn('inference attempt failed', {
+            endpoint,
+            attempt: attemptIndex + 1,
+            reason: outcome?.kind === 'timeout' ? 'timeout' : describe(error),
+            overloaded,
+          });
+          if (breakers.isOpen(endpoint)) break;
+        }
       }
+    } finally {
+      // Whatever ended this endpoint's attempts (an abort, a backoff cut short, an overload), a trial it held is over.
+      if (admission === 'trial') breakers.releaseTrial(endpoint);
     }
   }
-  throw new InferenceUnavailableError();
+  throw onlyOverloaded && tried > 0
+    ? new InferenceUnavailableError('The model is busy. Please retry shortly.', 2, 'model_overloaded')
+    : new InferenceUnavailableError();
 }
 
-function encode(request: InferenceRequest, stream: boolean): Uint8Array {
-  const body = stream
-    ? { ...request, stream: true, stream_options: { include_usage: true } }
-    : { ...request, stream: false };
-  return new TextEncoder().encode(JSON.stringify(body));
+function encode(request: InferenceRequest): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({ ...request, stream: true, stream_options: { include_usage: true } }),
+  );
 }
 
 /** Reads one streamed attempt until its first committed event (a token or a finish). */
@@ -282,7 +296,7 @@ export async function* streamChat(
   signal?: AbortSignal,
 ): AsyncGenerator<InferenceEvent, void, undefined> {
   const options = { ...DEFAULT_INFERENCE_OPTIONS, ...deps.options };
-  const body = encode(request, true);
+  const body = encode(request);
   let active: AttemptControl | undefined;
   const opened = await withFailover(deps, signal, async (endpoint, control) => {
     active = control;
@@ -331,38 +345,22 @@ function streamError(control: AttemptControl, error: unknown, endpoint: string, 
   return new InferenceInterruptedError(`The model stream was interrupted: ${reason}`);
 }
 
-/** A non-streamed completion (`InvokeEndpoint`), with the same failover rules. */
+/**
+ * A non-streamed completion: the stream, collected. Once the model sent its first token nothing is retried (a
+ * retry would generate the answer a second time), and the answer is bounded by `max_tokens`, not by a timeout.
+ */
 export async function invokeChat(
   deps: InferenceDeps,
   request: InferenceRequest,
   signal?: AbortSignal,
 ): Promise<InferenceResult> {
-  const options = { ...DEFAULT_INFERENCE_OPTIONS, ...deps.options };
-  const body = encode(request, false);
-  return withFailover(deps, signal, async (endpoint, control) => {
-    control.arm(options.requestTimeoutMs);
-    try {
-      const response = await deps.client.send(
-        new InvokeEndpointCommand({
-          EndpointName: endpoint,
-          Body: body,
-          ContentType: 'application/json',
-          Accept: 'application/json',
-        }),
-        { abortSignal: control.controller.signal },
-      );
-      const parsed: unknown = JSON.parse(new TextDecoder().decode(response.Body ?? new Uint8Array()));
-      let text = '';
-      let finishReason: FinishReason = 'stop';
-      let usage: Usage | undefined;
-      for (const event of eventsOfCompletion(parsed)) {
-        if (event.type === 'delta') text += event.text;
-        else if (event.type === 'finish') finishReason = event.reason;
-        else usage = event.usage;
-      }
-      return { text, finishReason, usage, endpoint };
-    } finally {
-      control.dispose();
-    }
-  });
+  let text = '';
+  let finishReason: FinishReason = 'stop';
+  let usage: Usage | undefined;
+  for await (const event of streamChat(deps, request, signal)) {
+    if (event.type === 'delta') text += event.text;
+    else if (event.type === 'finish') finishReason = event.reason;
+    else usage = event.usage;
+  }
+  return { text, finishReason, usage };
 }

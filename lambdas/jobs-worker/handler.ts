@@ -2,13 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { completeChat } from '../chat/complete';
 import { createChatDeps } from '../chat/deps';
+import { runTurn } from '../chat/pipeline';
 import { EnvName } from '../contracts/env';
 import { createEventEmitter } from '../events/emitter';
 import { createJobStore } from '../jobs/store';
 import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
+import { ApiError } from '../shared/errors';
 import { kinesisClient } from '../shared/kinesis-client';
 import { logger, metrics } from '../shared/powertools';
 import type { RunCompletion } from './process';
@@ -18,18 +19,37 @@ const settings = config();
 const chatDeps = createChatDeps(settings);
 
 /**
- * A job runs the same non-streamed turn as `POST /v1/chat/completions` with `stream: false`: quota, moderation,
- * context, inference, persistence, and its `chat.turn` event (the usage aggregator counts that one).
+ * A job runs the chat pipeline, like `POST /v1/chat/completions` (the stream collected): quota, moderation,
+ * context, inference, persistence, and its `chat.turn` event (the usage aggregator counts that one). Its
+ * concurrency is the jobs' own limit, so it takes no chat-turn slot.
  */
-const runCompletion: RunCompletion = (caller, request, job) =>
-  completeChat(chatDeps, { sub: caller.sub, clientId: caller.clientId, requestId: job.jobId }, request);
+const runCompletion: RunCompletion = async (caller, request, job, deadlineAt) => {
+  const record = await runTurn(
+    chatDeps,
+    { sub: caller.sub, clientId: caller.clientId, requestId: job.jobId },
+    { ...request, stream: false },
+    {
+      concurrencySlot: false,
+      ...(deadlineAt === undefined ? {} : { deadlineAt }),
+      // A retry answers the turn the first attempt stored: no second question, no second request counted.
+      resume: job.turn,
+      onPrepared: (turn) => store.recordTurn(job, turn),
+    },
+  );
+  if (record.error) {
+    const { message, type, code } = record.error.error;
+    throw new ApiError(record.error.status, type, message, null, code);
+  }
+  return record.completion;
+};
 
 const streamName = settings.eventsStreamName;
+const store = createJobStore({
+  dynamo: documentClient(),
+  tableName: required(settings.tableName, EnvName.tableName),
+});
 const worker = createJobsWorker({
-  store: createJobStore({
-    dynamo: documentClient(),
-    tableName: required(settings.tableName, EnvName.tableName),
-  }),
+  store,
   runCompletion,
   emitter:
     streamName === undefined ? undefined : createEventEmitter({ kinesis: kinesisClient(), streamName }),

@@ -7,11 +7,12 @@ import type { Caller } from '../shared/auth';
 import { ApiError } from '../shared/errors';
 import { logger } from '../shared/powertools';
 
-/** Runs one chat completion for a job (the chat module's `completeChat`, bound to its dependencies). */
+/** Runs one chat turn for a job (the chat pipeline, bound to its dependencies), finishing by `deadlineAt`. */
 export type RunCompletion = (
   caller: Caller,
   request: ChatCompletionRequest,
-  job: Pick<JobItem, 'jobId'>,
+  job: Pick<JobItem, 'sub' | 'jobId' | 'claimToken' | 'turn'>,
+  deadlineAt?: number,
 ) => Promise<ChatCompletion>;
 
 export interface WorkerDeps {
@@ -100,7 +101,13 @@ export async function processJobMessage(deps: WorkerDeps, body: string): Promise
   const caller: Caller = { sub: claimed.sub, scopes: ['chat:write'], clientId: undefined };
   let result: ChatCompletion;
   try {
-    result = await deps.runCompletion(caller, claimed.request, claimed);
+    // The answer must be in before the claim lapses (another worker may then retake the job).
+    result = await deps.runCompletion(
+      caller,
+      claimed.request,
+      claimed,
+      claimed.leaseExpiresAt - deps.leaseMs / 8,
+    );
   } catch (error) {
     const permanent = permanentError(error);
     if (permanent !== undefined) {

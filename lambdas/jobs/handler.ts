@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { chatCompletionRequestSchema } from '../contracts/api';
 import { EnvName } from '../contracts/env';
 import { callerOf } from '../shared/auth';
@@ -7,10 +7,11 @@ import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
 import { NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
+import { idempotencyDynamoClient, idempotencyKeyOf, runIdempotently } from '../shared/idempotency';
 import { sqsClient } from '../shared/sqs-client';
-import { parseJsonBody } from '../validation';
+import { parseJsonBody, readBody } from '../validation';
 import { createJobStore } from './store';
-import { parseIdempotencyKey, readJob, submitJob } from './submit';
+import { readJob, submitJob } from './submit';
 
 /** `POST /v1/jobs` (accept a chat completion to run in the background) and `GET /v1/jobs/{id}`. */
 const settings = config();
@@ -26,14 +27,30 @@ const submitDeps = {
   retentionDays: settings.jobRetentionDays,
 };
 const JobRequestSchema = chatCompletionRequestSchema(settings.maxCompletionTokens);
-
-async function jobs(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function jobs(event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
   const caller = callerOf(event);
   if (event.httpMethod === 'POST') {
     const request = parseJsonBody(event, JobRequestSchema);
-    // The header normalizer lower-cases header names.
-    const idempotencyKey = parseIdempotencyKey(event.headers['idempotency-key']);
-    const { job, created } = await submitJob(submitDeps, caller, request, idempotencyKey);
+    const idempotencyKey = idempotencyKeyOf(event.headers);
+    const submit = () => submitJob(submitDeps, caller, request, idempotencyKey);
+    const outcome = idempotencyKey
+      ? await runIdempotently(
+          {
+            client: idempotencyDynamoClient(),
+            tableName: required(settings.tableName, EnvName.tableName),
+          },
+          {
+            sub: caller.sub,
+            endpoint: 'jobs',
+            key: idempotencyKey,
+            body: readBody(event),
+            ...(context ? { context } : {}),
+          },
+          submit,
+        )
+      : { value: await submit(), replayed: false };
+    const { job } = outcome.value;
+    const created = outcome.value.created && !outcome.replayed;
     const accepted = { id: job.id, object: job.object, status: job.status, created_at: job.created_at };
     return json(event, 202, accepted, {
       location: `/v1/jobs/${job.id}`,
@@ -47,4 +64,4 @@ async function jobs(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(apiMiddlewares())
-  .handler(jobs);
+  .handler((event, context) => jobs(event, context));

@@ -47,10 +47,19 @@ export interface JobItem {
   readonly startedAt?: string;
   readonly result?: ChatCompletion;
   readonly error?: JobError;
+  /** Where the job's turn lives once its question is stored: a retry answers that turn, never asks again. */
+  readonly turn?: JobTurn;
   /** The last transient failure, kept for diagnosis while the job is retried. */
   readonly lastError?: JobError;
   /** Epoch seconds (DynamoDB TTL). */
   readonly expiresAt?: number;
+}
+
+/** A job's turn in its conversation: the stored question spans `[firstSequence, answerSequence)`. */
+export interface JobTurn {
+  readonly conversationId: string;
+  readonly firstSequence: number;
+  readonly answerSequence: number;
 }
 
 export interface JobStoreDeps {
@@ -151,26 +160,42 @@ export function createJobStore(deps: JobStoreDeps) {
     }
   }
 
-  /** Gives up a claim after a transient failure, so the redelivered message can retake the job at once. */
-  async function releaseJob(job: Pick<JobItem, 'sub' | 'jobId' | 'claimToken'>, lastError: JobError) {
+  /** An update only the current claim holder of a `processing` job may make; `false` when the claim was lost. */
+  function updateClaimed(
+    job: Pick<JobItem, 'sub' | 'jobId' | 'claimToken'>,
+    set: string,
+    values: Record<string, unknown>,
+  ) {
     return conditionally(() =>
       dynamo.send(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.job(job.sub, job.jobId),
           ConditionExpression: '#status = :processing AND claimToken = :token',
-          UpdateExpression: 'SET leaseExpiresAt = :zero, lastError = :error, updatedAt = :at',
+          UpdateExpression: `SET ${set}, updatedAt = :at`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':processing': 'processing',
             ':token': job.claimToken ?? '',
-            ':zero': 0,
-            ':error': lastError,
             ':at': now().toISOString(),
+            ...values,
           },
         }),
       ),
     );
+  }
+
+  /** Records where the claimed job's turn is stored (only the current claim holder may). */
+  function recordTurn(job: Pick<JobItem, 'sub' | 'jobId' | 'claimToken'>, turn: JobTurn) {
+    return updateClaimed(job, 'turn = :turn', { ':turn': turn });
+  }
+
+  /** Gives up a claim after a transient failure, so the redelivered message can retake the job at once. */
+  function releaseJob(job: Pick<JobItem, 'sub' | 'jobId' | 'claimToken'>, lastError: JobError) {
+    return updateClaimed(job, 'leaseExpiresAt = :zero, lastError = :error', {
+      ':zero': 0,
+      ':error': lastError,
+    });
   }
 
   /**
@@ -243,6 +268,7 @@ export function createJobStore(deps: JobStoreDeps) {
     createJob,
     claimJob,
     finishJob,
+    recordTurn,
     releaseJob,
     abandonJob,
     reserveSlot,

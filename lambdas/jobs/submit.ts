@@ -4,7 +4,8 @@ import * as z from 'zod';
 import type { ChatCompletionRequest } from '../contracts/api';
 import { keys } from '../contracts/keys';
 import type { Caller } from '../shared/auth';
-import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from '../shared/errors';
+import { ConflictError, NotFoundError, QuotaExceededError } from '../shared/errors';
+import { keyReusedError } from '../shared/idempotency';
 import { JOB_STATUS_RANK, type JobItem, type JobStore, type JobView, toJobView } from './store';
 
 /** The message a job puts on the queue: just its address; the request itself stays in the job item. */
@@ -18,13 +19,6 @@ export type JobMessage = z.infer<typeof JobMessageSchema>;
 
 /** Job ids: `job_` + 32 lowercase hex digits. */
 export const JOB_ID_PATTERN = /^job_[0-9a-f]{32}$/;
-
-/** An Idempotency-Key: printable ASCII, as the OpenAI and Stripe APIs accept. */
-const IdempotencyKeySchema = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[\x21-\x7e]+$/);
 
 export interface SubmitDeps {
   readonly store: JobStore;
@@ -43,19 +37,11 @@ function jobIdFor(sub: string, idempotencyKey: string | undefined): string {
   return `job_${sha256(`${sub}\u0000${idempotencyKey}`).slice(0, 32)}`;
 }
 
-export function parseIdempotencyKey(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const parsed = IdempotencyKeySchema.safeParse(value);
-  if (!parsed.success) {
-    throw new ValidationError('Idempotency-Key must be 1–255 printable ASCII characters.', 'Idempotency-Key');
-  }
-  return parsed.data;
-}
-
 /**
  * Accepts a job: reserves one of the caller's active-job slots, writes the `queued` item, then enqueues its
- * address. A repeated Idempotency-Key returns the existing job (re-enqueuing it if it is still `queued`, in case
- * the first attempt died between the write and the send; the worker is idempotent).
+ * address. Retries with an Idempotency-Key are answered by the API's idempotency records (`shared/idempotency`);
+ * the job id also follows from the key, so a submission that died between the write and the send is healed by
+ * the next one (which finds the job and re-enqueues it while it is still `queued`; the worker is idempotent).
  */
 export async function submitJob(
   deps: SubmitDeps,
@@ -121,12 +107,7 @@ export async function readJob(store: JobStore, caller: Caller, jobId: string): P
 }
 
 async function replay(deps: SubmitDeps, existing: JobItem, requestHash: string): Promise<JobView> {
-  if (existing.requestHash !== requestHash) {
-    throw new ConflictError(
-      'This Idempotency-Key was already used with a different request body.',
-      'idempotency_key_reused',
-    );
-  }
+  if (existing.requestHash !== requestHash) throw keyReusedError();
   if (existing.status === 'queued') {
     await enqueue(deps, { jobId: existing.jobId, sub: existing.sub, enqueuedAt: existing.createdAt });
   }

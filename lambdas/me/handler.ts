@@ -1,19 +1,18 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type Export, type ExportedJob, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
+import { type AnalyticsEvent, buildEvent } from '../contracts/events';
+import { conversationStoreFromEnv } from '../conversations/deps';
+import { conversationView, messageView } from '../conversations/handler';
 import {
-  type ContextDeps,
+  type ConversationStore,
   deleteKeys,
   isExpired,
   partitionItems,
   toConversation,
   toMessage,
-} from '../context';
-import { contextDepsFromEnv } from '../context/deps';
-import { type Export, type ExportedJob, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
-import { type AnalyticsEvent, buildEvent } from '../contracts/events';
-import { keys } from '../contracts/keys';
-import { conversationView, messageView } from '../conversations/handler';
+  usageItems,
+} from '../conversations/store';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import type { JobItem } from '../jobs/store';
 import { callerOf } from '../shared/auth';
@@ -26,7 +25,7 @@ import { parseQuery } from '../validation';
 /** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */
 const cfg = config();
 let emitter: EventEmitter | undefined;
-const contextDeps = contextDepsFromEnv;
+const store = conversationStoreFromEnv;
 
 /** Audit events for export and erasure; sent after the work, never failing the request. */
 async function audit(event: APIGatewayProxyEvent, type: AnalyticsEvent['type'], sub: string): Promise<void> {
@@ -66,7 +65,7 @@ function exportedJob(item: Record<string, unknown>): ExportedJob {
 export function buildExport(
   sub: string,
   items: readonly Record<string, unknown>[],
-  deps: ContextDeps,
+  deps: ConversationStore,
 ): Export {
   const live = items.filter((item) => !isExpired(item, deps));
   const messagesByConversation = new Map<string, ReturnType<typeof messageView>[]>();
@@ -98,20 +97,9 @@ export function buildExport(
 async function usage(event: APIGatewayProxyEvent, sub: string): Promise<UsageReport> {
   const { days } = parseQuery(event.queryStringParameters, UsageQuery);
   const from = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
-  const result = await contextDeps().db.send(
-    new QueryCommand({
-      TableName: contextDeps().tableName,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: {
-        ':pk': keys.userPartition(sub),
-        ':from': keys.usage(sub, from).sk,
-        ':to': keys.usage(sub, '9999-12-31').sk,
-      },
-    }),
-  );
   return {
     object: 'usage',
-    days: (result.Items ?? []).map(usageDayOf),
+    days: (await usageItems(store(), sub, from)).map(usageDayOf),
     limits: { requests_per_minute: cfg.requestsPerMinute, tokens_per_day: cfg.tokensPerDay },
   };
 }
@@ -121,8 +109,8 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   const method = event.httpMethod;
   const path = event.resource ?? event.path;
   if (method === 'GET' && path.endsWith('/me/export')) {
-    const items = await partitionItems(contextDeps(), sub);
-    const document: Export = buildExport(sub, items, contextDeps());
+    const items = await partitionItems(store(), sub);
+    const document: Export = buildExport(sub, items, store());
     await audit(event, 'data.exported', sub);
     return json(event, 200, document, {
       'content-disposition': 'attachment; filename="chatstack-export.json"',
@@ -133,9 +121,9 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   }
   if (method === 'DELETE' && path.endsWith('/me')) {
     // Idempotent: a second erasure finds nothing and answers the same.
-    const items = await partitionItems(contextDeps(), sub, { projection: 'pk, sk' });
+    const items = await partitionItems(store(), sub, { projection: 'pk, sk' });
     await deleteKeys(
-      contextDeps(),
+      store(),
       items.map((item) => ({ pk: item.pk, sk: item.sk })),
     );
     await audit(event, 'data.erased', sub);

@@ -17,7 +17,7 @@ export { createClassifier } from './classifiers';
 export type { ModerationRules } from './config';
 export { defaultModerationConfig, moderationConfigFromEnv, withRules } from './config';
 export type { CreateModerationOptions } from './moderation';
-export { createModeration, toContentFilteredError } from './moderation';
+export { createModeration } from './moderation';
 export type { DecisionRecorder, LoggerLike, MetricsLike } from './record';
 export { powertoolsRecorder } from './record';
 export type {
@@ -28,6 +28,9 @@ export type {
   ClassifyContext,
   DirectionalAction,
   FailMode,
+  InputMessage,
+  InputRole,
+  MessagesVerdict,
   Moderation,
   ModerationAction,
   ModerationConfig,

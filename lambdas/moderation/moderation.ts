@@ -1,4 +1,3 @@
-import { ContentFilteredError } from '../shared/errors';
 import { ModerationCategory } from './categories';
 import { type DecisionRecorder, powertoolsRecorder } from './record';
 import {
@@ -12,6 +11,9 @@ import {
 import type {
   Classifier,
   ClassifierResult,
+  InputMessage,
+  InputRole,
+  MessagesVerdict,
   Moderation,
   ModerationConfig,
   ModerationDecision,
@@ -30,6 +32,18 @@ export interface CreateModerationOptions {
   onDecision?: (decision: ModerationDecision) => void;
   /** Counts and logs decisions; defaults to Powertools metrics and logger. */
   recorder?: DecisionRecorder;
+}
+
+/** Joins a request's messages into one classifier call (a line no message text is likely to contain). */
+const BATCH_SEPARATOR = '\n\n<<<message>>>\n\n';
+
+/** The config with every personal-data rule off. */
+function withoutPii(config: ModerationConfig): ModerationConfig {
+  const off = { input: 'off', output: 'off' } as const;
+  const pii = Object.fromEntries(
+    Object.keys(config.pii).map((kind) => [kind, off]),
+  ) as unknown as ModerationConfig['pii'];
+  return { ...config, pii };
 }
 
 /** Characters of already-emitted output kept as context for the next window (word boundaries, key hints). */
@@ -72,8 +86,11 @@ async function withDeadline(
 export function createModeration(options: CreateModerationOptions): Moderation {
   const { config, classifier } = options;
   const recorder = options.recorder ?? powertoolsRecorder();
-  const rules: Record<ModerationDirection, CompiledRules> = {
+  const rules = {
     input: compileRules(config, 'input'),
+    // System and developer messages: the input rules without the personal-data ones (an operator's prompt may
+    // name a support address); injection and blocklist apply as to any message.
+    instructions: compileRules(withoutPii(config), 'input'),
     output: compileRules(config, 'output'),
   };
 
@@ -106,23 +123,69 @@ export function createModeration(options: CreateModerationOptions): Moderation {
     }
   };
 
-  const checkInput = async (text: string): Promise<Verdict> => {
-    const matches = resolveMatches(rules.input.scan(text));
-    const blocks = matches.filter((match) => match.action === 'block');
-    if (blocks.length > 0)
-      return decide('input', { action: 'block', categories: uniqueCategories(blocks), text: '' });
-    const redactions = matches.filter((match) => match.action === 'redact');
-    let checked = redact(text, redactions);
-    const categories = uniqueCategories(redactions);
-    // The classifier sees the redacted text: personal data never leaves for a third-party service.
-    const result = await classify(checked, 'input');
-    if (result?.action === 'block')
-      return decide('input', { action: 'block', categories: result.categories, text: '' });
-    if (result?.action === 'redact') {
-      checked = result.redactedText ?? checked;
-      for (const category of result.categories) if (!categories.includes(category)) categories.push(category);
+  /** The rules of an input message for its role: instructions (system, developer) carry no personal data rules. */
+  const rulesFor = (role: InputRole): CompiledRules =>
+    role === 'system' || role === 'developer' ? rules.instructions : rules.input;
+
+  /** Classifies the messages in one call (role-labelled, in order); per message only when a masked batch cannot be split. */
+  const classifyBatch = async (texts: readonly string[], roles: readonly InputRole[]) => {
+    if (texts.length === 1) {
+      const only = await classify(texts[0] ?? '', 'input');
+      return { result: only, texts: [only?.redactedText ?? texts[0] ?? ''] };
     }
-    return decide('input', { action: categories.length > 0 ? 'redact' : 'allow', categories, text: checked });
+    const parts = texts.map((text, index) => `[${roles[index]}]\n${text}`);
+    const result = await classify(parts.join(BATCH_SEPARATOR), 'input');
+    if (result?.action !== 'redact' || result.redactedText === undefined) {
+      return { result, texts: [...texts] };
+    }
+    const masked = result.redactedText.split(BATCH_SEPARATOR);
+    const unlabelled = masked.map((part, index) => part.replace(`[${roles[index]}]\n`, ''));
+    if (unlabelled.length === texts.length) return { result, texts: unlabelled };
+    const each = await Promise.all(texts.map((text) => classify(text, 'input')));
+    const categories = [
+      ...new Set(each.flatMap((one) => (one?.action === 'allow' ? [] : (one?.categories ?? [])))),
+    ];
+    const blocked = each.some((one) => one?.action === 'block');
+    return {
+      result: { action: blocked ? 'block' : 'redact', categories } satisfies ClassifierResult,
+      texts: each.map((one, index) => one?.redactedText ?? texts[index] ?? ''),
+    };
+  };
+
+  const checkMessages = async (messages: readonly InputMessage[]): Promise<MessagesVerdict> => {
+    const blocked = (categories: string[]): MessagesVerdict => {
+      decide('input', { action: 'block', categories, text: '' });
+      return { action: 'block', categories, texts: messages.map(() => '') };
+    };
+    const categories: string[] = [];
+    const checked: string[] = [];
+    for (const message of messages) {
+      const matches = resolveMatches(rulesFor(message.role).scan(message.text));
+      const blocks = matches.filter((match) => match.action === 'block');
+      if (blocks.length > 0) return blocked(uniqueCategories(blocks));
+      const redactions = matches.filter((match) => match.action === 'redact');
+      for (const category of uniqueCategories(redactions))
+        if (!categories.includes(category)) categories.push(category);
+      checked.push(redact(message.text, redactions));
+    }
+    // The classifier sees the redacted texts: personal data never leaves for a third-party service.
+    const batch = await classifyBatch(
+      checked,
+      messages.map((message) => message.role),
+    );
+    if (batch.result?.action === 'block') return blocked(batch.result.categories);
+    if (batch.result?.action === 'redact') {
+      for (const category of batch.result.categories)
+        if (!categories.includes(category)) categories.push(category);
+    }
+    const action = categories.length > 0 ? 'redact' : 'allow';
+    decide('input', { action, categories, text: '' });
+    return { action, categories, texts: batch.texts };
+  };
+
+  const checkInput = async (text: string): Promise<Verdict> => {
+    const verdict = await checkMessages([{ role: 'user', text }]);
+    return { action: verdict.action, categories: verdict.categories, text: verdict.texts[0] ?? '' };
   };
 
   const createOutputFilter = (filterOptions: { prompt?: string } = {}): OutputFilter => {
@@ -243,10 +306,5 @@ export function createModeration(options: CreateModerationOptions): Moderation {
     };
   };
 
-  return { checkInput, createOutputFilter };
-}
-
-/** The 400 `content_filter` error for a blocked input verdict (names the first category, never the text). */
-export function toContentFilteredError(verdict: Verdict): ContentFilteredError {
-  return new ContentFilteredError(verdict.categories[0] ?? 'policy');
+  return { checkInput, checkMessages, createOutputFilter };
 }

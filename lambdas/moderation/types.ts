@@ -86,7 +86,25 @@ export interface OutputFilter {
   decision(): ModerationDecision | undefined;
 }
 
+/** Roles a client may send; each is checked (system and developer with the instruction rules). */
+export type InputRole = 'system' | 'developer' | 'user' | 'assistant';
+
+export interface InputMessage {
+  readonly role: InputRole;
+  readonly text: string;
+}
+
+/** The verdict on a request's messages as a whole; `texts` are the checked texts, in order (empty when blocked). */
+export interface MessagesVerdict {
+  readonly action: ModerationAction;
+  readonly categories: string[];
+  readonly texts: string[];
+}
+
 export interface Moderation {
+  /** One user text (a stored question, a single message). */
   checkInput(text: string): Promise<Verdict>;
+  /** Every message of a request, whatever its role: the rules per message, one classifier call for all. */
+  checkMessages(messages: readonly InputMessage[]): Promise<MessagesVerdict>;
   createOutputFilter(options?: { prompt?: string }): OutputFilter;
 }

@@ -2,17 +2,20 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
 import { QuotaExceededError } from '../shared/errors';
+import { freeSlot, takeSlot } from './slots';
 
 /**
  * Per-user fixed-window quotas in the single table: requests per minute and tokens per day. The request
- * counter is one atomic conditional update, so concurrent requests can never push it past its limit; the
- * token counter is read before a turn (a budget already spent stops the next request) and added to after it.
+ * counter is one atomic conditional update, so concurrent requests can never push it past its limit; a turn
+ * reserves its tokens on the day's counter when it is admitted and settles them to what it used when it ends.
  */
 export interface QuotaDeps {
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly requestsPerMinute: number;
   readonly tokensPerDay: number;
+  /** Turns one user may have in progress at once; unlimited when absent. */
+  readonly maxConcurrentTurns?: number;
   readonly now?: () => Date;
 }
 
@@ -63,43 +66,46 @@ function numberOf(item: Record<string, unknown> | undefined, name: string): numb
   return typeof value === 'number' ? value : 0;
 }
 
+/** What an admitted turn holds until it settles: its token reservation and its concurrency slot. */
+export interface Admission {
+  readonly state: QuotaState;
+  /** Tokens set aside on the day's counter for this turn (prompt and answer); settled when it ends. */
+  readonly reservedTokens: number;
+  /** The turn's slot among the user's concurrent turns, freed when it ends. */
+  readonly slot: string | undefined;
+}
+
+/** Tokens a reservation is allowed to shrink to before the turn is refused (a prompt and a short answer). */
+const MIN_RESERVATION = 16;
+
 /**
- * Counts one request (atomic, conditional) and checks the day's token budget, in parallel.
- * Throws `QuotaExceededError` (429, `retry-after`, `x-ratelimit-*`) when either is exhausted.
+ * Admits one turn: counts the request (atomic, conditional), reserves up to `wantedTokens` of the day's token
+ * budget (conditional on the counter, so concurrent long turns cannot overrun it; a smaller remainder is taken
+ * when that is all there is) and takes one of the user's concurrent-turn slots. Throws `QuotaExceededError`
+ * (429, `retry-after`, `x-ratelimit-*`) when any of them is exhausted; nothing is held after a refusal.
  */
-export async function consumeRequest(deps: QuotaDeps, sub: string): Promise<QuotaState> {
+export async function admitTurn(
+  deps: QuotaDeps,
+  sub: string,
+  turn: {
+    readonly turnId: string;
+    readonly wantedTokens: number;
+    readonly expiresAtMs: number;
+    /** `false` for a turn admitted before (a retried job): its request was counted then. */
+    readonly countRequest?: boolean;
+  },
+): Promise<Admission> {
   const now = deps.now ? deps.now() : new Date();
   const window = windows(now);
-  const [requests, tokens] = await Promise.all([
-    deps.db
-      .send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: keys.quota(sub, window.minute),
-          UpdateExpression: 'ADD requests :one SET #ttl = if_not_exists(#ttl, :ttl)',
-          ConditionExpression: 'attribute_not_exists(requests) OR requests < :limit',
-          ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':limit': deps.requestsPerMinute,
-            ':ttl': window.minuteExpiresAt,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      )
-      .then((result) => ({ ok: true as const, used: numberOf(result.Attributes, 'requests') }))
-      .catch((error: unknown) => {
-        if (isConditionFailure(error)) return { ok: false as const, used: deps.requestsPerMinute };
-        throw error;
-      }),
-    // The day's tokens are only read here (they are added when a turn ends): a read takes no write lock on the
-    // counter that every concurrent request of this user shares.
-    deps.db
-      .send(new GetCommand({ TableName: deps.tableName, Key: keys.quota(sub, window.day) }))
-      .then((result) => {
-        const used = numberOf(result.Item, 'tokens');
-        return { ok: used < deps.tokensPerDay, used: Math.min(used, deps.tokensPerDay) };
-      }),
+  // The three writes go out together (one round trip); whatever a refusal leaves taken is given back.
+  const [requests, tokens, slot] = await Promise.all([
+    turn.countRequest === false ? currentRequests(deps, sub, window) : countRequest(deps, sub, window),
+    reserveTokens(deps, sub, window, turn.wantedTokens),
+    deps.maxConcurrentTurns === undefined
+      ? undefined
+      : takeSlot(deps, keys.activeTurns(sub), turn.turnId, turn.expiresAtMs, deps.maxConcurrentTurns).then(
+          (taken) => taken ?? null,
+        ),
   ]);
   const state: QuotaState = {
     limitRequests: deps.requestsPerMinute,
@@ -109,27 +115,127 @@ export async function consumeRequest(deps: QuotaDeps, sub: string): Promise<Quot
     remainingTokens: deps.tokensPerDay - tokens.used,
     resetTokensSeconds: window.resetTokensSeconds,
   };
+  const refuse = async (message: string, retryAfterSeconds: number): Promise<never> => {
+    await Promise.all([
+      tokens.reserved > 0 ? addTokens(deps, sub, -tokens.reserved, window) : undefined,
+      typeof slot === 'string' ? freeSlot(deps, keys.activeTurns(sub), slot) : undefined,
+    ]);
+    throw new QuotaExceededError(message, retryAfterSeconds, rateLimitHeaders(state));
+  };
   if (!requests.ok) {
-    throw new QuotaExceededError(
+    return refuse(
       `Rate limit reached: ${deps.requestsPerMinute} requests per minute. Please retry after ${window.resetRequestsSeconds} s.`,
       window.resetRequestsSeconds,
-      rateLimitHeaders(state),
     );
   }
-  if (!tokens.ok) {
-    throw new QuotaExceededError(
+  if (tokens.reserved === 0) {
+    return refuse(
       `Daily token quota of ${deps.tokensPerDay} tokens reached. It resets at midnight UTC.`,
       window.resetTokensSeconds,
-      rateLimitHeaders(state),
     );
   }
-  return state;
+  if (slot === null) {
+    return refuse(
+      `You have ${deps.maxConcurrentTurns} answers in progress, the most allowed at once. Retry when one has finished.`,
+      CONCURRENCY_RETRY_SECONDS,
+    );
+  }
+  return { state, reservedTokens: tokens.reserved, slot };
 }
 
-/** Adds the tokens a finished request used to the day's counter. */
-export async function recordTokens(deps: QuotaDeps, sub: string, tokens: number): Promise<void> {
-  if (tokens <= 0) return;
+/** How long a client refused for too many concurrent answers is asked to wait. */
+const CONCURRENCY_RETRY_SECONDS = 2;
+
+/** Settles a turn: the day's counter gets the tokens it used instead of those it reserved; its slot is freed. */
+export async function settleTurn(
+  deps: QuotaDeps,
+  sub: string,
+  admission: Pick<Admission, 'reservedTokens' | 'slot'>,
+  usedTokens: number,
+): Promise<void> {
   const window = windows(deps.now ? deps.now() : new Date());
+  await Promise.all([
+    usedTokens === admission.reservedTokens
+      ? undefined
+      : addTokens(deps, sub, usedTokens - admission.reservedTokens, window),
+    admission.slot === undefined ? undefined : freeSlot(deps, keys.activeTurns(sub), admission.slot),
+  ]);
+}
+
+type Windows = ReturnType<typeof windows>;
+
+async function currentRequests(deps: QuotaDeps, sub: string, window: Windows) {
+  const current = await deps.db.send(
+    new GetCommand({ TableName: deps.tableName, Key: keys.quota(sub, window.minute) }),
+  );
+  return { ok: true as const, used: numberOf(current.Item, 'requests') };
+}
+
+async function countRequest(deps: QuotaDeps, sub: string, window: Windows) {
+  try {
+    const result = await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: keys.quota(sub, window.minute),
+        UpdateExpression: 'ADD requests :one SET #ttl = if_not_exists(#ttl, :ttl)',
+        ConditionExpression: 'attribute_not_exists(requests) OR requests < :limit',
+        ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':limit': deps.requestsPerMinute,
+          ':ttl': window.minuteExpiresAt,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { ok: true as const, used: numberOf(result.Attributes, 'requests') };
+  } catch (error) {
+    if (isConditionFailure(error)) return { ok: false as const, used: deps.requestsPerMinute };
+    throw error;
+  }
+}
+
+/**
+ * Adds `wanted` (or what is left, when less) to the day's counter, conditional on the counter staying within the
+ * budget; a lost race re-reads and tries again. `reserved: 0` when the budget is spent.
+ */
+async function reserveTokens(deps: QuotaDeps, sub: string, window: Windows, wanted: number) {
+  let reserve = wanted;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      const result = await deps.db.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: keys.quota(sub, window.day),
+          UpdateExpression: 'ADD #tokens :tokens SET #ttl = if_not_exists(#ttl, :ttl)',
+          ConditionExpression: 'attribute_not_exists(#tokens) OR #tokens <= :ceiling',
+          ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute, '#tokens': 'tokens' },
+          ExpressionAttributeValues: {
+            ':tokens': reserve,
+            ':ceiling': deps.tokensPerDay - reserve,
+            ':ttl': window.dayExpiresAt,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return { reserved: reserve, used: numberOf(result.Attributes, 'tokens') };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    // Not enough left for the whole reservation: take what is left, if that is still worth a turn.
+    const current = await deps.db.send(
+      new GetCommand({ TableName: deps.tableName, Key: keys.quota(sub, window.day), ConsistentRead: true }),
+    );
+    const used = numberOf(current.Item, 'tokens');
+    reserve = Math.min(wanted, deps.tokensPerDay - used);
+    if (reserve < Math.min(wanted, MIN_RESERVATION)) {
+      return { reserved: 0, used: Math.min(used, deps.tokensPerDay) };
+    }
+  }
+  return { reserved: 0, used: deps.tokensPerDay };
+}
+
+async function addTokens(deps: QuotaDeps, sub: string, tokens: number, window: Windows): Promise<void> {
   await deps.db.send(
     new UpdateCommand({
       TableName: deps.tableName,

@@ -39,7 +39,10 @@ const ConfigSchema = z.object({
   [EnvName.requestsPerMinute]: positiveInt(60),
   [EnvName.tokensPerDay]: positiveInt(1_000_000),
   [EnvName.maxCompletionTokens]: positiveInt(4096),
-  [EnvName.contextTokenBudget]: positiveInt(6_000),
+  [EnvName.modelContextTokens]: positiveInt(4096),
+  [EnvName.modelCharsPerToken]: z.coerce.number().positive().default(4),
+  [EnvName.contextTokenBudget]: z.coerce.number().int().positive().optional(),
+  [EnvName.maxConcurrentTurnsPerUser]: positiveInt(8),
   [EnvName.inferenceTimeoutMs]: positiveInt(20_000),
   [EnvName.messageRetentionDays]: nonNegativeInt(0),
   [EnvName.auditRetentionDays]: nonNegativeInt(365),
@@ -77,8 +80,14 @@ export interface Config {
   readonly requestsPerMinute: number;
   readonly tokensPerDay: number;
   readonly maxCompletionTokens: number;
-  /** Optional in the type so hand-built configs (tests) need not list it; the chat deps default it. */
-  readonly contextTokenBudget?: number;
+  /** Tokens of one engine slot's context (prompt + answer); optional so hand-built configs need not list it. */
+  readonly modelContextTokens?: number;
+  /** ASCII characters per token of the model's tokenizer (token estimates). */
+  readonly modelCharsPerToken?: number;
+  /** A prompt budget below what the model context allows, when set. */
+  readonly contextTokenBudget?: number | undefined;
+  /** Chat turns one user may have in progress at once; optional like `modelContextTokens`. */
+  readonly maxConcurrentTurnsPerUser?: number;
   /** Per-attempt deadline for the first token (ms); optional like `contextTokenBudget`. */
   readonly inferenceTimeoutMs?: number;
   readonly messageRetentionDays: number;
@@ -123,7 +132,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     requestsPerMinute: raw[EnvName.requestsPerMinute],
     tokensPerDay: raw[EnvName.tokensPerDay],
     maxCompletionTokens: raw[EnvName.maxCompletionTokens],
+    modelContextTokens: raw[EnvName.modelContextTokens],
+    modelCharsPerToken: raw[EnvName.modelCharsPerToken],
     contextTokenBudget: raw[EnvName.contextTokenBudget],
+    maxConcurrentTurnsPerUser: raw[EnvName.maxConcurrentTurnsPerUser],
     inferenceTimeoutMs: raw[EnvName.inferenceTimeoutMs],
     messageRetentionDays: raw[EnvName.messageRetentionDays],
     auditRetentionDays: raw[EnvName.auditRetentionDays],

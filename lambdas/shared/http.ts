@@ -62,7 +62,8 @@ function errorKind(status: number, code: string | null): string {
   if (code === 'content_filter') return 'moderation';
   if (status === 429) return 'quota';
   if (status === 401 || status === 403) return 'auth';
-  if (status >= 500) return code === 'model_unavailable' ? 'inference' : 'internal';
+  if (status >= 500)
+    return code === 'model_unavailable' || code === 'model_overloaded' ? 'inference' : 'internal';
   return 'validation';
 }
 

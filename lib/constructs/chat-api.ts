@@ -555,8 +555,12 @@ export class ChatApi extends Construct implements Watched {
         ...SUSTAINED,
         description: `Chat server error rate is above ${t.errorRatePercent} %.`,
       }),
-      // Answers that reached the user but could not be stored belong here too, once the chat pipeline counts
-      // them: an alarm on that metric (any in 5 minutes) beside ErrorRate.
+      // An answer the user saw that could not be stored (after its write retries), by chat or a job: any is a bug.
+      AnswerPersistFailures: alarm(this, 'AnswerPersistFailuresAlarm', {
+        metric: insightsSum(MetricName.answerPersistFailures, FIVE_MINUTES, 'Answers not stored (all)'),
+        threshold: 0,
+        description: 'An answer could not be stored in its conversation after retries (see the chat logs).',
+      }),
       ModerationBlocksSpike: alarm(this, 'ModerationBlocksSpikeAlarm', {
         metric: insightsSum(MetricName.moderationBlocks, FIVE_MINUTES, 'Moderation blocks (all)'),
         threshold: t.moderationBlocksPer5Min,

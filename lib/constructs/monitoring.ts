@@ -345,6 +345,11 @@ function dashboardRows(
         sumOfCustom(MetricName.quotaRejections, { label: 'QuotaRejections' }),
         sumOfCustom(MetricName.clientErrors, { label: 'ClientErrors' }),
       ]),
+      graph('Answers not stored, write retries and moderated input messages', [
+        sumOfCustom(MetricName.answerPersistFailures, { label: 'AnswerPersistFailures' }),
+        sumOfCustom(MetricName.answerPersistRetries, { label: 'AnswerPersistRetries' }),
+        sumOfCustom(MetricName.moderationInputMessages, { label: 'ModerationInputMessages' }),
+      ]),
     ],
     [
       graph('Authorizer: refusals by reason, sign-ins by method', [

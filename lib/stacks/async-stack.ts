@@ -70,7 +70,7 @@ export class AsyncStack extends Stack {
       'Aggregates usage events into per-user daily totals',
       Duration.minutes(1),
     );
-    const audit = fn('audit', 'Writes audit records and audits answers after the fact', Duration.minutes(1));
+    const audit = fn('audit', 'Writes audit records', Duration.minutes(1));
 
     // Each function gets the table access its code uses, and no more.
     table.grantReadWriteData(worker);

@@ -25,6 +25,9 @@ export function handlerEnvironment(stack: StackDescription, service: string): Re
     [EnvName.filesBucketName]: LOCAL_FILES.bucket,
     [EnvName.inferenceEndpoints]: LOCAL_ENDPOINT_NAME,
     [EnvName.modelId]: 'chatstack-local',
+    // The local engine's context per request, and its generated model's byte-level vocabulary (a token a byte).
+    [EnvName.modelContextTokens]: String(stack.config.INFERENCE_CONTEXT_SIZE),
+    [EnvName.modelCharsPerToken]: '1',
     [EnvName.moderationProvider]: stack.config.MODERATION_PROVIDER,
     // As in a dev stage: the web app's own origin, and the web app served from a developer's machine.
     [EnvName.webOrigin]: [...new Set([stack.urls.web, ...LOCAL_WEB_ORIGINS])].join(','),

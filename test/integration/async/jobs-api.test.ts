@@ -120,8 +120,11 @@ describe('POST /v1/jobs and GET /v1/jobs/{id}', () => {
 
     const reused = await post('alice', body('second'), { 'Idempotency-Key': 'order-43' });
 
-    expect(reused.statusCode).toBe(409);
-    expect(reused.json).toMatchObject({ error: { code: 'idempotency_key_reused' } });
+    // The same answer as POST /v1/chat/completions gives: one idempotency mechanism, one error.
+    expect(reused.statusCode).toBe(400);
+    expect(reused.json).toMatchObject({
+      error: { code: 'idempotency_key_reused', param: 'Idempotency-Key' },
+    });
   });
 
   it("answers 404 for someone else's job, as for a job that does not exist", async () => {

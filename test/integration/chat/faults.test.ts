@@ -7,9 +7,9 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCompletion } from '../../../lambdas/chat/complete';
-import type { ChatDeps } from '../../../lambdas/chat/turn';
-import { allMessages, type ContextDeps } from '../../../lambdas/context';
+import { type ChatDeps, runTurn } from '../../../lambdas/chat/pipeline';
+import { DEFAULT_LIMITS } from '../../../lambdas/chat/prepare';
+import { allMessages, type ConversationStore, listConversations } from '../../../lambdas/conversations/store';
 import { CircuitBreakers } from '../../../lambdas/inference';
 import { createModeration, defaultModerationConfig } from '../../../lambdas/moderation';
 import { InferenceUnavailableError } from '../../../lambdas/shared/errors';
@@ -92,6 +92,27 @@ describe('when the inference endpoint refuses', () => {
   });
 });
 
+describe('when the engine is busy (its queue is full)', () => {
+  it.each([429, 503])(
+    'a %i is a retryable 503 model_overloaded, never a 400, and the next request works',
+    async (status) => {
+      plan = () => ({
+        kind: 'refuse',
+        status,
+        message: 'All inference slots are busy and the wait queue is full.',
+      });
+      const failure = await client.chat.completions
+        .create({ model: 'm', messages: [{ role: 'user', content: 'Busy?' }] })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(OpenAI.APIError);
+      expect((failure as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+      expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe('model_overloaded');
+      expect((failure as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBeTruthy();
+      await answerWorks();
+    },
+  );
+});
+
 describe('when the stream breaks after the first token', () => {
   it('the openai client surfaces the error event, the partial answer is stored as interrupted, and the next request works', async () => {
     plan = () => ({ kind: 'break', tokens: ['The answer ', 'is forty'] });
@@ -156,15 +177,21 @@ describe('when the endpoint times out', () => {
       maxAttempts: 1,
     });
     const { documentClient } = await import('../../../lambdas/shared/clients');
-    const context: ContextDeps = { db: documentClient(), tableName: LOCAL_TABLE_NAME, retentionDays: 0 };
+    const store: ConversationStore = { db: documentClient(), tableName: LOCAL_TABLE_NAME, retentionDays: 0 };
     const deps: ChatDeps = {
-      context,
+      store,
+      quota: {
+        db: documentClient(),
+        tableName: LOCAL_TABLE_NAME,
+        requestsPerMinute: 1000,
+        tokensPerDay: 1e9,
+      },
+      limits: DEFAULT_LIMITS,
       inference: {
         client: sagemaker,
         endpoints: ['faulty'],
         breakers: new CircuitBreakers({ threshold: 5, cooldownMs: 1_000 }),
         options: {
-          requestTimeoutMs: 300,
           firstTokenTimeoutMs: 300,
           attemptsPerEndpoint: 2,
           backoffBaseMs: 10,
@@ -178,19 +205,17 @@ describe('when the endpoint times out', () => {
     };
     const caller = { sub: `timeout-${crypto.randomUUID()}` };
     plan = () => ({ kind: 'hang' });
-    const failure = await runCompletion(deps, caller, {
+    const failure = await runTurn(deps, caller, {
       messages: [{ role: 'user', content: 'Anyone?' }],
     }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(InferenceUnavailableError);
 
     plan = () => ({ kind: 'answer', tokens: ['Yes'] });
-    const next = await runCompletion(deps, caller, { messages: [{ role: 'user', content: 'Now?' }] });
+    const next = await runTurn(deps, caller, { messages: [{ role: 'user', content: 'Now?' }] });
     expect(next.completion.choices[0]?.message.content).toBe('Yes');
-    const conversations = await import('../../../lambdas/context').then((module) =>
-      module.listConversations(context, caller.sub, { limit: 10 }),
-    );
+    const conversations = await listConversations(store, caller.sub, { limit: 10 });
     const timedOut = conversations.conversations.find((conversation) => conversation.title === 'Anyone?');
-    const messages = await allMessages(context, caller.sub, timedOut?.conversationId ?? '');
+    const messages = await allMessages(store, caller.sub, timedOut?.conversationId ?? '');
     expect(messages.map((message) => [message.role, message.status])).toEqual([
       ['user', 'complete'],
       ['assistant', 'interrupted'],

@@ -7,9 +7,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { apiBase, machineToken } from '../setup/context';
 
 let token: string;
+/** The caller's data before the fuzzing: what existed then must be exactly the same afterwards. */
+let before: StoredData;
 beforeAll(async () => {
   token = await machineToken('b');
+  before = await storedData();
 });
+
+interface StoredData {
+  readonly conversations: unknown[];
+  readonly jobs: unknown[];
+}
+
+/** Conversations (with titles and messages) and jobs, as the caller's export has them. */
+async function storedData(): Promise<StoredData> {
+  const response = await fetch(`${apiBase()}/me/export`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status).toBe(200);
+  const { conversations, jobs } = (await response.json()) as StoredData;
+  return { conversations, jobs };
+}
 
 /** Every fuzzed message carries this marker: after the run, the caller's export must not contain it. */
 const MARKER = `fuzz-${crypto.randomUUID()}`;
@@ -42,7 +58,8 @@ const brokenChatBody = fc.oneof(
   fc.record({
     messages: fc.oneof(
       fc.constant([]),
-      fc.array(fc.anything(), { minLength: 1, maxLength: 3 }),
+      // After a valid message carrying the marker, so a write of this case would show in the export.
+      fc.array(fc.anything(), { minLength: 1, maxLength: 3 }).map((items) => [validMessage, ...items]),
       fc.constant(Array.from({ length: 51 }, () => validMessage)),
       fc.constant([{ role: 'user', content: `${MARKER}${'x'.repeat(16_001)}` }]),
       fc.constant([{ role: 'tool', content: MARKER }]),
@@ -223,9 +240,17 @@ describe('me endpoints', () => {
 });
 
 describe('after all of that', () => {
-  it('nothing was written', async () => {
+  it('nothing was written, by any generated case', async () => {
     const exported = await send('GET', '/me/export');
     expect(exported.status).toBe(200);
     expect(exported.text).not.toContain(MARKER);
+    // Beyond the marker: no conversation that existed before changed (title, messages), no job appeared or moved.
+    // (Another test file may add conversations of this caller meanwhile; it never touches these.)
+    const after = await storedData();
+    const byId = (data: StoredData) =>
+      new Map(data.conversations.map((conversation) => [(conversation as { id: string }).id, conversation]));
+    const afterById = byId(after);
+    for (const [id, conversation] of byId(before)) expect(afterById.get(id)).toEqual(conversation);
+    expect(after.jobs).toEqual(before.jobs);
   });
 });

@@ -38,10 +38,15 @@ describe('the openai client', () => {
       finishReason = chunk.choices[0]?.finish_reason ?? finishReason;
       if (chunk.usage) usage = chunk.usage;
     }
-    expect(finishReason === 'stop' || finishReason === 'length').toBe(true);
-    expect(typeof text).toBe('string');
-    expect(usage?.completion_tokens).toBeGreaterThan(0);
     expect(usage?.prompt_tokens).toBeGreaterThan(0);
+    expect(usage?.total_tokens).toBe((usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0));
+    // The generated model samples freely and ends its answers by itself (end-of-sequence or its stop text), so how
+    // many tokens it writes is not ours to fix; the count must match what it did: a cut at max_tokens used all 8,
+    // an answer never exceeds them, and text costs tokens.
+    if (finishReason === 'length') expect(usage?.completion_tokens).toBe(8);
+    else expect(finishReason).toBe('stop');
+    expect(usage?.completion_tokens).toBeLessThanOrEqual(8);
+    if (text !== '') expect(usage?.completion_tokens).toBeGreaterThan(0);
   });
 
   it('gets a non-streamed answer with usage and a conversation id', async () => {

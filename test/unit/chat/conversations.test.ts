@@ -1,13 +1,18 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ContextDeps, createConversation, newMessageId, putMessage } from '../../../lambdas/context';
 import { keys } from '../../../lambdas/contracts/keys';
+import {
+  type ConversationStore,
+  createConversation,
+  newMessageId,
+  putMessage,
+} from '../../../lambdas/conversations/store';
 import { apiEvent, lambdaContext, startTable, TABLE_NAME, type TestTable, useTable } from './harness';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 let table: TestTable;
-let deps: ContextDeps;
+let deps: ConversationStore;
 let conversations: Handler;
 let me: Handler;
 

@@ -1,24 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { createChatDeps } from '../../../lambdas/chat/deps';
-import { DEFAULT_WINDOW } from '../../../lambdas/context';
+import { DEFAULT_LIMITS } from '../../../lambdas/chat/prepare';
 import { EnvName } from '../../../lambdas/contracts/env';
 import { loadConfig } from '../../../lambdas/shared/config';
 
 const env = { [EnvName.tableName]: 'chatstack', [EnvName.inferenceEndpoints]: 'primary,fallback' };
 
 describe('chat dependencies from the environment', () => {
-  it('use the context token budget and inference timeout the deployment sets', () => {
+  it('use the model context, prompt budget and inference timeout the deployment sets', () => {
     const deps = createChatDeps(
-      loadConfig({ ...env, [EnvName.contextTokenBudget]: '1500', [EnvName.inferenceTimeoutMs]: '4000' }),
+      loadConfig({
+        ...env,
+        [EnvName.modelContextTokens]: '8192',
+        [EnvName.contextTokenBudget]: '1500',
+        [EnvName.inferenceTimeoutMs]: '4000',
+      }),
     );
-    expect(deps.window).toEqual({ maxTurns: DEFAULT_WINDOW.maxTurns, tokenBudget: 1500 });
+    expect(deps.limits).toMatchObject({ modelContextTokens: 8192, promptTokenBudget: 1500 });
     expect(deps.inference.options?.firstTokenTimeoutMs).toBe(4000);
     expect(deps.inference.endpoints).toEqual(['primary', 'fallback']);
   });
 
-  it('fall back to the default window when nothing is set', () => {
+  it("fall back to the engine's default per-slot context (4096) when nothing is set", () => {
     const deps = createChatDeps(loadConfig(env));
-    expect(deps.window).toEqual(DEFAULT_WINDOW);
+    expect(deps.limits).toEqual({ ...DEFAULT_LIMITS, promptTokenBudget: undefined, charsPerToken: 4 });
+    expect(deps.limits.modelContextTokens).toBe(4096);
   });
 
   it('reject a budget that is not a positive number, naming the variable', () => {

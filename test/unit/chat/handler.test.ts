@@ -206,7 +206,7 @@ describe('metrics', () => {
     const [line] = emf.linesWith('TimeToFirstToken');
     expect(line).toBeDefined();
     expect(line?._aws.CloudWatchMetrics[0]?.Namespace).toBe('Chatstack');
-    expect(line).toMatchObject({ TokensIn: 7, TokensOut: 1 });
+    expect(line).toMatchObject({ TokensIn: 7, TokensOut: 1, ModerationInputMessages: 1 });
     expect(typeof line?.ResponseLatency).toBe('number');
   });
 });

@@ -2,10 +2,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
+import type { ChatDeps } from '../../../lambdas/chat/pipeline';
+import { DEFAULT_LIMITS } from '../../../lambdas/chat/prepare';
 import { TABLE } from '../../../lambdas/contracts/table';
+import { CircuitBreakers } from '../../../lambdas/inference';
+import { createModeration, defaultModerationConfig } from '../../../lambdas/moderation';
 import { createTableInput } from '../../../scripts/local/emulators';
 import { installLambdaRuntimeGlobals, PRELUDE_DELIMITER } from '../../../scripts/local/lambda-runtime';
 import { startSageMakerRuntime } from '../../../scripts/local/sagemaker-runtime';
@@ -87,7 +92,8 @@ export function apiEvent(init: EventInit): APIGatewayProxyEvent {
   };
 }
 
-export function lambdaContext(): Context {
+export function lambdaContext(remainingMs = 300_000): Context {
+  const endsAt = Date.now() + remainingMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'chat',
@@ -97,7 +103,7 @@ export function lambdaContext(): Context {
     awsRequestId: crypto.randomUUID(),
     logGroupName: '/aws/lambda/chat',
     logStreamName: 'test',
-    getRemainingTimeInMillis: () => 300_000,
+    getRemainingTimeInMillis: () => Math.max(0, endsAt - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -120,6 +126,7 @@ export async function invokeStreaming(
   handler: unknown,
   event: APIGatewayProxyEvent,
   onChunk?: (text: string, stream: Writable) => void,
+  options: { readonly remainingMs?: number } = {},
 ): Promise<StreamedResponse> {
   const chunks: Buffer[] = [];
   let preludeDone = false;
@@ -143,16 +150,19 @@ export async function invokeStreaming(
     },
   });
   try {
-    await (handler as StreamingHandler)(event, sink, lambdaContext());
-  } catch {
-    // A destroyed response stream (simulated disconnect) rejects the pipeline: the caller asserts on effects.
+    await (handler as StreamingHandler)(event, sink, lambdaContext(options.remainingMs));
+  } catch (error) {
+    // Only a disconnect the test made itself may reject the pipeline; any other failure is the handler's crash.
+    if (!sink.destroyed) throw error;
   }
-  const head = JSON.parse(prelude.toString('utf8') || '{}') as {
+  if (!preludeDone) throw new Error('The handler wrote no HTTP response prelude.');
+  const head = JSON.parse(prelude.toString('utf8')) as {
     statusCode?: number;
     headers?: Record<string, string>;
   };
+  if (typeof head.statusCode !== 'number') throw new Error('The response prelude has no status code.');
   return {
-    statusCode: head.statusCode ?? 200,
+    statusCode: head.statusCode,
     headers: head.headers ?? {},
     body: Buffer.concat(chunks).toString('utf8'),
   };
@@ -209,6 +219,7 @@ export interface ChatHarness {
  */
 export async function startChatHarness(
   plan: (body: Record<string, unknown>, index: number) => FakeBehaviour,
+  env: Record<string, string> = {},
 ): Promise<ChatHarness> {
   const table = await startTable();
   const model = await startFakeModel(plan);
@@ -218,6 +229,7 @@ export async function startChatHarness(
     INFERENCE_ENDPOINTS: 'local-llm',
     MODEL_ID: 'test-model',
     QUOTA_REQUESTS_PER_MINUTE: '1000',
+    ...env,
   });
   installRuntime();
   const handler = (await import('../../../lambdas/chat/handler')).handler;
@@ -230,5 +242,29 @@ export async function startChatHarness(
       await model.close();
       await table.close();
     },
+  };
+}
+
+/** Pipeline dependencies over a test table and a SageMaker runtime client (default moderation, no events). */
+export function pipelineDeps(
+  table: TestTable,
+  client: SageMakerRuntimeClient,
+  inference: Partial<ChatDeps['inference']> = {},
+): ChatDeps {
+  return {
+    store: { db: table.db, tableName: TABLE_NAME, retentionDays: 0 },
+    quota: { db: table.db, tableName: TABLE_NAME, requestsPerMinute: 1000, tokensPerDay: 1e9 },
+    limits: DEFAULT_LIMITS,
+    inference: {
+      client,
+      endpoints: ['m'],
+      breakers: new CircuitBreakers({ threshold: 3, cooldownMs: 1000 }),
+      ...inference,
+    },
+    moderation: createModeration({
+      config: defaultModerationConfig(),
+      recorder: { decision: () => undefined },
+    }),
+    modelId: 'test-model',
   };
 }

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConversation, newMessageId, putMessage } from '../../../lambdas/context';
 import { keys } from '../../../lambdas/contracts/keys';
+import { createConversation, newMessageId, putMessage } from '../../../lambdas/conversations/store';
 import type { FakeBehaviour, FakeModel } from '../inference/fake-model';
 import {
   apiEvent,

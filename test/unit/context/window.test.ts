@@ -54,4 +54,9 @@ describe('estimateTokens', () => {
     expect(estimateTokens('日本語のテキスト')).toBeGreaterThanOrEqual(8);
     expect(estimateTokens('a'.repeat(400))).toBeLessThan(120);
   });
+
+  it('follows a byte-level vocabulary when told one character is one token', () => {
+    expect(estimateTokens('a'.repeat(400), 1)).toBeGreaterThanOrEqual(400);
+    expect(estimateTokens('é', 1)).toBeGreaterThanOrEqual(2);
+  });
 });

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreakers } from '../../../lambdas/inference/breaker';
-import {
-  eventsOfCompletion,
-  eventsOfLine,
-  LineSplitter,
-  ModelStreamFailure,
-} from '../../../lambdas/inference/chunks';
+import { eventsOfLine, LineSplitter, ModelStreamFailure } from '../../../lambdas/inference/chunks';
 
 describe('eventsOfLine', () => {
   it('reads OpenAI SSE chunks, comments and [DONE]', () => {
@@ -38,21 +33,6 @@ describe('eventsOfLine', () => {
   it('turns an error chunk or a garbled line into a ModelStreamFailure', () => {
     expect(() => eventsOfLine('data: {"error":{"message":"out of memory"}}')).toThrow(ModelStreamFailure);
     expect(() => eventsOfLine('data: {not json')).toThrow(ModelStreamFailure);
-  });
-});
-
-describe('eventsOfCompletion', () => {
-  it('reads an OpenAI completion and TGI generated_text', () => {
-    expect(eventsOfCompletion({ choices: [{ message: { content: 'Yes' }, finish_reason: 'stop' }] })).toEqual(
-      [
-        { type: 'delta', text: 'Yes' },
-        { type: 'finish', reason: 'stop' },
-      ],
-    );
-    expect(eventsOfCompletion([{ generated_text: 'No' }])).toEqual([
-      { type: 'delta', text: 'No' },
-      { type: 'finish', reason: 'stop' },
-    ]);
   });
 });
 

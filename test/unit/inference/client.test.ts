@@ -182,15 +182,62 @@ describe('streamChat', () => {
   });
 });
 
+describe('faults before the first token', () => {
+  it('treats a full engine queue (429, 503) as a busy endpoint: retried, never a 400, never opening the breaker', async () => {
+    const { deps, models } = await setup({
+      main: (_body, index) =>
+        index < 2 ? { kind: 'refuse', status: index === 0 ? 429 : 503 } : { kind: 'answer', tokens: ['ok'] },
+    });
+    const shared = deps(['main'], { attemptsPerEndpoint: 2 });
+    const busy = await collect(streamChat(shared, prompt)).catch((error: unknown) => error);
+    expect(busy).toBeInstanceOf(InferenceUnavailableError);
+    expect(busy).toMatchObject({ statusCode: 503, code: 'model_overloaded' });
+    expect(models.main?.requests).toHaveLength(2);
+    // Two overloads later the endpoint is still in rotation (a breaker would skip it after three failures).
+    expect((await collect(streamChat(shared, prompt))).text).toBe('ok');
+  });
+
+  it('releases the half-open trial when the caller aborts it, so the endpoint is tried again', async () => {
+    let hang = true;
+    const { deps, models } = await setup({
+      main: (_body, index) =>
+        index < 3
+          ? { kind: 'refuse', status: 500 }
+          : hang
+            ? { kind: 'hang' }
+            : { kind: 'answer', tokens: ['back'] },
+    });
+    let now = 0;
+    const breakers = new CircuitBreakers({ threshold: 3, cooldownMs: 1_000, now: () => now });
+    const shared: InferenceDeps = { ...deps(['main'], { attemptsPerEndpoint: 3 }), breakers };
+    await expect(collect(streamChat(shared, prompt))).rejects.toBeInstanceOf(InferenceUnavailableError);
+    now = 2_000; // cooldown over: the next call is the half-open trial
+    const controller = new AbortController();
+    const trial = collect(streamChat(shared, prompt, controller.signal)).catch((error: unknown) => error);
+    await expect.poll(() => models.main?.requests.length).toBe(4);
+    controller.abort(); // e.g. the moderation classifier's deadline
+    await trial;
+    hang = false;
+    expect((await collect(streamChat(shared, prompt))).text).toBe('back');
+  });
+});
+
 describe('invokeChat', () => {
-  it('returns the whole answer from InvokeEndpoint', async () => {
+  it('never retries once the model accepted the request (the first token is in)', async () => {
+    const { deps, models } = await setup({ main: () => ({ kind: 'break', tokens: ['half'] }) });
+    await expect(invokeChat(deps(['main'], { attemptsPerEndpoint: 3 }), prompt)).rejects.toBeInstanceOf(
+      InferenceInterruptedError,
+    );
+    expect(models.main?.requests).toHaveLength(1);
+  });
+
+  it('returns the whole answer, collected from the stream', async () => {
     const { deps } = await setup({ main: () => ({ kind: 'answer', tokens: ['Hi', ' you'] }) });
     const result = await invokeChat(deps(['main']), prompt);
     expect(result).toMatchObject({
       text: 'Hi you',
       finishReason: 'stop',
       usage: { total_tokens: 9 },
-      endpoint: 'main',
     });
   });
 
@@ -200,6 +247,6 @@ describe('invokeChat', () => {
       fallback: () => ({ kind: 'answer', tokens: ['ok'] }),
     });
     const result = await invokeChat(deps(['primary', 'fallback']), prompt);
-    expect(result.endpoint).toBe('fallback');
+    expect(result.text).toBe('ok');
   });
 });

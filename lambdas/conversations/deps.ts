@@ -1,12 +1,12 @@
 import { EnvName } from '../contracts/env';
 import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
-import type { ContextDeps } from './store';
+import type { ConversationStore } from './store';
 
-let cached: ContextDeps | undefined;
+let cached: ConversationStore | undefined;
 
 /** The context store's dependencies for this process, built on first use from the environment. */
-export function contextDepsFromEnv(): ContextDeps {
+export function conversationStoreFromEnv(): ConversationStore {
   cached ??= {
     db: documentClient(),
     tableName: required(config().tableName, EnvName.tableName),

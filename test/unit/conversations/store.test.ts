@@ -1,8 +1,9 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '../../../lambdas/contracts/keys';
 import {
   allMessages,
-  type ContextDeps,
+  type ConversationStore,
   claimRegeneration,
   createConversation,
   deleteConversation,
@@ -16,13 +17,12 @@ import {
   requireConversation,
   reserveSequences,
   type StoredMessage,
-} from '../../../lambdas/context';
-import { keys } from '../../../lambdas/contracts/keys';
+} from '../../../lambdas/conversations/store';
 import { ConflictError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
 import { startTable, TABLE_NAME, type TestTable } from '../chat/harness';
 
 let table: TestTable;
-let deps: ContextDeps;
+let deps: ConversationStore;
 beforeAll(async () => {
   table = await startTable();
   deps = { db: table.db, tableName: TABLE_NAME, retentionDays: 0 };
@@ -201,7 +201,7 @@ describe('regenerated answers', () => {
 describe('retention', () => {
   it('stamps expiresAt on messages and hides expired items on read', async () => {
     const owner = sub();
-    const retaining: ContextDeps = { ...deps, retentionDays: 30 };
+    const retaining: ConversationStore = { ...deps, retentionDays: 30 };
     const conversation = await createConversation(retaining, owner, { title: 't' });
     await putMessage(retaining, owner, message(conversation.conversationId, 0, 'kept'));
     const stored = await table.db.send(

@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -14,7 +15,7 @@ import { TABLE } from '../contracts/table';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 
 /** What the context store needs: the table, its client and the retention setting. */
-export interface ContextDeps {
+export interface ConversationStore {
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
   /** Days messages and conversations are kept; 0 keeps them forever. */
@@ -63,15 +64,15 @@ function conflictBackoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
 }
 
-const nowOf = (deps: ContextDeps) => (deps.now ? deps.now() : new Date());
+const nowOf = (deps: ConversationStore) => (deps.now ? deps.now() : new Date());
 
 /** Epoch seconds at which an item written now expires, or undefined when retention is off. */
-export function expiresAtFor(deps: ContextDeps): number | undefined {
+export function expiresAtFor(deps: ConversationStore): number | undefined {
   if (deps.retentionDays <= 0) return undefined;
   return Math.floor(nowOf(deps).getTime() / 1000) + deps.retentionDays * 86_400;
 }
 
-function isExpired(item: Record<string, unknown>, deps: ContextDeps): boolean {
+function isExpired(item: Record<string, unknown>, deps: ConversationStore): boolean {
   const expiresAt = item[TABLE.ttlAttribute];
   return typeof expiresAt === 'number' && expiresAt <= Math.floor(nowOf(deps).getTime() / 1000);
 }
@@ -115,7 +116,7 @@ export function newMessageId(): string {
 
 /** Creates an empty conversation owned by `sub`. */
 export async function createConversation(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   init: {
     readonly conversationId?: string;
@@ -156,7 +157,7 @@ export async function createConversation(
 
 /** The caller's conversation, or undefined (someone else's id looks exactly like a missing one). */
 export async function getConversation(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   conversationId: string,
 ): Promise<ConversationRecord | undefined> {
@@ -172,7 +173,7 @@ export async function getConversation(
 }
 
 export async function requireConversation(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   conversationId: string,
 ): Promise<ConversationRecord> {
@@ -188,7 +189,7 @@ export async function requireConversation(
  * region-local and the local emulator lacks them.)
  */
 export async function reserveSequences(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   conversation: ConversationRecord,
   count: number,
@@ -239,7 +240,7 @@ export async function reserveSequences(
  * no new sequence numbers. Not retried: after a concurrent change "the last answer" may be another one.
  */
 export async function claimRegeneration(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   conversation: ConversationRecord,
 ): Promise<ConversationRecord> {
@@ -278,7 +279,7 @@ export async function claimRegeneration(
  * stored there (so history and exports keep exactly one answer per question).
  */
 export async function replaceMessage(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   message: StoredMessage,
   replacedMessageId: string,
@@ -294,7 +295,7 @@ export async function replaceMessage(
 }
 
 /** The item of one message: its key, its attributes and its expiry. */
-function messageItem(deps: ContextDeps, sub: string, message: StoredMessage) {
+function messageItem(deps: ConversationStore, sub: string, message: StoredMessage) {
   return {
     ...keys.message(sub, message.conversationId, message.sequence),
     type: 'message',
@@ -303,18 +304,43 @@ function messageItem(deps: ContextDeps, sub: string, message: StoredMessage) {
   };
 }
 
-/** Writes one message at its reserved sequence; never overwrites an existing item. */
-export async function putMessage(deps: ContextDeps, sub: string, message: StoredMessage): Promise<void> {
+/** Puts one message item under a write condition. */
+async function putMessageItem(
+  deps: ConversationStore,
+  sub: string,
+  message: StoredMessage,
+  condition: Pick<
+    PutCommandInput,
+    'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  >,
+): Promise<void> {
   await deps.db.send(
-    new PutCommand({
-      TableName: deps.tableName,
-      Item: messageItem(deps, sub, message),
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
+    new PutCommand({ TableName: deps.tableName, Item: messageItem(deps, sub, message), ...condition }),
   );
 }
 
-async function queryAll(deps: ContextDeps, input: QueryCommandInput, limit?: number) {
+/**
+ * Writes the answer of a resumed turn at its reserved sequence: over nothing, or over the unfinished answer an
+ * earlier attempt left there (`interrupted`), never over a finished one.
+ */
+export function putAnswerOverUnfinished(
+  deps: ConversationStore,
+  sub: string,
+  message: StoredMessage,
+): Promise<void> {
+  return putMessageItem(deps, sub, message, {
+    ConditionExpression: 'attribute_not_exists(pk) OR (#role = :assistant AND #status = :interrupted)',
+    ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
+    ExpressionAttributeValues: { ':assistant': 'assistant', ':interrupted': 'interrupted' },
+  });
+}
+
+/** Writes one message at its reserved sequence; never overwrites an existing item. */
+export function putMessage(deps: ConversationStore, sub: string, message: StoredMessage): Promise<void> {
+  return putMessageItem(deps, sub, message, { ConditionExpression: 'attribute_not_exists(pk)' });
+}
+
+async function queryAll(deps: ConversationStore, input: QueryCommandInput, limit?: number) {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -327,7 +353,7 @@ async function queryAll(deps: ContextDeps, input: QueryCommandInput, limit?: num
 
 /** The newest `limit` messages of a conversation, oldest first. */
 export async function recentMessages(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   conversationId: string,
   limit: number,
@@ -352,7 +378,7 @@ export async function recentMessages(
 
 /** Every message of a conversation, oldest first. */
 export async function allMessages(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   conversationId: string,
 ): Promise<StoredMessage[]> {
@@ -393,7 +419,7 @@ function decodeCursor(cursor: string, sub: string): Record<string, unknown> {
 
 /** The caller's conversations, newest first, one page at a time (opaque cursor). */
 export async function listConversations(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   page: { readonly limit: number; readonly cursor?: string | undefined },
 ): Promise<{ readonly conversations: ConversationRecord[]; readonly nextCursor: string | null }> {
@@ -428,7 +454,7 @@ export async function listConversations(
 
 /** Renames a conversation (conditional on the version read; retried on a concurrent change). */
 export async function renameConversation(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   conversationId: string,
   title: string,
@@ -464,7 +490,7 @@ export async function renameConversation(
 
 /** Deletes items in batches of 25, resubmitting what DynamoDB leaves unprocessed. */
 export async function deleteKeys(
-  deps: ContextDeps,
+  deps: ConversationStore,
   itemKeys: readonly Record<string, unknown>[],
 ): Promise<void> {
   for (let index = 0; index < itemKeys.length; index += 25) {
@@ -484,7 +510,7 @@ export async function deleteKeys(
 
 /** Deletes a conversation and its messages; someone else's (or a missing) id is a 404. */
 export async function deleteConversation(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   conversationId: string,
 ): Promise<void> {
@@ -510,7 +536,7 @@ export async function deleteConversation(
 
 /** Every item in the caller's partition (export and erasure), expired ones included when asked. */
 export async function partitionItems(
-  deps: ContextDeps,
+  deps: ConversationStore,
   sub: string,
   options: { readonly projection?: string } = {},
 ): Promise<Record<string, unknown>[]> {
@@ -530,6 +556,23 @@ export async function partitionItems(
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
+}
+
+/** The caller's usage aggregates (`keys.usage`) from `fromDay` (YYYY-MM-DD) on, oldest first. */
+export async function usageItems(
+  deps: ConversationStore,
+  sub: string,
+  fromDay: string,
+): Promise<Record<string, unknown>[]> {
+  return queryAll(deps, {
+    TableName: deps.tableName,
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: {
+      ':pk': keys.userPartition(sub),
+      ':from': keys.usage(sub, fromDay).sk,
+      ':to': keys.usage(sub, '9999-12-31').sk,
+    },
+  });
 }
 
 export { isExpired, toConversation, toMessage };

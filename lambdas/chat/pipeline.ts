@@ -1,0 +1,612 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { estimateTokens } from '../context';
+import type {
+  ChatCompletion,
+  ChatCompletionRequest,
+  FinishReason,
+  MessageStatus,
+  Usage,
+} from '../contracts/api';
+import { type AnalyticsEvent, buildEvent, type EventStatus } from '../contracts/events';
+import { METRICS_NAMESPACE, MetricName } from '../contracts/metrics';
+import {
+  type ConversationStore,
+  newMessageId,
+  putAnswerOverUnfinished,
+  putMessage,
+  replaceMessage,
+  type StoredMessage,
+} from '../conversations/store';
+import {
+  InferenceAbortedError,
+  type InferenceDeps,
+  InferenceInterruptedError,
+  streamChat,
+} from '../inference';
+import type { Moderation } from '../moderation/types';
+import { type Admission, admitTurn, type QuotaDeps, type QuotaState, settleTurn } from '../quota';
+import { ApiError, ContentFilteredError, type OpenAiErrorBody } from '../shared/errors';
+import { logger, metrics } from '../shared/powertools';
+import {
+  clientMessages,
+  type PreparedTurn,
+  prepareRegeneration,
+  prepareResumed,
+  prepareTurn,
+  type TurnLimits,
+  type TurnRef,
+  tokensWanted,
+} from './prepare';
+
+/**
+ * One chat turn, read top to bottom — the only path an answer takes, streamed or not, from the API or a job:
+ *
+ *   admit (request count, token reservation, concurrency slot) → moderate the client's messages → build the
+ *   context window (and store the question) → infer (stream) → moderate the output (windowed) → persist the
+ *   answer → settle the quota → metrics and the analytics event.
+ *
+ * A streamed answer goes out through `onStart` / `onText` as it is produced; a non-streamed one is the same stream
+ * collected. Errors before the first token are thrown (typed, mapped to HTTP once by the handler's middleware);
+ * after it, the turn always ends with a record, `error` set when it did not finish.
+ */
+
+/** Everything a chat turn needs, passed in (SDK clients created once by the handler or worker). */
+export interface ChatDeps {
+  readonly store: ConversationStore;
+  readonly inference: InferenceDeps;
+  readonly moderation: Moderation;
+  readonly quota: QuotaDeps;
+  readonly modelId: string;
+  readonly limits: TurnLimits;
+  /** System prompt used when neither the request nor the conversation has one. */
+  readonly systemPrompt?: string;
+  /** Analytics sink (`lambdas/events` emitter); called after the answer, never on the hot path. */
+  readonly emitEvents?: (events: readonly AnalyticsEvent[]) => Promise<unknown>;
+  readonly region?: string;
+  /** Attempts at writing an answer before it counts as lost (`AnswerPersistFailures`). */
+  readonly persistAttempts?: number;
+}
+
+/** Who is asking, as the handler or job worker knows it. */
+export interface ChatCaller {
+  readonly sub: string;
+  readonly clientId?: string | undefined;
+  readonly requestId?: string | undefined;
+  /** The personal API key the request came with: its usage is also counted per key. */
+  readonly apiKeyId?: string | undefined;
+}
+
+/** What the handler needs to answer once the first token is in (status line and headers). */
+export interface TurnHead {
+  readonly id: string;
+  readonly created: number;
+  readonly model: string;
+  readonly conversationId: string;
+  readonly turnsDropped: number;
+  readonly quota: QuotaState | undefined;
+}
+
+export interface TurnOptions {
+  /** The client went away: stop generating, keep what was said as `interrupted`. */
+  readonly signal?: AbortSignal | undefined;
+  /** Epoch ms by which generation must stop (the invocation's time left minus a margin). */
+  readonly deadlineAt?: number | undefined;
+  /** The first token is in: a streamed answer sends its headers and role chunk. */
+  readonly onStart?: (head: TurnHead) => void;
+  /** Moderated answer text, in order, as it becomes safe to show. */
+  readonly onText?: (text: string) => void;
+  /** Whether the turn holds one of the user's concurrent-turn slots (jobs have their own limit). */
+  readonly concurrencySlot?: boolean;
+  /** A turn an earlier attempt prepared (its question stored, counted and moderated): answer it, ask nothing again. */
+  readonly resume?: TurnRef | undefined;
+  /** Called once a new turn's question has its place, before the model runs (a job records it for its retries). */
+  readonly onPrepared?: (ref: TurnRef) => Promise<unknown>;
+}
+
+/** How a turn ended: its completion object (also what an idempotent retry replays) and, if it broke, why. */
+export interface TurnRecord {
+  readonly completion: ChatCompletion;
+  readonly status: MessageStatus;
+  readonly turnsDropped: number;
+  readonly quota: QuotaState | undefined;
+  /** Set when the answer did not finish (model broke, deadline, client gone) or could not be stored. */
+  readonly error?: OpenAiErrorBody & { readonly status: number };
+}
+
+/** The turn could not finish before the invocation's deadline. */
+export class TurnDeadlineError extends ApiError {
+  constructor() {
+    super(
+      504,
+      'server_error',
+      'The answer took longer than this request may run; what was generated is saved in the conversation.',
+      null,
+      'deadline_exceeded',
+    );
+  }
+}
+
+/** Generation stops this long before the invocation would time out, leaving time to store the partial answer. */
+export const DEADLINE_MARGIN_MS = 5_000;
+const DEFAULT_PERSIST_ATTEMPTS = 3;
+/** A slot left behind by a container that died is freed this long after its turn began, at the latest. */
+const SLOT_LIFETIME_MS = 15 * 60_000;
+
+export function completionId(): string {
+  return `chatcmpl-${crypto.randomUUID().replaceAll('-', '')}`;
+}
+
+/** Runs one chat turn; see the module comment for its stages. */
+export async function runTurn(
+  deps: ChatDeps,
+  caller: ChatCaller,
+  request: ChatCompletionRequest,
+  options: TurnOptions = {},
+): Promise<TurnRecord> {
+  const startedAt = Date.now();
+  // 1. Admit: count the request, reserve the turn's tokens, take a concurrency slot.
+  const admission = await admitTurn(
+    options.concurrencySlot === false ? { ...deps.quota, maxConcurrentTurns: undefined } : deps.quota,
+    caller.sub,
+    {
+      turnId: caller.requestId ?? crypto.randomUUID(),
+      wantedTokens: tokensWanted(request, deps.limits, deps.systemPrompt),
+      expiresAtMs: options.deadlineAt ?? startedAt + SLOT_LIFETIME_MS,
+      // A resumed turn was counted when it was first admitted.
+      countRequest: options.resume === undefined,
+    },
+  );
+  let usedTokens = 0;
+  try {
+    // 2. Moderate every message the client sent (a regenerated or resumed question was moderated when first asked).
+    const checked =
+      request.regenerate === true || options.resume ? undefined : await moderateInput(deps, caller, request);
+    // 3. The context window, sized to the model's context; the question is stored meanwhile.
+    const reservedTokens = admission.reservedTokens;
+    const turn = options.resume
+      ? await prepareResumed(deps, caller.sub, request, options.resume, { reservedTokens })
+      : checked
+        ? await prepareTurn(deps, caller.sub, request, checked, {
+            requestId: caller.requestId,
+            reservedTokens,
+          })
+        : await prepareRegeneration(deps, caller.sub, request, { reservedTokens });
+    if (!options.resume && options.onPrepared) {
+      const place = await turn.place;
+      await options.onPrepared({
+        conversationId: turn.conversationId,
+        firstSequence: place.firstSequence,
+        answerSequence: place.assistantSequence,
+      });
+    }
+    // 4–5. Infer, streaming, through the windowed output filter.
+    const answer = await infer(deps, turn, admission, options, startedAt).catch(async (error: unknown) => {
+      if (!(error instanceof UnansweredTurn)) throw error;
+      // The model never answered: the turn is stored as unanswered (and costs no tokens), then the request fails.
+      await persistAnswer(deps, caller, turn, error.answer, startedAt);
+      await emitTurnEvent(deps, caller, turn, error.answer, startedAt);
+      throw error.cause;
+    });
+    usedTokens = answer.usage.total_tokens;
+    // 6. Persist the answer (partial ones too), retried; a lost answer is counted and reported, never hidden.
+    const persisted = await persistAnswer(deps, caller, turn, answer, startedAt);
+    // 7. Metrics and the analytics event.
+    publishTurnMetrics(answer, startedAt, checked?.messages.length ?? 0);
+    await emitTurnEvent(deps, caller, turn, answer, startedAt);
+    return recordOf(deps, answer, turn, admission, persisted);
+  } finally {
+    // Settle the quota: the day's counter keeps what the turn used, the slot is free again.
+    await settleTurn(deps.quota, caller.sub, admission, usedTokens).catch((error: unknown) =>
+      logger.error('settling the turn quota failed', { error: error as Error }),
+    );
+  }
+}
+
+/** Step 2: the rules per message and the classifier once for all; a block refuses the request before anything is stored. */
+async function moderateInput(deps: ChatDeps, caller: ChatCaller, request: ChatCompletionRequest) {
+  const messages = clientMessages(request);
+  const verdict = await deps.moderation.checkMessages(messages);
+  if (verdict.action === 'block') {
+    const category = verdict.categories[0] ?? 'policy';
+    await emitBlockedInput(deps, caller, category);
+    throw new ContentFilteredError(category);
+  }
+  return { messages, verdict };
+}
+
+/** What the model said, after the output filter, and how it ended. */
+interface Answer {
+  readonly id: string;
+  readonly created: number;
+  readonly text: string;
+  readonly status: MessageStatus;
+  readonly finishReason: FinishReason;
+  readonly usage: Usage;
+  readonly outputModeration: { readonly action: string; readonly categories: readonly string[] } | undefined;
+  readonly timeToFirstTokenMs: number | undefined;
+  /** Why the answer stopped early: `client_disconnected`, `deadline_exceeded`, `stream_interrupted`… */
+  readonly errorCode?: string;
+}
+
+/** The model failed before its first token: the turn is stored as unanswered, then `cause` is thrown. */
+class UnansweredTurn extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly answer: Answer,
+  ) {
+    super('unanswered');
+  }
+}
+
+/** The turn's sequence numbers could not be taken (e.g. the conversation kept changing): `cause` is thrown. */
+class NotPlaced extends Error {
+  constructor(override readonly cause: unknown) {
+    super('not placed');
+  }
+}
+
+/** Usage from the model when it reported it, else estimated (so quotas still count something real). */
+function usageOrEstimate(
+  reported: Usage | undefined,
+  turn: PreparedTurn,
+  modelText: string,
+  charsPerToken: number | undefined,
+): Usage {
+  if (reported) return reported;
+  const completion = modelText === '' ? 0 : estimateTokens(modelText, charsPerToken);
+  return {
+    prompt_tokens: turn.estimatedPromptTokens,
+    completion_tokens: completion,
+    total_tokens: turn.estimatedPromptTokens + completion,
+  };
+}
+
+/**
+ * Steps 4–5: streams the model's answer through the output filter. Stops at a block, when the client leaves, at
+ * the deadline or when the model breaks; in every case the request to the model is cancelled (its slot freed).
+ */
+async function infer(
+  deps: ChatDeps,
+  turn: PreparedTurn,
+  admission: Admission,
+  options: TurnOptions,
+  startedAt: number,
+): Promise<Answer> {
+  const abort = new AbortController();
+  let deadlineHit = false;
+  const onClientAbort = () => abort.abort();
+  if (options.signal?.aborted) abort.abort();
+  options.signal?.addEventListener('abort', onClientAbort, { once: true });
+  const deadline =
+    options.deadlineAt === undefined
+      ? undefined
+      : setTimeout(
+          () => {
+            deadlineHit = true;
+            abort.abort();
+          },
+          Math.max(0, options.deadlineAt - Date.now()),
+        );
+  const id = completionId();
+  const created = Math.floor(Date.now() / 1000);
+  const filter = deps.moderation.createOutputFilter({ prompt: turn.promptText });
+  const events = streamChat(deps.inference, turn.prompt, abort.signal);
+  let text = '';
+  let modelText = '';
+  let finishReason: FinishReason = 'stop';
+  let reportedUsage: Usage | undefined;
+  let blocked: { categories: string[] } | undefined;
+  let timeToFirstTokenMs: number | undefined;
+  let errorCode: string | undefined;
+  const emit = (emitted: string) => {
+    if (emitted === '') return;
+    text += emitted;
+    options.onText?.(emitted);
+  };
+  try {
+    for await (const event of { [Symbol.asyncIterator]: () => events }) {
+      if (timeToFirstTokenMs === undefined) {
+        // The turn's place in the conversation was taken during the prefill; nothing is shown before it is.
+        await turn.place.catch((error: unknown) => {
+          throw new NotPlaced(error);
+        });
+        // As the client sees it: from the request's arrival (admission, moderation, context included).
+        timeToFirstTokenMs = Date.now() - startedAt;
+        options.onStart?.({
+          id,
+          created,
+          model: deps.modelId,
+          conversationId: turn.conversationId,
+          turnsDropped: turn.turnsDropped,
+          quota: admission.state,
+        });
+      }
+      if (event.type === 'usage') reportedUsage = event.usage;
+      else if (event.type === 'finish') finishReason = event.reason;
+      else {
+        modelText += event.text;
+        const result = await filter.push(event.text);
+        emit(result.emit);
+        if (result.verdict?.action === 'block') {
+          blocked = { categories: result.verdict.categories };
+          break;
+        }
+      }
+    }
+  } catch (error) {
+    // The conversation could not take the turn: nothing is stored, the request fails as the store failed.
+    if (error instanceof NotPlaced) throw error.cause;
+    if (timeToFirstTokenMs === undefined) {
+      // Nothing was said: store the turn as unanswered, then fail the request (a clean HTTP error).
+      const aborted = error instanceof InferenceAbortedError;
+      throw new UnansweredTurn(deadlineHit ? new TurnDeadlineError() : error, {
+        id,
+        created,
+        text: '',
+        status: 'interrupted',
+        finishReason: 'stop',
+        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+        outputModeration: undefined,
+        timeToFirstTokenMs: undefined,
+        errorCode: deadlineHit ? 'deadline_exceeded' : aborted ? 'client_disconnected' : 'model_unavailable',
+      });
+    }
+    if (deadlineHit) errorCode = 'deadline_exceeded';
+    else if (error instanceof InferenceAbortedError || options.signal?.aborted)
+      errorCode = 'client_disconnected';
+    else {
+      errorCode = 'stream_interrupted';
+      if (!(error instanceof InferenceInterruptedError))
+        logger.error('streaming failed', { error: error as Error });
+    }
+  } finally {
+    clearTimeout(deadline);
+    options.signal?.removeEventListener('abort', onClientAbort);
+    await events.return(undefined).catch(() => undefined);
+  }
+  if (!blocked) {
+    // The held-back tail, checked like any window (also for a partial answer, so what was said is whole).
+    const flushed = await filter.flush();
+    if (flushed.verdict?.action === 'block') blocked = { categories: flushed.verdict.categories };
+    else if (errorCode === 'client_disconnected') text += flushed.emit;
+    else emit(flushed.emit);
+  }
+  const decision = filter.decision();
+  const outputModeration =
+    decision && decision.action !== 'allow'
+      ? { action: decision.action, categories: decision.categories }
+      : turn.inputModeration;
+  const status: MessageStatus = blocked ? 'content_filter' : errorCode ? 'interrupted' : 'complete';
+  return {
+    id,
+    created,
+    text,
+    status,
+    finishReason: blocked ? 'content_filter' : finishReason,
+    usage: usageOrEstimate(reportedUsage, turn, modelText, deps.limits.charsPerToken),
+    outputModeration,
+    timeToFirstTokenMs,
+    ...(errorCode ? { errorCode } : {}),
+  };
+}
+
+/** Retries a write with a short backoff; each retry is counted, the last failure is rethrown. */
+async function withRetries(attempts: number, write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (attempt >= attempts || (error instanceof Error && error.name === 'ConditionalCheckFailedException'))
+        throw error;
+      metrics.singleMetric().addMetric(MetricName.answerPersistRetries, MetricUnit.Count, 1);
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+    }
+  }
+}
+
+/**
+ * Step 6: the answer goes after its question (the question's write is awaited first), whatever its status.
+ * `false` when it could not be stored after every attempt: counted in `AnswerPersistFailures`, and the client is
+ * told instead of being shown a finish.
+ */
+async function persistAnswer(
+  deps: ChatDeps,
+  caller: ChatCaller,
+  turn: PreparedTurn,
+  answer: Answer,
+  startedAt: number,
+): Promise<boolean> {
+  const verdict = answer.outputModeration;
+  const place = await turn.place.catch(() => undefined);
+  if (place === undefined) return false;
+  const message: StoredMessage = {
+    messageId: newMessageId(),
+    conversationId: turn.conversationId,
+    sequence: place.assistantSequence,
+    role: 'assistant',
+    content: answer.text,
+    createdAt: new Date().toISOString(),
+    status: answer.status,
+    model: deps.modelId,
+    usage: answer.usage,
+    ...(answer.status === 'interrupted' ? {} : { finishReason: answer.finishReason }),
+    ...(verdict ? { moderation: { action: verdict.action, categories: verdict.categories } } : {}),
+    latencyMs: Date.now() - startedAt,
+    ...(answer.timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs: answer.timeToFirstTokenMs }),
+    ...(caller.requestId ? { requestId: caller.requestId } : {}),
+  };
+  const attempts = deps.persistAttempts ?? DEFAULT_PERSIST_ATTEMPTS;
+  try {
+    await turn.questionStored;
+    await withRetries(attempts, () =>
+      turn.replacesMessageId !== undefined
+        ? replaceMessage(deps.store, caller.sub, message, turn.replacesMessageId)
+        : turn.resumed
+          ? putAnswerOverUnfinished(deps.store, caller.sub, message)
+          : putMessage(deps.store, caller.sub, message).catch(async (error: unknown) => {
+              // A retried write that landed before its error reached us: the same answer is there already.
+              if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+              throw error;
+            }),
+    );
+    return true;
+  } catch (error) {
+    metrics.singleMetric().addMetric(MetricName.answerPersistFailures, MetricUnit.Count, 1);
+    logger.error('the answer could not be stored', {
+      error: error as Error,
+      conversationId: turn.conversationId,
+      sequence: place.assistantSequence,
+    });
+    return false;
+  }
+}
+
+const ERRORS: Record<string, { status: number; message: string }> = {
+  stream_interrupted: {
+    status: 503,
+    message: 'The model stopped before finishing the answer. Please retry.',
+  },
+  deadline_exceeded: {
+    status: 504,
+    message:
+      'The answer took longer than this request may run; what was generated is saved in the conversation.',
+  },
+  client_disconnected: { status: 499, message: 'The client closed the connection.' },
+  answer_not_saved: { status: 500, message: 'The answer could not be saved. Please retry.' },
+};
+
+function errorOf(code: string): OpenAiErrorBody & { readonly status: number } {
+  const known = ERRORS[code] ?? { status: 500, message: 'The answer failed.' };
+  return {
+    status: known.status,
+    error: { message: known.message, type: 'server_error', param: null, code },
+  };
+}
+
+/** The one completion builder: the answer as a `chat.completion` (the streamed chunks carry the same id). */
+function recordOf(
+  deps: ChatDeps,
+  answer: Answer,
+  turn: PreparedTurn,
+  admission: Admission,
+  persisted: boolean,
+): TurnRecord {
+  const code = answer.errorCode ?? (persisted ? undefined : 'answer_not_saved');
+  return {
+    completion: {
+      id: answer.id,
+      object: 'chat.completion',
+      created: answer.created,
+      model: deps.modelId,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: answer.text, refusal: null },
+          finish_reason: answer.finishReason,
+          logprobs: null,
+        },
+      ],
+      usage: answer.usage,
+      conversation_id: turn.conversationId,
+    },
+    status: answer.status,
+    turnsDropped: turn.turnsDropped,
+    quota: admission.state,
+    ...(code === undefined ? {} : { error: errorOf(code) }),
+  };
+}
+
+/**
+ * The turn's latency and token metrics, published at once in one EMF line: a streamed answer ends after the
+ * handler returned (and the middleware flushed), and concurrent local requests must not mix their values.
+ */
+function publishTurnMetrics(answer: Answer, startedAt: number, messagesModerated: number): void {
+  const turnMetrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'chatstack',
+  });
+  if (answer.timeToFirstTokenMs !== undefined) {
+    turnMetrics.addMetric(MetricName.timeToFirstToken, MetricUnit.Milliseconds, answer.timeToFirstTokenMs);
+  }
+  turnMetrics.addMetric(MetricName.responseLatency, MetricUnit.Milliseconds, Date.now() - startedAt);
+  turnMetrics.addMetric(MetricName.tokensIn, MetricUnit.Count, answer.usage.prompt_tokens);
+  turnMetrics.addMetric(MetricName.tokensOut, MetricUnit.Count, answer.usage.completion_tokens);
+  if (messagesModerated > 0)
+    turnMetrics.addMetric(MetricName.moderationInputMessages, MetricUnit.Count, messagesModerated);
+  turnMetrics.publishStoredMetrics();
+}
+
+function eventStatusOf(answer: Answer): EventStatus {
+  if (answer.status === 'content_filter') return 'blocked';
+  if (answer.status === 'interrupted')
+    return answer.errorCode === 'client_disconnected' ? 'cancelled' : 'error';
+  return 'ok';
+}
+
+function callerFields(caller: ChatCaller) {
+  return {
+    sub: caller.sub,
+    ...(caller.clientId ? { clientId: caller.clientId.slice(0, 64) } : {}),
+    ...(caller.apiKeyId ? { apiKeyId: caller.apiKeyId } : {}),
+    ...(caller.requestId ? { requestId: caller.requestId.slice(0, 64) } : {}),
+  };
+}
+
+async function emit(deps: ChatDeps, event: AnalyticsEvent): Promise<void> {
+  if (!deps.emitEvents) return;
+  try {
+    await deps.emitEvents([event]);
+  } catch (error) {
+    logger.warn('analytics event not emitted', { error: error as Error, type: event.type });
+  }
+}
+
+/** A blocked input is an audit event (category only, never the text); the request itself ends with a 400. */
+function emitBlockedInput(deps: ChatDeps, caller: ChatCaller, category: string): Promise<void> {
+  return emit(
+    deps,
+    buildEvent({
+      type: 'moderation.blocked',
+      ...callerFields(caller),
+      moderation: { verdict: 'blocked', direction: 'input', category: category.slice(0, 48) },
+      status: 'blocked',
+      errorCode: 'content_filter',
+    }),
+  );
+}
+
+/** One `chat.turn` event per answered request (the usage aggregator counts these). */
+function emitTurnEvent(
+  deps: ChatDeps,
+  caller: ChatCaller,
+  turn: PreparedTurn,
+  answer: Answer,
+  startedAt: number,
+): Promise<void> {
+  const blocked = answer.status === 'content_filter';
+  const category = answer.outputModeration?.categories[0];
+  return emit(
+    deps,
+    buildEvent({
+      type: 'chat.turn',
+      ...callerFields(caller),
+      conversationId: turn.conversationId,
+      model: deps.modelId.slice(0, 64),
+      ...(deps.region ? { region: deps.region } : {}),
+      ...(answer.timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs: answer.timeToFirstTokenMs }),
+      totalMs: Math.min(86_400_000, Date.now() - startedAt),
+      tokensIn: answer.usage.prompt_tokens,
+      tokensOut: answer.usage.completion_tokens,
+      moderation: blocked
+        ? {
+            verdict: 'blocked',
+            direction: 'output',
+            ...(category ? { category: category.slice(0, 48) } : {}),
+          }
+        : { verdict: 'allowed' },
+      status: eventStatusOf(answer),
+      ...(answer.errorCode ? { errorCode: answer.errorCode } : {}),
+    }),
+  );
+}

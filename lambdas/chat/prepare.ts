@@ -1,0 +1,437 @@
+import { buildContextWindow, type ContextMessage, DEFAULT_WINDOW, estimateTokens } from '../context';
+import type { ChatCompletionRequest, ChatMessageInput } from '../contracts/api';
+import {
+  type ConversationStore,
+  claimRegeneration,
+  createConversation,
+  newConversationId,
+  newMessageId,
+  putMessage,
+  recentMessages,
+  requireConversation,
+  reserveSequences,
+  type StoredMessage,
+  titleFrom,
+} from '../conversations/store';
+import type { InferenceRequest } from '../inference';
+import type { InputMessage, MessagesVerdict } from '../moderation/types';
+import { ConflictError, ValidationError } from '../shared/errors';
+
+/**
+ * The stages of a turn before the model runs, as plain functions: what the client may send, the context window
+ * (sized to the model's context) and the stored question. `pipeline.ts` calls each once, in order.
+ */
+
+/** How big the model's context is and how much of it an answer may take. */
+export interface TurnLimits {
+  /** Tokens of one engine slot's context: prompt and answer together. */
+  readonly modelContextTokens: number;
+  /** Ceiling of any answer (`MAX_COMPLETION_TOKENS`). */
+  readonly maxCompletionTokens: number;
+  /** Earlier turns kept at most. */
+  readonly maxTurns: number;
+  /** A prompt budget lower than the model context allows, when the deployment sets one. */
+  readonly promptTokenBudget?: number | undefined;
+  /** ASCII characters per token of the model's tokenizer (`MODEL_CHARS_PER_TOKEN`), for the estimates. */
+  readonly charsPerToken?: number | undefined;
+}
+
+export const DEFAULT_LIMITS: TurnLimits = {
+  modelContextTokens: 4096,
+  maxCompletionTokens: 4096,
+  maxTurns: DEFAULT_WINDOW.maxTurns,
+};
+
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are a helpful, honest assistant. Answer clearly and concisely; say so when you do not know.';
+
+/** How many stored messages are read to build the context (comfortably more than 10 turns). */
+const HISTORY_MESSAGES = 48;
+
+/** Text of a message, whatever form its content has. */
+export function textOf(message: ChatMessageInput): string {
+  return typeof message.content === 'string'
+    ? message.content
+    : message.content.map((part) => part.text).join('\n');
+}
+
+/** The answer's ceiling before the prompt is known: what the client asked for, never above the configured one. */
+export function askedCompletionTokens(request: ChatCompletionRequest, limits: TurnLimits): number {
+  const asked = request.max_completion_tokens ?? request.max_tokens ?? limits.maxCompletionTokens;
+  return Math.min(asked, limits.maxCompletionTokens, limits.modelContextTokens - 1);
+}
+
+/** The prompt's budget: the model context minus room for the answer (at least half the context stays for the prompt). */
+export function promptBudget(request: ChatCompletionRequest, limits: TurnLimits): number {
+  const answerRoom = Math.min(
+    askedCompletionTokens(request, limits),
+    Math.floor(limits.modelContextTokens / 2),
+  );
+  return Math.min(
+    limits.promptTokenBudget ?? Number.POSITIVE_INFINITY,
+    limits.modelContextTokens - answerRoom,
+  );
+}
+
+/**
+ * The most tokens a turn can use, reserved on the quota before it runs: its prompt (the whole prompt budget when
+ * it continues a conversation, else its messages and the system prompt) and its answer, within the context.
+ */
+export function tokensWanted(
+  request: ChatCompletionRequest,
+  limits: TurnLimits,
+  systemPrompt: string = DEFAULT_SYSTEM_PROMPT,
+): number {
+  const budget = promptBudget(request, limits);
+  const estimate = (text: string) => estimateTokens(text, limits.charsPerToken);
+  const ownText = request.messages.reduce((sum, message) => sum + estimate(textOf(message)), 0);
+  const prompt = request.conversation_id ? budget : Math.min(budget, ownText + estimate(systemPrompt));
+  return Math.min(limits.modelContextTokens, prompt + askedCompletionTokens(request, limits));
+}
+
+/**
+ * The client's messages as the moderation stage sees them. On a `conversation_id` turn the conversation's past
+ * comes from storage: only `user` messages are accepted, so a client cannot put words in the model's mouth.
+ */
+export function clientMessages(request: ChatCompletionRequest): InputMessage[] {
+  if (request.conversation_id) {
+    const index = request.messages.findIndex((message) => message.role !== 'user');
+    if (index >= 0) {
+      throw new ValidationError(
+        `Only 'user' messages can be sent with conversation_id; the conversation's earlier turns come from its history (got '${request.messages[index]?.role}').`,
+        `messages[${index}].role`,
+      );
+    }
+  }
+  return request.messages.map((message) => ({ role: message.role, text: textOf(message) }));
+}
+
+/** Where a turn's messages go: its question at `[firstSequence, assistantSequence)`, its answer at `assistantSequence`. */
+export interface TurnPlace {
+  readonly firstSequence: number;
+  readonly assistantSequence: number;
+}
+
+/** What the model is asked and where its answer goes. */
+export interface PreparedTurn {
+  readonly conversationId: string;
+  /**
+   * Settles once the conversation holds the turn's sequence numbers. A new turn takes them while the model
+   * prefills; the first token is only shown once it settled, so a failure here is still a clean error.
+   */
+  readonly place: Promise<TurnPlace>;
+  readonly prompt: InferenceRequest;
+  /** The user's text the answer responds to (the output classifier judges the exchange). */
+  readonly promptText: string;
+  readonly turnsDropped: number;
+  readonly estimatedPromptTokens: number;
+  /** The strongest input decision (redact), stored with the question and the answer. */
+  readonly inputModeration: { readonly action: string; readonly categories: readonly string[] } | undefined;
+  /** Settles when the request's own messages are stored (they are written while the model starts). */
+  readonly questionStored: Promise<void>;
+  /** Set when regenerating: the id of the stored answer the new one replaces (at `assistantSequence`). */
+  readonly replacesMessageId?: string;
+  /** Set when resuming: an unfinished answer an earlier attempt stored may be overwritten. */
+  readonly resumed?: boolean;
+}
+
+/** Where a turn's question is stored, so a retry (a job's next attempt) answers it instead of asking again. */
+export interface TurnRef {
+  readonly conversationId: string;
+  readonly firstSequence: number;
+  readonly answerSequence: number;
+}
+
+/** Stored messages as context for the model (empty answers of failed turns left out). */
+function historyOf(stored: readonly StoredMessage[]): ContextMessage[] {
+  return stored
+    .filter((message) => message.content !== '' && (message.role === 'user' || message.role === 'assistant'))
+    .map((message) => ({ role: message.role === 'user' ? 'user' : 'assistant', content: message.content }));
+}
+
+function roleOf(role: InputMessage['role']): ContextMessage['role'] {
+  return role === 'developer' ? 'system' : role;
+}
+
+function windowOptions(request: ChatCompletionRequest, limits: TurnLimits) {
+  return {
+    maxTurns: limits.maxTurns,
+    tokenBudget: promptBudget(request, limits),
+    ...(limits.charsPerToken === undefined ? {} : { charsPerToken: limits.charsPerToken }),
+  };
+}
+
+/** An estimate is an estimate: this share of the context (and a few tokens) stays free of prompt and answer. */
+const CONTEXT_MARGIN = 0.05;
+
+/** `max_tokens` for the model: what was asked, what the context has left after the prompt, what the quota reserved. */
+function completionCap(
+  request: ChatCompletionRequest,
+  limits: TurnLimits,
+  promptTokens: number,
+  reservedTokens: number | undefined,
+): number {
+  const contextLeft =
+    limits.modelContextTokens - promptTokens - Math.ceil(limits.modelContextTokens * CONTEXT_MARGIN) - 8;
+  if (contextLeft < 1) {
+    throw new ValidationError(
+      `The messages take about ${promptTokens} tokens; the model's context holds ${limits.modelContextTokens}.`,
+      'messages',
+      'context_length_exceeded',
+    );
+  }
+  const quotaLeft = reservedTokens === undefined ? Number.POSITIVE_INFINITY : reservedTokens - promptTokens;
+  return Math.max(1, Math.min(askedCompletionTokens(request, limits), contextLeft, quotaLeft));
+}
+
+/** The model call: the context window, the request's sampling options and the bounded `max_tokens`. */
+function inferenceRequestOf(
+  request: ChatCompletionRequest,
+  messages: InferenceRequest['messages'],
+  maxTokens: number,
+): InferenceRequest {
+  const stop = request.stop ?? undefined;
+  return {
+    messages,
+    max_tokens: maxTokens,
+    ...(request.temperature == null ? {} : { temperature: request.temperature }),
+    ...(request.top_p == null ? {} : { top_p: request.top_p }),
+    ...(stop === undefined ? {} : { stop }),
+    ...(request.seed == null ? {} : { seed: request.seed }),
+    ...(request.presence_penalty == null ? {} : { presence_penalty: request.presence_penalty }),
+    ...(request.frequency_penalty == null ? {} : { frequency_penalty: request.frequency_penalty }),
+  };
+}
+
+export interface PrepareDeps {
+  readonly store: ConversationStore;
+  readonly limits: TurnLimits;
+  readonly systemPrompt?: string | undefined;
+}
+
+/**
+ * A new turn: the context window from the stored history and the (moderated) new messages, then the sequence
+ * numbers for the question and its answer, and the question's write (started, awaited by the persist stage).
+ */
+export async function prepareTurn(
+  deps: PrepareDeps,
+  sub: string,
+  request: ChatCompletionRequest,
+  checked: { readonly messages: readonly InputMessage[]; readonly verdict: MessagesVerdict },
+  meta: { readonly requestId?: string | undefined; readonly reservedTokens?: number | undefined },
+): Promise<PreparedTurn> {
+  const systemTexts: string[] = [];
+  const newMessages: ContextMessage[] = [];
+  checked.messages.forEach((message, index) => {
+    const text = checked.verdict.texts[index] ?? '';
+    const role = roleOf(message.role);
+    if (role === 'system') systemTexts.push(text);
+    else newMessages.push({ role, content: text });
+  });
+  const existing = request.conversation_id
+    ? await loadConversation(deps.store, sub, request.conversation_id)
+    : undefined;
+  const requestSystemPrompt = systemTexts.length > 0 ? systemTexts.join('\n\n') : undefined;
+  const systemPrompt =
+    requestSystemPrompt ?? existing?.conversation.systemPrompt ?? deps.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
+  const window = buildContextWindow(
+    systemPrompt,
+    existing?.history ?? [],
+    newMessages,
+    windowOptions(request, deps.limits),
+    existing?.earlierTurnsNotLoaded ?? 0,
+  );
+  const maxTokens = completionCap(request, deps.limits, window.estimatedPromptTokens, meta.reservedTokens);
+
+  const userTurns = newMessages.filter((message) => message.role === 'user').length;
+  // One reservation for the new messages and the answer, so the answer sits right after its question.
+  const reserve = { count: newMessages.length + 1, userTurns };
+  const conversationId = existing?.conversation.conversationId ?? newConversationId();
+  const firstUser = newMessages.find((message) => message.role === 'user');
+  const firstSequence: Promise<number> = existing
+    ? reserveSequences(deps.store, sub, existing.conversation, reserve.count, reserve.userTurns).then(
+        (reserved) => reserved.firstSequence,
+      )
+    : createConversation(deps.store, sub, {
+        conversationId,
+        title: titleFrom(firstUser?.content ?? ''),
+        ...(requestSystemPrompt === undefined ? {} : { systemPrompt: requestSystemPrompt }),
+        reserve,
+      }).then(() => 0);
+  const place = firstSequence.then((first) => ({
+    firstSequence: first,
+    assistantSequence: first + newMessages.length,
+  }));
+  const inputModeration =
+    checked.verdict.action === 'redact'
+      ? { action: checked.verdict.action, categories: checked.verdict.categories }
+      : undefined;
+  const now = new Date().toISOString();
+  const questionStored = place.then(({ firstSequence: first }) =>
+    Promise.all(
+      newMessages.map((message, index) =>
+        putMessage(deps.store, sub, {
+          messageId: newMessageId(),
+          conversationId,
+          sequence: first + index,
+          role: message.role,
+          content: message.content,
+          createdAt: now,
+          status: 'complete',
+          ...(message.role === 'user' && inputModeration ? { moderation: inputModeration } : {}),
+          ...(meta.requestId ? { requestId: meta.requestId } : {}),
+        }),
+      ),
+    ).then(() => undefined),
+  );
+  // Observed here so a failure is never unhandled; the pipeline awaits both and reports them.
+  place.catch(() => undefined);
+  questionStored.catch(() => undefined);
+  return {
+    conversationId,
+    place,
+    questionStored,
+    prompt: inferenceRequestOf(request, window.messages, maxTokens),
+    promptText: newMessages
+      .filter((message) => message.role === 'user')
+      .map((message) => message.content)
+      .join('\n'),
+    turnsDropped: window.turnsDropped,
+    estimatedPromptTokens: window.estimatedPromptTokens,
+    inputModeration,
+  };
+}
+
+/** The stored conversation and the history the context window is built from. */
+async function loadConversation(store: ConversationStore, sub: string, conversationId: string) {
+  const [conversation, stored] = await Promise.all([
+    requireConversation(store, sub, conversationId),
+    recentMessages(store, sub, conversationId, HISTORY_MESSAGES),
+  ]);
+  const history = historyOf(stored);
+  const loadedTurns = history.filter((message) => message.role === 'user').length;
+  return {
+    conversation,
+    stored,
+    history,
+    earlierTurnsNotLoaded: Math.max(0, conversation.turnCount - loadedTurns),
+  };
+}
+
+/**
+ * A regenerated turn: the conversation's last user message is answered again, and the answer replaces the last
+ * stored answer in place. Its input was moderated when first asked.
+ */
+export async function prepareRegeneration(
+  deps: PrepareDeps,
+  sub: string,
+  request: ChatCompletionRequest,
+  meta: { readonly reservedTokens?: number | undefined },
+): Promise<PreparedTurn> {
+  if (!request.conversation_id) throw new ValidationError('Required when regenerating.', 'conversation_id');
+  const existing = await loadConversation(deps.store, sub, request.conversation_id);
+  const answer = existing.stored.at(-1);
+  const questionIndex = existing.stored.findLastIndex((message) => message.role === 'user');
+  const question = existing.stored[questionIndex];
+  if (answer?.role !== 'assistant' || question === undefined) {
+    throw new ValidationError(
+      "The conversation's last message is not an answer that can be regenerated.",
+      'regenerate',
+      'nothing_to_regenerate',
+    );
+  }
+  // A sequence handed out but not yet written is a turn still in progress: its answer is not ours to replace.
+  if (answer.sequence !== existing.conversation.messageCount - 1) {
+    throw new ConflictError(
+      'The conversation has a turn in progress; retry when it is answered.',
+      'conversation_busy',
+    );
+  }
+  const history = historyOf(existing.stored.slice(0, questionIndex));
+  const loadedTurns = history.filter((message) => message.role === 'user').length + 1;
+  const systemPrompt = existing.conversation.systemPrompt ?? deps.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
+  const window = buildContextWindow(
+    systemPrompt,
+    history,
+    [{ role: 'user', content: question.content }],
+    windowOptions(request, deps.limits),
+    Math.max(0, existing.conversation.turnCount - loadedTurns),
+  );
+  const maxTokens = completionCap(request, deps.limits, window.estimatedPromptTokens, meta.reservedTokens);
+  await claimRegeneration(deps.store, sub, existing.conversation);
+  return {
+    conversationId: existing.conversation.conversationId,
+    place: Promise.resolve({ firstSequence: answer.sequence, assistantSequence: answer.sequence }),
+    replacesMessageId: answer.messageId,
+    questionStored: Promise.resolve(),
+    prompt: inferenceRequestOf(request, window.messages, maxTokens),
+    promptText: question.content,
+    turnsDropped: window.turnsDropped,
+    estimatedPromptTokens: window.estimatedPromptTokens,
+    // A question stored redacted keeps that decision on the answer, as on the first turn.
+    inputModeration:
+      question.moderation?.action === 'redact'
+        ? { action: 'redact', categories: [...question.moderation.categories] }
+        : undefined,
+  };
+}
+
+/**
+ * A turn an earlier attempt prepared (a retried job): its question is already stored, moderated and counted, so
+ * the window is rebuilt from the history before it and the question itself, and the answer goes to its slot.
+ */
+export async function prepareResumed(
+  deps: PrepareDeps,
+  sub: string,
+  request: ChatCompletionRequest,
+  ref: TurnRef,
+  meta: { readonly reservedTokens?: number | undefined },
+): Promise<PreparedTurn> {
+  const questionCount = ref.answerSequence - ref.firstSequence;
+  const [conversation, stored] = await Promise.all([
+    requireConversation(deps.store, sub, ref.conversationId),
+    recentMessages(deps.store, sub, ref.conversationId, HISTORY_MESSAGES + questionCount + 1),
+  ]);
+  const question = stored.filter(
+    (message) => message.sequence >= ref.firstSequence && message.sequence < ref.answerSequence,
+  );
+  if (question.length !== questionCount) {
+    throw new ConflictError("The turn's question is not stored yet; retry shortly.", 'conversation_busy');
+  }
+  const history = historyOf(stored.filter((message) => message.sequence < ref.firstSequence));
+  const loadedTurns = history.filter((message) => message.role === 'user').length + 1;
+  const requestSystem = request.messages.filter(
+    (message) => message.role === 'system' || message.role === 'developer',
+  );
+  const systemPrompt =
+    (requestSystem.length > 0 ? requestSystem.map(textOf).join('\n\n') : undefined) ??
+    conversation.systemPrompt ??
+    deps.systemPrompt ??
+    DEFAULT_SYSTEM_PROMPT;
+  const window = buildContextWindow(
+    systemPrompt,
+    history,
+    historyOf(question),
+    windowOptions(request, deps.limits),
+    Math.max(0, conversation.turnCount - loadedTurns),
+  );
+  const moderated = question.find((message) => message.moderation?.action === 'redact')?.moderation;
+  return {
+    conversationId: conversation.conversationId,
+    place: Promise.resolve({ firstSequence: ref.firstSequence, assistantSequence: ref.answerSequence }),
+    questionStored: Promise.resolve(),
+    resumed: true,
+    prompt: inferenceRequestOf(
+      request,
+      window.messages,
+      completionCap(request, deps.limits, window.estimatedPromptTokens, meta.reservedTokens),
+    ),
+    promptText: question
+      .filter((message) => message.role === 'user')
+      .map((message) => message.content)
+      .join('\n'),
+    turnsDropped: window.turnsDropped,
+    estimatedPromptTokens: window.estimatedPromptTokens,
+    inputModeration: moderated ? { action: 'redact', categories: [...moderated.categories] } : undefined,
+  };
+}
