@@ -69,6 +69,10 @@ interface Sample {
 
 interface Level {
   readonly target: Target;
+  /** CPU seconds llama-server used during the level (all its threads). */
+  readonly engineCpuSeconds: number;
+  /** CPU seconds the adapter's own process used (0 for raw). */
+  readonly adapterCpuSeconds: number;
   readonly concurrency: number;
   readonly round: number;
   readonly wallMs: number;
@@ -95,7 +99,14 @@ async function streamOnce(url: string, body: Record<string, unknown>): Promise<S
       body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
     });
   // llama-server may close a pooled keep-alive connection between requests: retry what failed before an answer.
-  const response = await send().catch(send);
+  let response: Response | undefined;
+  for (let attempt = 1; response === undefined; attempt++) {
+    try {
+      response = await send();
+    } catch (error) {
+      if (attempt === 3) throw new Error(`${url}: ${String((error as Error).cause ?? error)}`);
+    }
+  }
   if (!response.ok || response.body === null) throw new Error(`${url} answered ${response.status}`);
   const decoder = new TextDecoder();
   let pending = '';
@@ -142,11 +153,33 @@ function uniquePrompt(index: number): string {
 
 let requestCounter = 0;
 
-async function runLevel(target: Target, url: string, concurrency: number, round: number): Promise<Level> {
+/** CPU seconds (user + system) a process has used: robust to other load, unlike wall-clock rates. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime (fields 14 and 15), in clock ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Pids {
+  readonly engine: number | undefined;
+  readonly adapter: number | undefined;
+}
+
+async function runLevel(
+  target: Target,
+  url: string,
+  pids: Pids,
+  concurrency: number,
+  round: number,
+): Promise<Level> {
   const requests = Math.max(8, 2 * concurrency);
   const samples: Sample[] = [];
   let next = 0;
   const loadBefore = load();
+  const engineCpuBefore = await cpuSeconds(pids.engine);
+  const adapterCpuBefore = await cpuSeconds(pids.adapter);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -163,14 +196,17 @@ async function runLevel(target: Target, url: string, concurrency: number, round:
       }
     }),
   );
+  const wallMs = performance.now() - started;
   return {
     target,
     concurrency,
     round,
-    wallMs: performance.now() - started,
+    wallMs,
     samples,
     loadBefore,
     loadAfter: load(),
+    engineCpuSeconds: (await cpuSeconds(pids.engine)) - engineCpuBefore,
+    adapterCpuSeconds: (await cpuSeconds(pids.adapter)) - adapterCpuBefore,
   };
 }
 
@@ -182,6 +218,10 @@ interface Summary {
   readonly ttftP99Ms: number;
   readonly itlP99Ms: number;
   readonly tokensPerChunk: number;
+  /** Output tokens per CPU-second of llama-server. */
+  readonly tokensPerEngineCpuSecond: number;
+  /** The adapter process's CPU time per output token, µs. */
+  readonly adapterCpuMicrosPerToken: number;
   readonly load: string;
 }
 
@@ -208,6 +248,8 @@ function summarize(target: Target, concurrency: number, levels: readonly Level[]
       99,
     ),
     tokensPerChunk: chunks > 0 ? tokens / chunks : Number.NaN,
+    tokensPerEngineCpuSecond: tokens / mine.reduce((sum, l) => sum + l.engineCpuSeconds, 0),
+    adapterCpuMicrosPerToken: (mine.reduce((sum, l) => sum + l.adapterCpuSeconds, 0) * 1e6) / tokens,
     load: mine.map((l) => `${l.loadBefore}→${l.loadAfter}`).join(', '),
   };
 }
@@ -236,14 +278,21 @@ async function sweep(name: string, modelFile: string, binary: string): Promise<S
     startTimeoutMs: 120_000,
   });
   const levels: Level[] = [];
+  const rawPids: Pids = { engine: raw.child.pid, adapter: undefined };
+  const adapterPids: Pids = { engine: (await adapter.engine).pid, adapter: adapter.process.pid };
   try {
-    for (const url of [raw.url, adapter.url]) await runLevel('raw', url, 1, 0); // warm-up, not recorded
+    // Warm-up, not recorded.
+    await runLevel('raw', raw.url, rawPids, 1, 0);
+    await runLevel('adapter', adapter.url, adapterPids, 1, 0);
     for (const concurrency of concurrencyLevels) {
       for (let round = 0; round < rounds; round++) {
         // Alternate who goes first, so a load change between the two halves does not favour one side.
         const order: Target[] = round % 2 === 0 ? ['raw', 'adapter'] : ['adapter', 'raw'];
         for (const target of order) {
-          const level = await runLevel(target, target === 'raw' ? raw.url : adapter.url, concurrency, round);
+          const level =
+            target === 'raw'
+              ? await runLevel(target, raw.url, rawPids, concurrency, round)
+              : await runLevel(target, adapter.url, adapterPids, concurrency, round);
           levels.push(level);
           progress(
             `${name} ${target} c=${concurrency} round ${round}: ${fmt(summarize(target, concurrency, [level]).tokensPerSecond)} tok/s (load ${level.loadBefore})`,
@@ -261,15 +310,15 @@ async function sweep(name: string, modelFile: string, binary: string): Promise<S
   ]);
   console.log(`\n### ${name}: adapter vs raw llama-server (${rounds} interleaved rounds per level)\n`);
   console.log(
-    '| c | raw tok/s | adapter tok/s | ratio | TTFT p50 raw / adapter ms | TTFT p99 raw / adapter ms | ITL p99 raw / adapter ms | tokens/chunk raw / adapter | load (1 min, before→after) |',
+    '| c | raw tok/s | adapter tok/s | ratio | TTFT p50 raw / adapter ms | TTFT p99 raw / adapter ms | ITL p99 raw / adapter ms | tokens/chunk raw / adapter | engine tok/CPU-s raw / adapter | adapter CPU µs/token | load (1 min, before→after) |',
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const c of concurrencyLevels) {
     const r = summaries.find((s) => s.target === 'raw' && s.concurrency === c);
     const a = summaries.find((s) => s.target === 'adapter' && s.concurrency === c);
     if (r === undefined || a === undefined) continue;
     console.log(
-      `| ${c} | ${fmt(r.tokensPerSecond, 0)} | ${fmt(a.tokensPerSecond, 0)} | **${fmt(a.tokensPerSecond / r.tokensPerSecond, 2)}×** | ${fmt(r.ttftP50Ms)} / ${fmt(a.ttftP50Ms)} | ${fmt(r.ttftP99Ms)} / ${fmt(a.ttftP99Ms)} | ${fmt(r.itlP99Ms)} / ${fmt(a.itlP99Ms)} | ${fmt(r.tokensPerChunk, 2)} / ${fmt(a.tokensPerChunk, 2)} | raw ${r.load}; adapter ${a.load} |`,
+      `| ${c} | ${fmt(r.tokensPerSecond, 0)} | ${fmt(a.tokensPerSecond, 0)} | **${fmt(a.tokensPerSecond / r.tokensPerSecond, 2)}×** | ${fmt(r.ttftP50Ms)} / ${fmt(a.ttftP50Ms)} | ${fmt(r.ttftP99Ms)} / ${fmt(a.ttftP99Ms)} | ${fmt(r.itlP99Ms)} / ${fmt(a.itlP99Ms)} | ${fmt(r.tokensPerChunk, 2)} / ${fmt(a.tokensPerChunk, 2)} | ${fmt(r.tokensPerEngineCpuSecond, 0)} / ${fmt(a.tokensPerEngineCpuSecond, 0)} | ${fmt(a.adapterCpuMicrosPerToken, 0)} | raw ${r.load}; adapter ${a.load} |`,
     );
   }
   await writeFile(resolve(values['svg-dir'] ?? '.', `BENCHMARKS-${name}.svg`), svgChart(summaries, name));

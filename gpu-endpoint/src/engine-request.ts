@@ -89,7 +89,10 @@ export function toEngineRequest(
   const forcedTool = forcedToolOf(request);
   const tools = request.tools ?? [];
   const body: Record<string, unknown> = {
-    messages: request.messages,
+    // Chat templates know `system`, not OpenAI's newer `developer` role (same meaning).
+    messages: request.messages.map((message) =>
+      message.role === 'developer' ? { ...message, role: 'system' } : message,
+    ),
     // Always streamed from the engine: a non-streamed answer is the stream collected (one code path).
     stream: true,
     stream_options: { include_usage: true },

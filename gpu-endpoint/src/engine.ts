@@ -247,6 +247,8 @@ function forwardEngineLine(line: string): void {
   // llama-server's JSONL also carries reports (memory breakdowns…): only its log messages are forwarded.
   if (parsed !== undefined && parsed.type !== 'log') return;
   const text = typeof parsed?.msg === 'string' ? parsed.msg.trim() : line;
-  const level = typeof parsed?.level === 'string' && /err/i.test(parsed.level) ? 'error' : 'warn';
+  // JSON lines name their level; the few plain lines printed before logging starts carry a letter (I, W, E).
+  const levelName = typeof parsed?.level === 'string' ? parsed.level : (/^\S+ ([IWE]) /.exec(line)?.[1] ?? 'W');
+  const level = /^e/i.test(levelName) ? 'error' : /^i/i.test(levelName) ? 'info' : 'warn';
   log(level, 'engine', { source: 'llama-server', line: text });
 }

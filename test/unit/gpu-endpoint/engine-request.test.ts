@@ -47,6 +47,12 @@ describe('the request sent to llama-server', () => {
     expect(body).toMatchObject({ ...passedThrough, max_tokens: 12 });
   });
 
+  it('sends developer messages as system messages, which chat templates know', () => {
+    const { body } = engineBody({ messages: [{ role: 'developer', content: 'Be terse.' }, ...messages] });
+
+    expect(body.messages).toEqual([{ role: 'system', content: 'Be terse.' }, ...messages]);
+  });
+
   it('forwards nothing it does not know (SDK extras such as store or metadata)', () => {
     const { body } = engineBody({ messages, store: true, metadata: { a: 'b' }, user: 'u1' });
 
