@@ -9,13 +9,14 @@
  *
  * Prints markdown tables (with the machine load before and after each part) to stdout.
  */
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/engine';
-import { type InferenceServerHandle, startInferenceServer } from '../src/testing';
+import { startInferenceServer } from '../src/testing';
 import { ensureEngine } from './build-engine';
 import { ensureBenchModel, ensureTinyModel } from './generate-model';
 
@@ -65,6 +66,8 @@ interface Sample {
   readonly completionTokens: number;
   readonly contentChunks: number;
   readonly itlMs: number[];
+  readonly text: string;
+  readonly cachedPromptTokens: number;
 }
 
 interface Level {
@@ -115,6 +118,8 @@ async function streamOnce(url: string, body: Record<string, unknown>): Promise<S
   const itlMs: number[] = [];
   let contentChunks = 0;
   let completionTokens = 0;
+  let cachedPromptTokens = 0;
+  let text = '';
   for await (const bytes of response.body) {
     pending += decoder.decode(bytes, { stream: true });
     const lines = pending.split('\n');
@@ -123,10 +128,13 @@ async function streamOnce(url: string, body: Record<string, unknown>): Promise<S
       if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
       const chunk = JSON.parse(line.slice(6)) as {
         choices?: { delta?: { content?: string | null } }[];
-        usage?: { completion_tokens?: number } | null;
+        usage?: { completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } } | null;
       };
       if (chunk.usage?.completion_tokens !== undefined) completionTokens = chunk.usage.completion_tokens;
-      if (!chunk.choices?.some((choice) => (choice.delta?.content ?? '') !== '')) continue;
+      cachedPromptTokens = chunk.usage?.prompt_tokens_details?.cached_tokens ?? cachedPromptTokens;
+      const content = chunk.choices?.map((choice) => choice.delta?.content ?? '').join('') ?? '';
+      if (content === '') continue;
+      text += content;
       const now = performance.now();
       if (first === undefined) first = now;
       else itlMs.push(now - last);
@@ -141,6 +149,8 @@ async function streamOnce(url: string, body: Record<string, unknown>): Promise<S
     completionTokens,
     contentChunks,
     itlMs,
+    text,
+    cachedPromptTokens,
   };
 }
 
@@ -325,7 +335,10 @@ async function sweep(name: string, modelFile: string, binary: string): Promise<S
   return summaries;
 }
 
-type CacheMode = 'no cache' | 'cache, similarity slots' | 'cache, slot per conversation';
+type CacheMode =
+  | 'adapter, no cache'
+  | 'adapter, cache (llama-server picks the slot)'
+  | 'raw, fixed slot per conversation';
 
 /** A long, unique system prompt per conversation, so prefill dominates a turn's TTFT without the cache. */
 function systemPrompt(conversation: number): string {
@@ -333,8 +346,20 @@ function systemPrompt(conversation: number): string {
   return text.repeat(12);
 }
 
+/** The slot a fixed per-conversation routing would pick (sent to raw llama-server as `id_slot`). */
+function slotOfConversation(conversation: number): number {
+  return (
+    createHash('sha256').update(`conversation-${runId}-${conversation}`).digest().readUInt32BE(0) %
+    multiTurnSlots
+  );
+}
+
 async function multiTurn(name: string, modelFile: string, binary: string): Promise<void> {
-  const modes: CacheMode[] = ['no cache', 'cache, similarity slots', 'cache, slot per conversation'];
+  const modes: CacheMode[] = [
+    'adapter, no cache',
+    'adapter, cache (llama-server picks the slot)',
+    'raw, fixed slot per conversation',
+  ];
   console.log(
     `\n### ${name}: multi-turn, ${conversations} conversations × ${turns} turns over ${multiTurnSlots} slots, ` +
       `${multiTurnSlots} at a time (TTFT p50 per turn, ms)\n`,
@@ -344,18 +369,26 @@ async function multiTurn(name: string, modelFile: string, binary: string): Promi
   );
   console.log(`| --- | ${Array.from({ length: turns }, () => '---:').join(' | ')} | ---: | --- |`);
   for (const mode of modes) {
-    const server: InferenceServerHandle = await startInferenceServer({
-      env: {
-        MODEL_PATH: modelFile,
-        LLAMA_SERVER: binary,
-        SEQUENCES: String(multiTurnSlots),
-        CONTEXT_SIZE: String(contextSize),
-        THREADS: String(threads),
-        MAX_QUEUE: '1024',
-        SLOT_ROUTING: mode === 'cache, slot per conversation' ? 'conversation' : 'similarity',
-      },
-      startTimeoutMs: 120_000,
-    });
+    const env = {
+      MODEL_PATH: modelFile,
+      LLAMA_SERVER: binary,
+      SEQUENCES: String(multiTurnSlots),
+      CONTEXT_SIZE: String(contextSize),
+      THREADS: String(threads),
+      MAX_QUEUE: '1024',
+    };
+    const common = {
+      modelFile,
+      sequences: multiTurnSlots,
+      contextSize,
+      threads,
+      gpuLayers: undefined,
+      extraArgs: [],
+    };
+    const server: { url: string; stop(): Promise<unknown> } =
+      mode === 'raw, fixed slot per conversation'
+        ? await Engine.start({ ...common, binary, startTimeoutMs: 120_000 })
+        : await startInferenceServer({ env, startTimeoutMs: 120_000 });
     const loadBefore = load();
     const ttft: number[][] = Array.from({ length: turns }, () => []);
     const cachedLastTurn: number[] = [];
@@ -372,39 +405,16 @@ async function multiTurn(name: string, modelFile: string, binary: string): Promi
               const c = next++;
               const history = histories[c] ?? [];
               history.push({ role: 'user', content: `Question ${turn + 1} of conversation ${c}: what now?` });
-              const started = performance.now();
-              const response = await fetch(`${server.url}/v1/chat/completions`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify({
-                  messages: history,
-                  max_tokens: 32,
-                  ignore_eos: true,
-                  stream: true,
-                  stream_options: { include_usage: true },
-                  cache_prompt: mode !== 'no cache',
-                  prompt_cache_key: `conversation-${runId}-${c}`,
-                }),
+              const sample = await streamOnce(server.url, {
+                messages: history,
+                max_tokens: 32,
+                ignore_eos: true,
+                cache_prompt: mode !== 'adapter, no cache',
+                ...(mode === 'raw, fixed slot per conversation' ? { id_slot: slotOfConversation(c) } : {}),
               });
-              let text = '';
-              let cached = 0;
-              const body = await response.text();
-              for (const line of body.split('\n')) {
-                if (!line.startsWith('data: {')) continue;
-                const chunk = JSON.parse(line.slice(6));
-                const content = chunk.choices?.[0]?.delta?.content;
-                if (content) text += content;
-                if (chunk.usage?.prompt_tokens_details)
-                  cached = chunk.usage.prompt_tokens_details.cached_tokens;
-              }
-              // TTFT from the adapter's own log line (measured as the first token left the engine).
-              const line = await server.waitForLog(
-                (l) => l.message === 'request' && l.requestId === response.headers.get('x-request-id'),
-              );
-              const firstTokenMs = Number(line.timeToFirstTokenMs);
-              ttft[turn]?.push(Number.isFinite(firstTokenMs) ? firstTokenMs : performance.now() - started);
-              if (turn === turns - 1) cachedLastTurn.push(cached);
-              history.push({ role: 'assistant', content: text });
+              ttft[turn]?.push(sample.ttftMs);
+              if (turn === turns - 1) cachedLastTurn.push(sample.cachedPromptTokens);
+              history.push({ role: 'assistant', content: sample.text });
             }
           }),
         );

@@ -1,7 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { SlotRouting } from './engine-request';
 
 /** Environment variables the server reads (all optional). */
 export const ENV = {
@@ -17,7 +16,6 @@ export const ENV = {
   recordRequests: 'RECORD_REQUESTS',
   drainTimeoutMs: 'DRAIN_TIMEOUT_MS',
   engineStartTimeoutMs: 'ENGINE_START_TIMEOUT_MS',
-  slotRouting: 'SLOT_ROUTING',
   engineExtraArgs: 'ENGINE_EXTRA_ARGS',
   llamaServer: 'LLAMA_SERVER',
 } as const;
@@ -43,7 +41,6 @@ const envSchema = z.object({
   [ENV.recordRequests]: z.enum(['0', '1', 'true', 'false']).default('0'),
   [ENV.drainTimeoutMs]: positiveInt.default(25_000),
   [ENV.engineStartTimeoutMs]: positiveInt.default(600_000),
-  [ENV.slotRouting]: z.enum(['similarity', 'conversation']).default('similarity'),
   [ENV.engineExtraArgs]: z.string().default(''),
   [ENV.llamaServer]: z.string().min(1).optional(),
 });
@@ -73,8 +70,6 @@ export interface ServerConfig {
   readonly drainTimeoutMs: number;
   /** How long llama-server may take to load the model. */
   readonly engineStartTimeoutMs: number;
-  /** How a conversation's turns find the slot holding their cached prefix. */
-  readonly slotRouting: SlotRouting;
   /** Extra llama-server arguments (space-separated), for measuring flags. */
   readonly engineExtraArgs: readonly string[];
   /** The llama-server binary; undefined = the cached build (`npm run engine:build`). */
@@ -108,7 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     recordRequests: v.RECORD_REQUESTS === '1' || v.RECORD_REQUESTS === 'true',
     drainTimeoutMs: v.DRAIN_TIMEOUT_MS,
     engineStartTimeoutMs: v.ENGINE_START_TIMEOUT_MS,
-    slotRouting: v.SLOT_ROUTING,
     engineExtraArgs: v.ENGINE_EXTRA_ARGS.split(/\s+/).filter((arg) => arg !== ''),
     llamaServer: v.LLAMA_SERVER,
   };

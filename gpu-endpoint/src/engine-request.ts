@@ -5,8 +5,12 @@
  * offered tools, turned back into `tool_calls` by the relay — what vLLM does. llama-server's own template
  * parser handles `auto`; with a forced choice it needs the model to emit the template's exact tool-call
  * syntax, which a weak model may never do.
+ *
+ * No slot is named: llama-server sends each request to the slot whose cached prompt shares the longest prefix
+ * (and keeps evicted prompts in its host-memory cache). Measured against a fixed slot per conversation key,
+ * that gives turn 5 of a conversation about 6× lower TTFT (BENCHMARKS.md): a fixed slot makes conversations
+ * that hash alike wait for each other and evict each other's prefix.
  */
-import { createHash } from 'node:crypto';
 import type { ChatCompletionRequest, FunctionTool } from './openai';
 import { invalidRequest } from './openai';
 
@@ -23,13 +27,9 @@ export interface EngineRequest {
   readonly maxTokens: number | undefined;
 }
 
-/** `similarity`: llama-server picks the slot whose cached prompt matches best; `conversation`: `prompt_cache_key` → fixed slot. */
-export type SlotRouting = 'similarity' | 'conversation';
-
 export interface EngineRequestOptions {
   readonly contextSize: number;
   readonly sequences: number;
-  readonly slotRouting: SlotRouting;
 }
 
 const ANY_OBJECT = { type: 'object' } as const;
@@ -66,11 +66,6 @@ export function forcedToolSchema(
       })),
     },
   };
-}
-
-/** A stable slot for a conversation key. */
-export function slotOf(key: string, sequences: number): number {
-  return createHash('sha256').update(key).digest().readUInt32BE(0) % sequences;
 }
 
 export function toEngineRequest(
@@ -131,9 +126,6 @@ export function toEngineRequest(
     if (request.tool_choice != null) body.tool_choice = request.tool_choice;
     if (request.parallel_tool_calls != null) body.parallel_tool_calls = request.parallel_tool_calls;
     if (request.response_format != null) body.response_format = request.response_format;
-  }
-  if (options.slotRouting === 'conversation' && request.prompt_cache_key != null) {
-    body.id_slot = slotOf(request.prompt_cache_key, options.sequences);
   }
   return { body, forcedTool, maxTokens };
 }

@@ -248,7 +248,8 @@ function forwardEngineLine(line: string): void {
   if (parsed !== undefined && parsed.type !== 'log') return;
   const text = typeof parsed?.msg === 'string' ? parsed.msg.trim() : line;
   // JSON lines name their level; the few plain lines printed before logging starts carry a letter (I, W, E).
-  const levelName = typeof parsed?.level === 'string' ? parsed.level : (/^\S+ ([IWE]) /.exec(line)?.[1] ?? 'W');
+  const levelName =
+    typeof parsed?.level === 'string' ? parsed.level : (/^\S+ ([IWE]) /.exec(line)?.[1] ?? 'W');
   const level = /^e/i.test(levelName) ? 'error' : /^i/i.test(levelName) ? 'info' : 'warn';
   log(level, 'engine', { source: 'llama-server', line: text });
 }

@@ -26,7 +26,6 @@ async function serve(): Promise<void> {
     modelName,
     sequences: config.sequences,
     contextSize: config.contextSize,
-    slotRouting: config.slotRouting,
     maxQueue: config.maxQueue,
     requestDeadlineMs: config.requestDeadlineMs,
     recordRequests: config.recordRequests,
@@ -87,7 +86,6 @@ async function serve(): Promise<void> {
     contextSize: config.contextSize,
     threads: config.threads,
     maxQueue: config.maxQueue,
-    slotRouting: config.slotRouting,
     loadMs: Math.round(performance.now() - loadStarted),
     port,
   });

@@ -89,7 +89,7 @@ export const chatCompletionRequestSchema = z.looseObject({
   tools: z.array(functionTool).max(128).nullable().optional(),
   tool_choice: toolChoice.nullable().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
-  /** OpenAI's cache routing hint; the chat API sends the conversation id. */
+  /** OpenAI's cache routing hint: accepted; llama-server finds the cached prefix by itself. */
   prompt_cache_key: z.string().max(256).nullable().optional(),
   /** Extension (same name as vLLM's): keep generating past end-of-sequence, for exact output lengths. */
   ignore_eos: z.boolean().optional(),

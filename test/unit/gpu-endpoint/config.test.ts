@@ -12,7 +12,6 @@ describe('gpu-endpoint configuration', () => {
       port: 8080,
       modelPath: '/opt/ml/model',
       gpuLayers: undefined,
-      slotRouting: 'similarity',
       recordRequests: false,
     });
   });
@@ -27,7 +26,6 @@ describe('gpu-endpoint configuration', () => {
       MAX_QUEUE: '5',
       REQUEST_DEADLINE_MS: '30000',
       RECORD_REQUESTS: '1',
-      SLOT_ROUTING: 'conversation',
       ENGINE_EXTRA_ARGS: ' --cache-reuse 256 ',
       LLAMA_SERVER: '/app/llama-server',
     });
@@ -41,7 +39,6 @@ describe('gpu-endpoint configuration', () => {
       maxQueue: 5,
       requestDeadlineMs: 30000,
       recordRequests: true,
-      slotRouting: 'conversation',
       engineExtraArgs: ['--cache-reuse', '256'],
       llamaServer: '/app/llama-server',
     });
@@ -50,7 +47,6 @@ describe('gpu-endpoint configuration', () => {
   it('names the variable that holds a bad value', () => {
     expect(() => loadConfig({ SEQUENCES: 'zero' })).toThrow(/SEQUENCES/);
     expect(() => loadConfig({ GPU_LAYERS: 'most' })).toThrow(/GPU_LAYERS/);
-    expect(() => loadConfig({ SLOT_ROUTING: 'random' })).toThrow(/SLOT_ROUTING/);
   });
 
   it('resolves a model directory to the first .gguf file in it', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { slotOf, toEngineRequest } from '../../../gpu-endpoint/src/engine-request';
+import { toEngineRequest } from '../../../gpu-endpoint/src/engine-request';
 import { parseChatCompletionRequest } from '../../../gpu-endpoint/src/openai';
 
-const options = { contextSize: 2048, sequences: 4, slotRouting: 'similarity' as const };
+const options = { contextSize: 2048, sequences: 4 };
 const weather = {
   type: 'function' as const,
   function: {
@@ -117,14 +117,6 @@ describe('the request sent to llama-server', () => {
     expect(() => engineBody({ messages, max_tokens: 4096 })).toThrow(
       expect.objectContaining({ status: 400, param: 'max_tokens', code: 'context_length_exceeded' }),
     );
-  });
-
-  it('pins a conversation to one slot only with conversation routing', () => {
-    const keyed = { messages, prompt_cache_key: 'conversation-1' };
-
-    expect(engineBody(keyed).body.id_slot).toBeUndefined();
-    expect(engineBody(keyed, { slotRouting: 'conversation' }).body.id_slot).toBe(slotOf('conversation-1', 4));
-    expect(slotOf('conversation-1', 4)).toBe(slotOf('conversation-1', 4));
   });
 });
 
