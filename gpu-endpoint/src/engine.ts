@@ -3,11 +3,15 @@
  * sampling, prompt caching, grammars and tool-call parsing; this module owns its life cycle.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { log } from './log';
 import { engineError } from './relay';
+
+/** util-linux's setpriv (Debian, Ubuntu, the CUDA image): sets the parent-death signal, then execs the engine. */
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface EngineOptions {
   readonly binary: string;
@@ -95,7 +99,13 @@ export class Engine {
   static async start(options: EngineOptions): Promise<Engine> {
     const port = await freeLoopbackPort();
     const args = engineArgs(options, port);
-    const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // On Linux, setpriv makes the kernel kill the engine if this process dies without stopping it (SIGKILL,
+    // a crash): no orphaned llama-server keeps a port and memory. Without setpriv, the engine starts as is.
+    const child = existsSync(SETPRIV)
+      ? spawn(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', options.binary, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const recentLines: string[] = [];
     const remember = (line: string) => {
       recentLines.push(line);

@@ -13,6 +13,8 @@ import { log } from './log';
 import { InferenceHttpServer } from './server';
 
 async function serve(): Promise<void> {
+  // A reader of our log that went away (a supervisor that died) must not kill us before we stop the engine.
+  process.stdout.on('error', () => undefined);
   const config = loadConfig();
   const modelFile = await resolveModelFile(config.modelPath);
   const modelName = config.modelName ?? basename(modelFile).replace(/\.gguf$/i, '');
