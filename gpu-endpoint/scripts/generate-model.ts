@@ -8,7 +8,7 @@
  *     [--ff N] [--context N] [--seed N] [--out path] [--force]
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,7 +30,8 @@ export const TINY_MODEL: TinyModelSpec = {
   dim: 64,
   heads: 4,
   feedForward: 128,
-  contextLength: 4096,
+  // Long enough for tests that hold a slot for thousands of tokens (the KV cache is 512 bytes a token).
+  contextLength: 32768,
   seed: 42,
   name: 'tiny-chat',
 };
@@ -54,16 +55,52 @@ export const TINY_MODEL_PATH = join(MODELS_DIR, 'tiny-chat.gguf');
 /** Default path of the ~25M-parameter benchmark model. */
 export const BENCH_MODEL_PATH = join(MODELS_DIR, 'bench-25m.gguf');
 
-// A ChatML-like layout written with plain text markers (the vocabulary has no special chat tokens).
-const CHAT_TEMPLATE =
-  '{% for message in messages %}' +
-  "{{ '<|' + message['role'] + '|>\\n' + message['content'] + '\\n' }}" +
-  '{% endfor %}' +
-  "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
+/**
+ * Qwen2.5's tool-aware ChatML template (as in llama.cpp's models/templates/), so llama.cpp's `--jinja` chat
+ * handling recognises it (Hermes-style `<tool_call>` blocks) and tools, tool results and structured output run
+ * through the same paths as with a real model. The default system line names no vendor.
+ */
+const CHAT_TEMPLATE = [
+  '{%- if tools %}',
+  "{{- '<|im_start|>system\\n' }}",
+  "{%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] }}",
+  "{%- else %}{{- 'You are a helpful assistant.' }}{%- endif %}",
+  '{{- "\\n\\n# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\nYou are provided with function signatures within <tools></tools> XML tags:\\n<tools>" }}',
+  '{%- for tool in tools %}{{- "\\n" }}{{- tool | tojson }}{%- endfor %}',
+  '{{- "\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}\\n</tool_call><|im_end|>\\n" }}',
+  '{%- else %}',
+  "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}",
+  "{%- else %}{{- '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{%- endif %}",
+  '{%- endif %}',
+  '{%- for message in messages %}',
+  '{%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}',
+  "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}",
+  '{%- elif message.role == "assistant" %}',
+  "{{- '<|im_start|>' + message.role }}",
+  "{%- if message.content %}{{- '\\n' + message.content }}{%- endif %}",
+  '{%- for tool_call in message.tool_calls %}',
+  '{%- if tool_call.function is defined %}{%- set tool_call = tool_call.function %}{%- endif %}',
+  '{{- \'\\n<tool_call>\\n{"name": "\' }}{{- tool_call.name }}{{- \'", "arguments": \' }}{{- tool_call.arguments | tojson }}{{- \'}\\n</tool_call>\' }}',
+  '{%- endfor %}',
+  "{{- '<|im_end|>\\n' }}",
+  '{%- elif message.role == "tool" %}',
+  '{%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != "tool") %}{{- \'<|im_start|>user\' }}{%- endif %}',
+  "{{- '\\n<tool_response>\\n' }}{{- message.content }}{{- '\\n</tool_response>' }}",
+  '{%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}{{- \'<|im_end|>\\n\' }}{%- endif %}',
+  '{%- endif %}',
+  '{%- endfor %}',
+  "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}",
+].join('\n');
+
+/** Written into `general.description`; a model file without it is from an older generator and is rewritten. */
+export const GENERATOR_FINGERPRINT =
+  'chatstack generated model v2 (gpt2 byte-level vocabulary, Qwen2.5 template)';
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
 const GGUF_VERSION = 3;
 const ALIGNMENT = 32;
+/** The header (metadata, tensor table) of our models fits easily; real models' vocabularies need more. */
+const HEADER_READ_BYTES = 16 * 1024 * 1024;
 
 enum ValueType {
   Uint32 = 4,
@@ -76,9 +113,7 @@ enum ValueType {
 
 enum TokenType {
   Normal = 1,
-  Unknown = 2,
   Control = 3,
-  Byte = 6,
 }
 
 const GGML_TYPE_F32 = 0;
@@ -164,14 +199,33 @@ function createRandom(seed: number): () => number {
   };
 }
 
-function vocabulary(): { tokens: string[]; scores: number[]; types: number[] } {
-  const tokens = ['<unk>', '<s>', '</s>'];
-  const types = [TokenType.Unknown, TokenType.Control, TokenType.Control];
+/** GPT-2's byte-to-character map: printable bytes stand for themselves, the rest map above U+00FF. */
+function byteToUnicode(): string[] {
+  const map: string[] = [];
+  let next = 256;
   for (let byte = 0; byte < 256; byte++) {
-    tokens.push(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`);
-    types.push(TokenType.Byte);
+    const printable = (byte >= 0x21 && byte <= 0x7e) || (byte >= 0xa1 && byte <= 0xac) || byte >= 0xae;
+    map.push(String.fromCodePoint(printable ? byte : next++));
   }
-  return { tokens, scores: tokens.map(() => 0), types };
+  return map;
+}
+
+/** Special tokens after the 256 byte tokens: end of text (BOS), then the ChatML turn markers. */
+export const SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
+const BOS_ID = 256;
+/** `<|im_end|>`: the template's end of turn is the model's end of generation. */
+const EOS_ID = 258;
+/** Vocabulary size: 256 byte tokens + the special tokens. */
+export const VOCAB_SIZE = 256 + SPECIAL_TOKENS.length;
+
+/**
+ * A GPT-2-style byte-level vocabulary without merges: every text round-trips through the tokenizer, which
+ * llama.cpp's grammar sampler needs (JSON schemas, forced tool calls). Token id = byte value.
+ */
+function vocabulary(): { tokens: string[]; types: number[] } {
+  const tokens = [...byteToUnicode(), ...SPECIAL_TOKENS];
+  const types = tokens.map((_, id) => (id < 256 ? TokenType.Normal : TokenType.Control));
+  return { tokens, types };
 }
 
 function tensorsFor(spec: TinyModelSpec, vocabSize: number): TensorSpec[] {
@@ -205,6 +259,7 @@ function tensorsFor(spec: TinyModelSpec, vocabSize: number): TensorSpec[] {
  */
 const EMBEDDING_SHIFT = 0.5;
 const EOS_GAIN = 3;
+const LETTER_GAIN = 6;
 
 function unitVector(dim: number, random: () => number): Float32Array {
   const v = new Float32Array(dim);
@@ -228,12 +283,13 @@ function addDirection(data: Float32Array, dim: number, direction: Float32Array, 
 
 function shapeOutputLogits(data: Float32Array, dim: number, endDirection: Float32Array): void {
   const vocabSize = data.length / dim;
-  const eos = 2;
-  const newline = 3 + 0x0a;
+  const eos = EOS_ID;
+  const newline = 0x0a;
   for (let token = 0; token < vocabSize; token++) {
-    const byte = token - 3;
-    const keep = token === eos || token === newline || (byte >= 0x20 && byte <= 0x7e);
-    const factor = keep ? 4 : 0;
+    const letter = (token >= 0x41 && token <= 0x5a) || (token >= 0x61 && token <= 0x7a) || token === 0x20;
+    const keep = token === eos || token === newline || (token >= 0x20 && token <= 0x7e);
+    // Letters and spaces lean ahead of punctuation, so answers read as (nonsense) words.
+    const factor = letter ? LETTER_GAIN : keep ? 4 : 0;
     for (let i = token * dim; i < (token + 1) * dim; i++) data[i] = (data[i] ?? 0) * factor;
   }
   // The embeddings share `endDirection`, so the final hidden state leans on it: EOS gets a steady share.
@@ -255,9 +311,9 @@ function validateSpec(spec: TinyModelSpec): void {
   }
 }
 
-/** Number of parameters of a model of this shape (259-token vocabulary). */
+/** Number of parameters of a model of this shape. */
 export function parameterCount(spec: TinyModelSpec): number {
-  return tensorsFor(spec, 259).reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
+  return tensorsFor(spec, VOCAB_SIZE).reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
 }
 
 /** Writes the GGUF file for `spec` to `outPath` (atomically, through a temporary file). */
@@ -268,6 +324,7 @@ export async function writeTinyModel(spec: TinyModelSpec, outPath: string): Prom
   const metadata: [string, MetadataValue][] = [
     ['general.architecture', { type: ValueType.String, value: 'llama' }],
     ['general.name', { type: ValueType.String, value: spec.name }],
+    ['general.description', { type: ValueType.String, value: GENERATOR_FINGERPRINT }],
     ['general.file_type', { type: ValueType.Uint32, value: GGML_FILE_TYPE_ALL_F32 }],
     ['general.alignment', { type: ValueType.Uint32, value: ALIGNMENT }],
     ['llama.context_length', { type: ValueType.Uint32, value: spec.contextLength }],
@@ -279,15 +336,14 @@ export async function writeTinyModel(spec: TinyModelSpec, outPath: string): Prom
     ['llama.attention.head_count_kv', { type: ValueType.Uint32, value: spec.heads }],
     ['llama.attention.layer_norm_rms_epsilon', { type: ValueType.Float32, value: 1e-5 }],
     ['llama.rope.freq_base', { type: ValueType.Float32, value: 10000 }],
-    ['tokenizer.ggml.model', { type: ValueType.String, value: 'llama' }],
+    ['tokenizer.ggml.model', { type: ValueType.String, value: 'gpt2' }],
+    ['tokenizer.ggml.pre', { type: ValueType.String, value: 'default' }],
     ['tokenizer.ggml.tokens', { type: ValueType.Array, itemType: ValueType.String, value: vocab.tokens }],
-    ['tokenizer.ggml.scores', { type: ValueType.Array, itemType: ValueType.Float32, value: vocab.scores }],
     ['tokenizer.ggml.token_type', { type: ValueType.Array, itemType: ValueType.Int32, value: vocab.types }],
-    ['tokenizer.ggml.unknown_token_id', { type: ValueType.Uint32, value: 0 }],
-    ['tokenizer.ggml.bos_token_id', { type: ValueType.Uint32, value: 1 }],
-    ['tokenizer.ggml.eos_token_id', { type: ValueType.Uint32, value: 2 }],
-    ['tokenizer.ggml.add_bos_token', { type: ValueType.Bool, value: true }],
-    ['tokenizer.ggml.add_eos_token', { type: ValueType.Bool, value: false }],
+    ['tokenizer.ggml.merges', { type: ValueType.Array, itemType: ValueType.String, value: [] }],
+    ['tokenizer.ggml.bos_token_id', { type: ValueType.Uint32, value: BOS_ID }],
+    ['tokenizer.ggml.eos_token_id', { type: ValueType.Uint32, value: EOS_ID }],
+    ['tokenizer.ggml.add_bos_token', { type: ValueType.Bool, value: false }],
     ['tokenizer.chat_template', { type: ValueType.String, value: CHAT_TEMPLATE }],
   ];
 
@@ -375,9 +431,64 @@ export async function writeTinyModel(spec: TinyModelSpec, outPath: string): Prom
   await rename(tempPath, outPath);
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Reads the metadata key/value pairs of a GGUF v3 file (the header only; tensors are not read). */
+export async function readGgufMetadata(path: string): Promise<Map<string, unknown>> {
+  const file = await open(path, 'r');
   try {
-    return (await stat(path)).size > 0;
+    const { size } = await file.stat();
+    const buffer = Buffer.alloc(Math.min(size, HEADER_READ_BYTES));
+    await file.read(buffer, 0, buffer.length, 0);
+    let at = 0;
+    const take = (bytes: number) => {
+      if (at + bytes > buffer.length) throw new Error(`${path}: GGUF header is truncated`);
+      const start = at;
+      at += bytes;
+      return start;
+    };
+    const u32 = () => buffer.readUInt32LE(take(4));
+    const u64 = () => Number(buffer.readBigUInt64LE(take(8)));
+    const string = () => {
+      const length = u64();
+      return buffer.toString('utf8', take(length), at);
+    };
+    const value = (type: number): unknown => {
+      switch (type) {
+        case ValueType.Uint32:
+          return u32();
+        case ValueType.Int32:
+          return buffer.readInt32LE(take(4));
+        case ValueType.Float32:
+          return buffer.readFloatLE(take(4));
+        case ValueType.Bool:
+          return buffer.readUInt8(take(1)) !== 0;
+        case ValueType.String:
+          return string();
+        case ValueType.Array: {
+          const itemType = u32();
+          return Array.from({ length: u64() }, () => value(itemType));
+        }
+        default:
+          throw new Error(`${path}: unsupported GGUF value type ${type}`);
+      }
+    };
+    if (u32() !== GGUF_MAGIC) throw new Error(`${path} is not a GGUF file`);
+    const metadata = new Map<string, unknown>([['gguf.version', u32()]]);
+    metadata.set('gguf.tensor_count', u64());
+    const count = u64();
+    for (let i = 0; i < count; i++) {
+      const key = string();
+      metadata.set(key, value(u32()));
+    }
+    return metadata;
+  } finally {
+    await file.close();
+  }
+}
+
+/** Whether `path` holds a model written by this version of the generator. */
+async function isCurrentModel(path: string): Promise<boolean> {
+  try {
+    return (await readGgufMetadata(path)).get('general.description') === GENERATOR_FINGERPRINT;
   } catch {
     return false;
   }
@@ -388,7 +499,7 @@ export async function ensureTinyModel(
   outPath: string = TINY_MODEL_PATH,
   spec: TinyModelSpec = TINY_MODEL,
 ): Promise<string> {
-  if (!(await exists(outPath))) await writeTinyModel(spec, outPath);
+  if (!(await isCurrentModel(outPath))) await writeTinyModel(spec, outPath);
   return outPath;
 }
 
@@ -429,7 +540,7 @@ async function main(): Promise<void> {
     seed: int(values.seed, base.seed, 'seed'),
   };
   const outPath = resolve(values.out ?? (base === BENCH_MODEL ? BENCH_MODEL_PATH : TINY_MODEL_PATH));
-  if (values.force || !(await exists(outPath))) await writeTinyModel(spec, outPath);
+  if (values.force || !(await isCurrentModel(outPath))) await writeTinyModel(spec, outPath);
   const { size } = await stat(outPath);
   console.log(
     `${outPath}: ${spec.name}, ${spec.layers} layers, ${spec.dim} dims, ${spec.heads} heads, FF ${spec.feedForward}, ` +

@@ -9,14 +9,15 @@ export const ENV = {
   modelName: 'MODEL_NAME',
   sequences: 'SEQUENCES',
   contextSize: 'CONTEXT_SIZE',
-  batchSize: 'BATCH_SIZE',
   threads: 'THREADS',
+  gpuLayers: 'GPU_LAYERS',
   maxQueue: 'MAX_QUEUE',
   requestDeadlineMs: 'REQUEST_DEADLINE_MS',
-  gpu: 'GPU',
   recordRequests: 'RECORD_REQUESTS',
   drainTimeoutMs: 'DRAIN_TIMEOUT_MS',
-  scheduling: 'SCHEDULING',
+  engineStartTimeoutMs: 'ENGINE_START_TIMEOUT_MS',
+  engineExtraArgs: 'ENGINE_EXTRA_ARGS',
+  llamaServer: 'LLAMA_SERVER',
 } as const;
 
 /** SageMaker mounts model artifacts (ModelDataSource) here. */
@@ -30,14 +31,18 @@ const envSchema = z.object({
   [ENV.modelName]: z.string().min(1).optional(),
   [ENV.sequences]: positiveInt.max(256).default(8),
   [ENV.contextSize]: positiveInt.default(4096),
-  [ENV.batchSize]: positiveInt.optional(),
   [ENV.threads]: z.coerce.number().int().min(0).default(0),
+  [ENV.gpuLayers]: z
+    .string()
+    .regex(/^(\d+|auto|all)$/, 'a number of layers, auto or all')
+    .optional(),
   [ENV.maxQueue]: z.coerce.number().int().min(0).default(64),
   [ENV.requestDeadlineMs]: positiveInt.default(300_000),
-  [ENV.gpu]: z.enum(['auto', 'cuda', 'vulkan', 'metal', 'false']).default('auto'),
   [ENV.recordRequests]: z.enum(['0', '1', 'true', 'false']).default('0'),
   [ENV.drainTimeoutMs]: positiveInt.default(25_000),
-  [ENV.scheduling]: z.enum(['lockstep', 'independent']).default('lockstep'),
+  [ENV.engineStartTimeoutMs]: positiveInt.default(600_000),
+  [ENV.engineExtraArgs]: z.string().default(''),
+  [ENV.llamaServer]: z.string().min(1).optional(),
 });
 
 /** Validated server configuration. */
@@ -47,25 +52,28 @@ export interface ServerConfig {
   readonly modelPath: string;
   /** Name reported as `model` in responses; defaults to the GGUF file name without extension. */
   readonly modelName: string | undefined;
-  /** Number of parallel sequences (slots) in the one context. */
+  /** Engine slots: requests decoded together (llama-server `-np`). */
   readonly sequences: number;
-  /** Context size of each sequence, in tokens. */
+  /** Context of each slot, in tokens (llama-server `-c` = this × sequences). */
   readonly contextSize: number;
-  /** Tokens per decode call; defaults to node-llama-cpp's choice. */
-  readonly batchSize: number | undefined;
-  /** CPU threads for llama.cpp; 0 = all cores (only sensible on a dedicated machine). */
+  /** CPU threads for llama.cpp; 0 = llama.cpp's default (all cores; only sensible on a dedicated machine). */
   readonly threads: number;
+  /** Layers offloaded to the GPU (`-ngl`); undefined = llama.cpp's default (`auto`). */
+  readonly gpuLayers: string | undefined;
   /** Requests allowed to wait for a slot; more get 429. */
   readonly maxQueue: number;
   /** Time a request may take from arrival to its last token. */
   readonly requestDeadlineMs: number;
-  readonly gpu: 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
   /** Keep the last request bodies for `GET /debug/requests` (tests only). */
   readonly recordRequests: boolean;
   /** On SIGTERM, how long in-flight requests may take before the process exits anyway. */
   readonly drainTimeoutMs: number;
-  /** `lockstep` (default) or node-llama-cpp's per-request loop (`independent`, for comparison). */
-  readonly scheduling: 'lockstep' | 'independent';
+  /** How long llama-server may take to load the model. */
+  readonly engineStartTimeoutMs: number;
+  /** Extra llama-server arguments (space-separated), for measuring flags. */
+  readonly engineExtraArgs: readonly string[];
+  /** The llama-server binary; undefined = the cached build (`npm run engine:build`). */
+  readonly llamaServer: string | undefined;
 }
 
 /** Reads the configuration from environment variables; throws naming the bad variable. */
@@ -88,14 +96,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     modelName: v.MODEL_NAME,
     sequences: v.SEQUENCES,
     contextSize: v.CONTEXT_SIZE,
-    batchSize: v.BATCH_SIZE,
     threads: v.THREADS,
+    gpuLayers: v.GPU_LAYERS,
     maxQueue: v.MAX_QUEUE,
     requestDeadlineMs: v.REQUEST_DEADLINE_MS,
-    gpu: v.GPU === 'false' ? false : v.GPU,
     recordRequests: v.RECORD_REQUESTS === '1' || v.RECORD_REQUESTS === 'true',
     drainTimeoutMs: v.DRAIN_TIMEOUT_MS,
-    scheduling: v.SCHEDULING,
+    engineStartTimeoutMs: v.ENGINE_START_TIMEOUT_MS,
+    engineExtraArgs: v.ENGINE_EXTRA_ARGS.split(/\s+/).filter((arg) => arg !== ''),
+    llamaServer: v.LLAMA_SERVER,
   };
 }
 

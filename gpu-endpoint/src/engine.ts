@@ -1,642 +1,265 @@
 /**
- * Continuous batching over node-llama-cpp: one model, one context with N sequences (slots), a fair FIFO
- * queue in front, and a lock-step scheduler that advances every active sequence by one token per decode.
- *
- * Why lock-step: when each request drives its own `sequence.evaluate()` loop, the sequences' sampling
- * results come back from the native thread pool at slightly different times, so they re-queue their next
- * token at different moments and the context dispatches partial batches — the sequences drift out of
- * phase and a batch of 8 becomes several smaller ones. Here one loop asks every active sequence for its
- * next token in the same tick, so all of them land in the same `llama_decode`, then waits for all of
- * them before the next step. Requests join (their prompt is evaluated in the same batch) and leave
- * between steps.
+ * The engine: llama.cpp's own `llama-server`, run as a child process on a loopback port. It owns batching,
+ * sampling, prompt caching, grammars and tool-call parsing; this module owns its life cycle.
  */
-import {
-  type BatchItem,
-  type ChatHistoryItem,
-  type ChatWrapper,
-  type CustomBatchingPrioritizationStrategy,
-  getLlama,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  LlamaGrammarEvaluationState,
-  LlamaLogLevel,
-  type LlamaModel,
-  type LlamaText,
-  resolveChatWrapper,
-  SpecialTokensText,
-  type Token,
-} from 'node-llama-cpp';
-import { HttpError, invalidRequest } from './openai';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Agent, type IncomingMessage, request } from 'node:http';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { log } from './log';
+import { engineError } from './relay';
+
+/** util-linux's setpriv (Debian, Ubuntu, the CUDA image): sets the parent-death signal, then execs the engine. */
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface EngineOptions {
+  readonly binary: string;
   readonly modelFile: string;
-  readonly modelName: string;
+  /** Parallel slots (`-np`). */
   readonly sequences: number;
+  /** Context of one slot; llama-server gets `-c` = this × sequences. */
   readonly contextSize: number;
-  readonly batchSize?: number | undefined;
+  /** `-t`; 0 leaves llama.cpp's default (all cores). */
   readonly threads: number;
-  readonly maxQueue: number;
-  readonly gpu: 'auto' | 'cuda' | 'vulkan' | 'metal' | false;
-  /** llama.cpp flash attention; default: node-llama-cpp's choice. */
-  readonly flashAttention?: boolean | undefined;
-  /**
-   * `lockstep` (default) advances all active sequences together; `independent` lets each request run its
-   * own `sequence.evaluate()` loop (node-llama-cpp's default behaviour; kept for the benchmark's comparison).
-   */
-  readonly scheduling?: 'lockstep' | 'independent';
+  /** `-ngl`; undefined leaves llama.cpp's default (`auto`: every layer that fits on the GPU). */
+  readonly gpuLayers: string | undefined;
+  /** Appended verbatim, for measuring flags (ENGINE_EXTRA_ARGS). */
+  readonly extraArgs: readonly string[];
+  /** How long the model may take to load. */
+  readonly startTimeoutMs: number;
 }
 
-/** A chat message as the engine sees it. */
-export interface EngineMessage {
-  readonly role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
-  readonly text: string;
+/** The command line, the same for the adapter and for the benchmark's raw llama-server. */
+export function engineArgs(
+  options: Omit<EngineOptions, 'binary' | 'startTimeoutMs'>,
+  port: number,
+): string[] {
+  const args = [
+    '--model',
+    options.modelFile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--parallel',
+    String(options.sequences),
+    '--ctx-size',
+    String(options.contextSize * options.sequences),
+    '--jinja',
+    '--metrics',
+    // The adapter logs requests; the engine's own log is kept to errors (its warnings repeat per request), as JSON.
+    '--log-jsonl',
+    '--log-verbosity',
+    '1',
+    '--no-webui',
+  ];
+  if (options.threads > 0) args.push('--threads', String(options.threads));
+  if (options.gpuLayers !== undefined) args.push('--n-gpu-layers', options.gpuLayers);
+  return [...args, ...options.extraArgs];
 }
 
-export interface GenerationParams {
-  readonly messages: readonly EngineMessage[];
-  /** Upper bound on generated tokens; defaults to what is left of the slot's context. */
-  readonly maxTokens?: number | undefined;
-  readonly temperature?: number | undefined;
-  readonly topP?: number | undefined;
-  readonly seed?: number | undefined;
-  readonly stop?: readonly string[] | undefined;
-  /** Never sample end-of-generation tokens and ignore the chat template's end-of-turn text. */
-  readonly ignoreEos?: boolean | undefined;
-  /** Constrain the output to JSON (any object) or to a JSON schema. */
-  readonly json?: { readonly schema: Readonly<Record<string, unknown>> | undefined } | undefined;
+/** A free loopback port (the OS picks it; llama-server binds it a moment later). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
-export interface GenerationOptions {
-  /** Aborts the request (client disconnect); the slot is freed at the next step. */
-  readonly signal?: AbortSignal | undefined;
-  /** Epoch ms after which the request fails with a deadline error. */
-  readonly deadlineAt?: number | undefined;
-  /** Called with each new piece of output text, in order. */
-  readonly onText?: ((text: string) => void) | undefined;
-  /** Called once the request holds a slot and its prompt is tokenized. */
-  readonly onStart?: ((info: { promptTokens: number; queueWaitMs: number }) => void) | undefined;
+export interface EngineExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
-export type FinishReason = 'stop' | 'length';
-
-export interface GenerationResult {
-  readonly text: string;
-  readonly finishReason: FinishReason;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly queueWaitMs: number;
-  readonly timeToFirstTokenMs: number | null;
-  readonly decodeTokensPerSecond: number | null;
-  /** Slots in use when this request started generating (itself included). */
-  readonly slotsBusy: number;
-  /** The prompt text given to the model. */
-  readonly promptText: string;
+export class EngineStartError extends Error {
+  override readonly name = 'EngineStartError';
 }
 
-/** The client went away; nothing to answer. */
-export class RequestCancelledError extends Error {
-  constructor() {
-    super('The request was cancelled by the client.');
-    this.name = 'RequestCancelledError';
-  }
-}
-
-export function deadlineExceeded(): HttpError {
-  return new HttpError(
-    504,
-    'The request did not finish before its deadline.',
-    'timeout_error',
-    null,
-    'deadline_exceeded',
-  );
-}
-
-export function queueFull(retryAfterSeconds: number): HttpError {
-  return new HttpError(
-    429,
-    'All inference slots are busy and the wait queue is full. Retry shortly.',
-    'rate_limit_error',
-    null,
-    'queue_full',
-    { 'retry-after': String(retryAfterSeconds), 'retry-after-ms': String(retryAfterSeconds * 1000) },
-  );
-}
-
-export function shuttingDown(): HttpError {
-  return new HttpError(503, 'The server is shutting down.', 'server_error', null, 'shutting_down');
-}
-
-interface Slot {
-  readonly sequence: LlamaContextSequence;
-  readonly index: number;
-}
-
-interface Prepared {
-  readonly tokens: Token[];
-  readonly promptText: string;
-  readonly stops: string[];
-  readonly maxTokens: number;
-  readonly grammar: LlamaGrammarEvaluationState | undefined;
-}
-
-interface Pending {
-  readonly params: GenerationParams;
-  readonly options: GenerationOptions;
-  readonly prepared: Prepared;
-  readonly enqueuedAt: number;
-  readonly resolve: (result: GenerationResult) => void;
-  readonly reject: (err: unknown) => void;
-  settled: boolean;
-  cleanup: () => void;
-}
-
-type TokenIterator = ReturnType<LlamaContextSequence['evaluate']>;
-
-interface Active {
-  readonly pending: Pending;
-  readonly slot: Slot;
-  readonly iterator: TokenIterator;
-  readonly startedAt: number;
-  readonly queueWaitMs: number;
-  readonly slotsBusy: number;
-  readonly output: OutputText;
-  firstTokenAt: number | null;
-  generated: number;
-  /** Text produced but not yet handed to `onText` (delivered while the next step decodes). */
-  outbox: string;
-  finish: { reason: FinishReason } | { error: unknown } | null;
-}
-
-/** Incremental detokenizer + stop-string matcher: emits text only once it cannot be part of a stop string. */
-class OutputText {
-  private readonly tokens: Token[] = [];
-  private pending: Token[] = [];
-  private text = '';
-  private emitted = 0;
-  private readonly holdBack: number;
-  stopped = false;
-
-  constructor(
-    private readonly model: LlamaModel,
-    private readonly stops: readonly string[],
-  ) {
-    // Text that could still turn out to be the start of a stop string is held back.
-    this.holdBack = Math.max(0, stops.reduce((max, s) => Math.max(max, s.length), 0) - 1);
-  }
-
-  /** Adds a token; returns the text that became final. */
-  push(token: Token): string {
-    this.pending.push(token);
-    const piece = this.model.detokenize(this.pending, false, this.tokens.slice(-8));
-    // A multi-byte character split across byte tokens: wait for the rest (at most 4 bytes).
-    if (piece.endsWith('\uFFFD') && this.pending.length < 4) return '';
-    this.tokens.push(...this.pending);
-    this.pending = [];
-    const searchFrom = Math.max(0, this.text.length - this.holdBack);
-    this.text += piece;
-    for (const stop of this.stops) {
-      const at = this.text.indexOf(stop, searchFrom);
-      if (at >= 0) {
-        this.text = this.text.slice(0, at);
-        this.stopped = true;
-      }
-    }
-    const safeEnd = this.stopped
-      ? this.text.length
-      : Math.max(this.emitted, this.text.length - this.holdBack);
-    const out = this.text.slice(this.emitted, safeEnd);
-    this.emitted = Math.max(this.emitted, safeEnd);
-    return out;
-  }
-
-  /** Flushes text held back for stop matching. */
-  flush(): string {
-    if (this.pending.length > 0) {
-      this.text += this.model.detokenize(this.pending, false, this.tokens.slice(-8));
-      this.tokens.push(...this.pending);
-      this.pending = [];
-    }
-    const out = this.text.slice(this.emitted);
-    this.emitted = this.text.length;
-    return out;
-  }
-
-  get fullText(): string {
-    return this.text;
-  }
-}
-
-/** What went into llama.cpp's decode calls. */
-export interface DecodeStats {
-  /** `llama_decode` calls. */
-  decodes: number;
-  /** Sequences that had tokens in them, summed over calls (÷ decodes = mean batch width). */
-  sequences: number;
-  tokens: number;
-}
-
-/**
- * node-llama-cpp's "maximum parallelism" batch policy (every waiting sequence gets a token before any gets
- * a second; leftover room goes to prompts in arrival order), counting what each decode carries.
- */
-function countingMaximumParallelism(stats: DecodeStats): CustomBatchingPrioritizationStrategy {
-  return ({ items, size }) => {
-    const ordered = [...items].sort((a, b) => b.evaluationPriority - a.evaluationPriority);
-    const amounts = new Map<BatchItem, number>();
-    let left = size;
-    for (const item of ordered) {
-      if (left === 0) break;
-      if (item.tokens.length === 0) continue;
-      amounts.set(item, 1);
-      left--;
-    }
-    for (const item of ordered) {
-      if (left === 0) break;
-      const current = amounts.get(item);
-      if (current === undefined) continue;
-      const extra = Math.min(item.tokens.length - current, left);
-      amounts.set(item, current + extra);
-      left -= extra;
-    }
-    stats.decodes++;
-    stats.sequences += amounts.size;
-    for (const amount of amounts.values()) stats.tokens += amount;
-    return [...amounts].map(([item, processAmount]) => ({ item, processAmount }));
-  };
-}
-
-/**
- * Resolves after node-llama-cpp has dispatched the decode queued in the current tick: its dispatch runs
- * in a `setImmediate` queued during this tick, so two check phases later it has started.
- */
-function afterDecodeDispatch(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-}
-
-/** Text pieces of chat-template stop triggers (special tokens such as EOS are handled as end-of-generation). */
-function textTriggers(triggers: readonly LlamaText[]): string[] {
-  const out: string[] = [];
-  for (const trigger of triggers) {
-    let text = '';
-    let plain = true;
-    for (const value of trigger.values) {
-      if (typeof value === 'string') text += value;
-      else if (value instanceof SpecialTokensText) text += value.value;
-      else plain = false;
-    }
-    if (plain && text !== '') out.push(text);
-  }
-  return out;
-}
-
-/** Loads a model and serves generations through a pool of context sequences. */
-export class InferenceEngine {
-  private readonly free: Slot[] = [];
-  private readonly queue: Pending[] = [];
-  private readonly active = new Set<Active>();
-  private loopRunning = false;
-  private closing = false;
-  private idleWaiters: (() => void)[] = [];
+/** A running llama-server. */
+export class Engine {
+  private stopping = false;
+  /** One connection per slot, kept alive: no TCP handshake per request. */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1024 });
 
   private constructor(
-    readonly llama: Llama,
-    readonly model: LlamaModel,
-    readonly context: LlamaContext,
-    readonly chatWrapper: ChatWrapper,
-    readonly options: EngineOptions,
-    /** Counters of the batches sent to llama.cpp (how full the batches are). */
-    readonly decodeStats: DecodeStats,
-  ) {
-    for (let index = 0; index < options.sequences; index++) {
-      this.free.push({ sequence: context.getSequence(), index });
-    }
-  }
+    readonly url: string,
+    readonly child: ChildProcess,
+    /** Resolves when the child exits, for whatever reason. */
+    readonly exited: Promise<EngineExit>,
+    private readonly recentLines: string[],
+  ) {}
 
-  /** Loads the model and creates the context. Never compiles llama.cpp: prebuilt binaries only. */
-  static async load(options: EngineOptions): Promise<InferenceEngine> {
-    const llama = await getLlama({
-      gpu: options.gpu,
-      build: 'never',
-      logLevel: LlamaLogLevel.error,
-      ...(options.threads > 0 ? { maxThreads: options.threads } : {}),
-    });
-    const model = await llama.loadModel({ modelPath: options.modelFile });
-    const stats: DecodeStats = { decodes: 0, sequences: 0, tokens: 0 };
-    const context = await model.createContext({
-      sequences: options.sequences,
-      batching: { itemPrioritizationStrategy: countingMaximumParallelism(stats) },
-      contextSize: options.contextSize,
-      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-      ...(options.flashAttention !== undefined ? { flashAttention: options.flashAttention } : {}),
-      ...(options.threads > 0 ? { threads: { ideal: options.threads, min: options.threads } } : {}),
-    });
-    const chatWrapper = resolveChatWrapper(model);
-    if (chatWrapper === null) throw new Error(`No chat template could be resolved for ${options.modelFile}`);
-    return new InferenceEngine(llama, model, context, chatWrapper, options, stats);
-  }
-
-  get slotsTotal(): number {
-    return this.options.sequences;
-  }
-  get slotsBusy(): number {
-    return this.options.sequences - this.free.length;
-  }
-  get queueLength(): number {
-    return this.queue.length;
-  }
-
-  /** Renders and tokenizes the prompt; throws a 400 when it cannot fit the slot's context. */
-  private async prepare(params: GenerationParams): Promise<Prepared> {
-    const chatHistory: ChatHistoryItem[] = [];
-    for (const message of params.messages) {
-      if (message.role === 'system' || message.role === 'developer') {
-        chatHistory.push({ type: 'system', text: message.text });
-      } else if (message.role === 'assistant') {
-        chatHistory.push({ type: 'model', response: [message.text] });
-      } else {
-        chatHistory.push({ type: 'user', text: message.text });
-      }
-    }
-    chatHistory.push({ type: 'model', response: [] });
-    const state = this.chatWrapper.generateContextState({ chatHistory });
-    const tokens = state.contextText.tokenize(this.model.tokenizer);
-    const room = this.context.contextSize - tokens.length;
-    if (room < 1) {
-      throw invalidRequest(
-        `The prompt is ${tokens.length} tokens; this model's context holds ${this.context.contextSize} per request.`,
-        'messages',
-        'context_length_exceeded',
-      );
-    }
-    if (params.maxTokens !== undefined && params.maxTokens > room) {
-      throw invalidRequest(
-        `max_tokens (${params.maxTokens}) plus the prompt (${tokens.length} tokens) exceeds the context of ` +
-          `${this.context.contextSize} tokens.`,
-        'max_tokens',
-        'context_length_exceeded',
-      );
-    }
-    const stops = [...(params.stop ?? [])];
-    if (!params.ignoreEos) stops.push(...textTriggers(state.stopGenerationTriggers));
-    let grammar: LlamaGrammarEvaluationState | undefined;
-    if (params.json !== undefined) {
-      const jsonGrammar =
-        params.json.schema === undefined
-          ? await this.llama.getGrammarFor('json')
-          : await this.llama
-              .createGrammarForJsonSchema(
-                // Client schemas are arbitrary JSON; node-llama-cpp validates them and rejects unsupported ones.
-                params.json.schema as never,
-              )
-              .catch((err: unknown) => {
-                throw invalidRequest(
-                  `Unsupported JSON schema: ${err instanceof Error ? err.message : String(err)}`,
-                  'response_format.json_schema.schema',
-                );
-              });
-      grammar = new LlamaGrammarEvaluationState({ model: this.model, grammar: jsonGrammar });
-    }
-    return {
-      tokens,
-      promptText: state.contextText.toString(),
-      stops: [...new Set(stops)],
-      maxTokens: params.maxTokens ?? room,
-      grammar,
+  /** Spawns llama-server and resolves once its `/health` answers 200 (the model is loaded). */
+  static async start(options: EngineOptions): Promise<Engine> {
+    const port = await freeLoopbackPort();
+    const args = engineArgs(options, port);
+    // On Linux, setpriv makes the kernel kill the engine if this process dies without stopping it (SIGKILL,
+    // a crash): no orphaned llama-server keeps a port and memory. Without setpriv, the engine starts as is.
+    const child = existsSync(SETPRIV)
+      ? spawn(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', options.binary, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const recentLines: string[] = [];
+    const remember = (line: string) => {
+      recentLines.push(line);
+      if (recentLines.length > 40) recentLines.shift();
     };
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        if (line.trim() === '') return;
+        remember(line);
+        forwardEngineLine(line);
+      });
+    }
+    const exited = new Promise<EngineExit>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const spawnFailed = new Promise<never>((_, reject) => child.once('error', reject));
+    const engine = new Engine(`http://127.0.0.1:${port}`, child, exited, recentLines);
+    log('info', 'engine starting', { binary: options.binary, args });
+    const deadline = Date.now() + options.startTimeoutMs;
+    const died = exited.then((exit) => {
+      throw new EngineStartError(
+        `llama-server exited (code ${exit.code}, signal ${exit.signal}) before it was ready:\n${recentLines.join('\n')}`,
+      );
+    });
+    died.catch(() => {});
+    try {
+      await Promise.race([engine.waitHealthy(deadline), died, spawnFailed]);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    return engine;
   }
 
   /**
-   * Generates a chat completion. Waits in a FIFO queue when all slots are busy; rejects with a 429
-   * `HttpError` when the queue is full, a 504 on deadline, `RequestCancelledError` on abort.
+   * POSTs a chat completion to the engine and resolves with its streamed response once the engine answers 200;
+   * an error answer throws it as an `HttpError`. Aborting `signal` closes the connection, which makes
+   * llama-server cancel the task and free its slot.
    */
-  async generate(params: GenerationParams, options: GenerationOptions = {}): Promise<GenerationResult> {
-    if (this.closing) throw shuttingDown();
-    if (this.free.length === 0 && this.queue.length >= this.options.maxQueue) {
-      throw queueFull(Math.max(1, Math.ceil(this.queue.length / this.options.sequences)));
-    }
-    const prepared = await this.prepare(params);
-    if (options.signal?.aborted) throw new RequestCancelledError();
-    // Checked again: other requests may have queued while this prompt was being prepared.
-    if (this.closing) throw shuttingDown();
-    if (this.free.length === 0 && this.queue.length >= this.options.maxQueue) {
-      throw queueFull(Math.max(1, Math.ceil(this.queue.length / this.options.sequences)));
-    }
-    return await new Promise<GenerationResult>((resolve, reject) => {
-      const pending: Pending = {
-        params,
-        options,
-        prepared,
-        enqueuedAt: performance.now(),
-        resolve,
-        reject,
-        settled: false,
-        cleanup: () => {},
-      };
-      const leaveQueue = (err: unknown) => {
-        const at = this.queue.indexOf(pending);
-        if (at < 0) return;
-        this.queue.splice(at, 1);
-        this.settle(pending, err);
-      };
-      const onAbort = () => leaveQueue(new RequestCancelledError());
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const timer =
-        options.deadlineAt === undefined
-          ? undefined
-          : setTimeout(() => leaveQueue(deadlineExceeded()), Math.max(0, options.deadlineAt - Date.now()));
-      pending.cleanup = () => {
-        options.signal?.removeEventListener('abort', onAbort);
-        if (timer !== undefined) clearTimeout(timer);
-      };
-      this.queue.push(pending);
-      this.kick();
-    });
-  }
-
-  private settle(pending: Pending, outcome: GenerationResult | unknown, ok = false): void {
-    if (pending.settled) return;
-    pending.settled = true;
-    pending.cleanup();
-    if (ok) pending.resolve(outcome as GenerationResult);
-    else pending.reject(outcome);
-    if (this.active.size === 0 && this.queue.length === 0) {
-      for (const waiter of this.idleWaiters.splice(0)) waiter();
-    }
-  }
-
-  private kick(): void {
-    if (this.options.scheduling === 'independent') {
-      this.admitIndependent();
-      return;
-    }
-    if (this.loopRunning) return;
-    this.loopRunning = true;
-    void this.runLockstep().finally(() => {
-      this.loopRunning = false;
-      if (this.queue.length > 0 && this.free.length > 0) this.kick();
-    });
-  }
-
-  /** Moves queued requests into free slots, oldest first. */
-  private admit(): Active[] {
-    const admitted: Active[] = [];
-    while (this.free.length > 0 && this.queue.length > 0) {
-      const pending = this.queue.shift();
-      const slot = this.free.shift();
-      if (pending === undefined || slot === undefined) break;
-      const { prepared, params } = pending;
-      const iterator = slot.sequence.evaluate(prepared.tokens, {
-        temperature: params.temperature ?? 1,
-        ...(params.topP !== undefined ? { topP: params.topP } : {}),
-        ...(params.seed !== undefined ? { seed: params.seed } : {}),
-        ...(prepared.grammar !== undefined ? { grammarEvaluationState: prepared.grammar } : {}),
-        // vLLM semantics: an end-of-generation token is yielded and generation simply continues past it.
-        ...(params.ignoreEos && prepared.grammar === undefined ? { yieldEogToken: true } : {}),
-      });
-      const startedAt = performance.now();
-      const active: Active = {
-        pending,
-        slot,
-        iterator,
-        startedAt,
-        queueWaitMs: startedAt - pending.enqueuedAt,
-        slotsBusy: this.slotsBusy,
-        output: new OutputText(this.model, prepared.stops),
-        firstTokenAt: null,
-        generated: 0,
-        outbox: '',
-        finish: null,
-      };
-      this.active.add(active);
-      pending.options.onStart?.({ promptTokens: prepared.tokens.length, queueWaitMs: active.queueWaitMs });
-      admitted.push(active);
-    }
-    return admitted;
-  }
-
-  private async runLockstep(): Promise<void> {
-    while (true) {
-      this.admit();
-      if (this.active.size === 0) return;
-      // One step: every active sequence asks for its next token in this same tick → one batched decode.
-      const current = [...this.active];
-      const stepped = Promise.all(current.map((active) => this.step(active)));
-      // Hand out the previous step's text while this step decodes on llama.cpp's thread, so
-      // detokenizing and HTTP writes overlap the decode instead of delaying the next one.
-      await afterDecodeDispatch();
-      for (const active of current) this.deliver(active);
-      await stepped;
-      await Promise.all(current.filter((a) => a.finish !== null).map((a) => this.release(a)));
-    }
-  }
-
-  private admitIndependent(): void {
-    for (const active of this.admit()) {
-      void (async () => {
-        while (active.finish === null) await this.step(active);
-        await this.release(active);
-      })();
-    }
-  }
-
-  /** Advances one sequence by one token and records why it should stop, if it should. */
-  private async step(active: Active): Promise<void> {
-    const { pending } = active;
-    if (pending.options.signal?.aborted) {
-      active.finish = { error: new RequestCancelledError() };
-      return;
-    }
-    if (pending.options.deadlineAt !== undefined && Date.now() > pending.options.deadlineAt) {
-      active.finish = { error: deadlineExceeded() };
-      return;
-    }
-    let next: IteratorResult<Token, void>;
+  async chat(body: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<IncomingMessage> {
+    const payload = JSON.stringify(body);
     try {
-      next = await active.iterator.next();
-    } catch (err) {
-      active.finish = { error: err };
-      return;
+      return await this.post(payload, signal);
+    } catch (error) {
+      // A pooled keep-alive connection the engine closed fails before any answer: safe to send once more.
+      if (signal.aborted || !isStaleConnection(error)) throw error;
+      return this.post(payload, signal);
     }
-    if (next.done) {
-      active.finish = { reason: 'stop' };
-      return;
-    }
-    active.firstTokenAt ??= performance.now();
-    active.generated++;
-    active.outbox += active.output.push(next.value);
-    if (this.options.scheduling === 'independent') this.deliver(active);
-    if (active.output.stopped) active.finish = { reason: 'stop' };
-    else if (active.generated >= pending.prepared.maxTokens) active.finish = { reason: 'length' };
   }
 
-  private deliver(active: Active): void {
-    if (active.outbox === '') return;
-    const text = active.outbox;
-    active.outbox = '';
-    active.pending.options.onText?.(text);
-  }
-
-  /** Ends a generation: closes its evaluation, clears the slot's memory, returns the slot, settles the request. */
-  private async release(active: Active): Promise<void> {
-    const { pending, finish } = active;
-    this.active.delete(active);
-    const finishedAt = performance.now();
-    if (finish !== null && 'reason' in finish) {
-      active.outbox += active.output.flush();
-      this.deliver(active);
-    }
-    try {
-      await active.iterator.return();
-      await active.slot.sequence.clearHistory();
-      this.free.push(active.slot);
-    } catch {
-      // A sequence that failed to clear is not reused: replace it if the context still has room.
-      try {
-        this.free.push({ sequence: this.context.getSequence(), index: active.slot.index });
-      } catch {
-        /* the slot is lost; capacity shrinks by one */
-      }
-    }
-    if (finish === null || 'error' in finish) {
-      this.settle(pending, finish?.error ?? new Error('generation ended without a result'));
-    } else {
-      const decodeMs = active.firstTokenAt === null ? 0 : finishedAt - active.firstTokenAt;
-      this.settle(
-        pending,
+  private post(payload: string, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const upstream = request(
+        `${this.url}/v1/chat/completions`,
         {
-          text: active.output.fullText,
-          finishReason: finish.reason,
-          promptTokens: pending.prepared.tokens.length,
-          completionTokens: active.generated,
-          queueWaitMs: active.queueWaitMs,
-          timeToFirstTokenMs: active.firstTokenAt === null ? null : active.firstTokenAt - pending.enqueuedAt,
-          decodeTokensPerSecond:
-            active.generated > 1 && decodeMs > 0 ? ((active.generated - 1) * 1000) / decodeMs : null,
-          slotsBusy: active.slotsBusy,
-          promptText: pending.prepared.promptText,
-        } satisfies GenerationResult,
-        true,
+          method: 'POST',
+          agent: this.agent,
+          signal,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (response) => {
+          if (response.statusCode === 200) return resolve(response);
+          readBody(response).then(
+            (text) => reject(engineError(errorObjectOf(text, response.statusCode))),
+            reject,
+          );
+        },
       );
+      upstream.once('error', reject);
+      upstream.end(payload);
+    });
+  }
+
+  /** The last lines the engine printed (for the crash report). */
+  get lastLines(): readonly string[] {
+    return this.recentLines;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Whether the engine's `/health` answers 200 within `timeoutMs`. */
+  async healthy(timeoutMs = 1_500): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.body?.cancel();
+      return response.status === 200;
+    } catch {
+      return false;
     }
-    if (this.options.scheduling === 'independent') this.admitIndependent();
   }
 
-  /** Stops admitting new requests (they get 503). */
-  stopAccepting(): void {
-    this.closing = true;
+  private async waitHealthy(deadline: number): Promise<void> {
+    // llama-server answers 503 while loading; there is no event to await, so poll briefly.
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) return;
+      if (await this.healthy(1_000)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new EngineStartError(`llama-server did not become healthy before the start timeout`);
   }
 
-  /** Resolves once no request is queued or generating. */
-  async idle(): Promise<void> {
-    if (this.active.size === 0 && this.queue.length === 0) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit. */
+  async stop(graceMs = 5_000): Promise<EngineExit> {
+    this.stopping = true;
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      const exit = await this.exited;
+      clearTimeout(timer);
+      return exit;
+    }
+    return this.exited;
   }
+}
 
-  async dispose(): Promise<void> {
-    this.closing = true;
-    await this.context.dispose();
-    await this.model.dispose();
-    await this.llama.dispose();
+function isStaleConnection(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+async function readBody(response: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of response) text += String(chunk);
+  return text;
+}
+
+function errorObjectOf(text: string, status: number | undefined): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (typeof parsed.error === 'object' && parsed.error !== null)
+      return parsed.error as Record<string, unknown>;
+  } catch {
+    // not JSON: fall through
   }
+  return { code: status ?? 500, message: text.slice(0, 500) || 'The engine failed.' };
+}
+
+/** Engine lines become our JSON log lines (`source: "llama-server"`), so stdout stays one JSON object a line. */
+function forwardEngineLine(line: string): void {
+  let parsed: Record<string, unknown> | undefined;
+  try {
+    const value = JSON.parse(line) as unknown;
+    if (typeof value === 'object' && value !== null) parsed = value as Record<string, unknown>;
+  } catch {
+    parsed = undefined;
+  }
+  // llama-server's JSONL also carries reports (memory breakdowns…): only its log messages are forwarded.
+  if (parsed !== undefined && parsed.type !== 'log') return;
+  const text = typeof parsed?.msg === 'string' ? parsed.msg.trim() : line;
+  // JSON lines name their level; the few plain lines printed before logging starts carry a letter (I, W, E).
+  const levelName =
+    typeof parsed?.level === 'string' ? parsed.level : (/^\S+ ([IWE]) /.exec(line)?.[1] ?? 'W');
+  const level = /^e/i.test(levelName) ? 'error' : /^i/i.test(levelName) ? 'info' : 'warn';
+  log(level, 'engine', { source: 'llama-server', line: text });
 }

@@ -1,23 +1,37 @@
 /**
  * Entry point. SageMaker starts the container as `<entrypoint> serve`; locally:
  *   tsx gpu-endpoint/src/main.ts serve
+ * Listens on PORT at once (/ping answers 503 until llama-server is healthy), starts llama-server on a loopback
+ * port, and exits non-zero if the engine dies, so SageMaker replaces the instance.
  */
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadConfig, resolveModelFile } from './config';
-import { InferenceEngine } from './engine';
+import { Engine } from './engine';
+import { cachedEnginePath } from './engine-source';
 import { log } from './log';
 import { InferenceHttpServer } from './server';
 
 async function serve(): Promise<void> {
+  // A reader of our log that went away (a supervisor that died) must not kill us before we stop the engine.
+  process.stdout.on('error', () => undefined);
   const config = loadConfig();
   const modelFile = await resolveModelFile(config.modelPath);
   const modelName = config.modelName ?? basename(modelFile).replace(/\.gguf$/i, '');
+  const binary = config.llamaServer ?? cachedEnginePath();
+  if (!existsSync(binary)) {
+    throw new Error(
+      `llama-server not found at ${binary}: build it with npm run engine:build -w gpu-endpoint`,
+    );
+  }
   const http = new InferenceHttpServer({
     modelName,
+    sequences: config.sequences,
+    contextSize: config.contextSize,
+    maxQueue: config.maxQueue,
     requestDeadlineMs: config.requestDeadlineMs,
     recordRequests: config.recordRequests,
   });
-  // Listen first so /ping answers 503 while the model loads.
   await new Promise<void>((resolve, reject) => {
     http.server.once('error', reject);
     http.server.listen(config.port, () => resolve());
@@ -26,47 +40,54 @@ async function serve(): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   log('info', 'listening', { port });
 
+  let engine: Engine | undefined;
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
     log('info', 'draining', { signal });
     const drained = await http.drain(config.drainTimeoutMs);
-    log(drained ? 'info' : 'warn', drained ? 'drained' : 'drain timed out', { signal });
+    const exit = await engine?.stop();
+    log(drained ? 'info' : 'warn', drained ? 'drained' : 'drain timed out', {
+      signal,
+      engineExit: exit ?? null,
+    });
     process.exit(drained ? 0 : 1);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   const loadStarted = performance.now();
-  const engine = await InferenceEngine.load({
+  engine = await Engine.start({
+    binary,
     modelFile,
-    modelName,
     sequences: config.sequences,
     contextSize: config.contextSize,
-    batchSize: config.batchSize,
     threads: config.threads,
-    maxQueue: config.maxQueue,
-    gpu: config.gpu,
-    scheduling: config.scheduling,
+    gpuLayers: config.gpuLayers,
+    extraArgs: config.engineExtraArgs,
+    startTimeoutMs: config.engineStartTimeoutMs,
+  });
+  const running = engine;
+  void running.exited.then((exit) => {
+    if (running.isStopping) return;
+    // The engine is gone: fail loudly so SageMaker (or the local supervisor) replaces the container.
+    log('error', 'engine exited', { ...exit, lastLines: running.lastLines });
+    process.exit(1);
   });
   if (shuttingDown) return;
-  http.attach(engine);
-  const info = engine.model.fileInfo.metadata.general;
+  http.attach(running);
   log('info', `model loaded: ${modelName} (${modelFile})`, {
     banner: true,
     model: modelName,
     modelFile,
-    architecture: info.architecture,
-    modelSizeBytes: engine.model.size,
-    parameters: engine.model.fileInsights.totalParameters ?? null,
-    gpu: engine.llama.gpu,
+    engine: binary,
+    engineUrl: running.url,
+    enginePid: running.child.pid ?? null,
     slots: config.sequences,
-    contextSize: engine.context.contextSize,
-    batchSize: engine.context.batchSize,
+    contextSize: config.contextSize,
     threads: config.threads,
     maxQueue: config.maxQueue,
-    scheduling: config.scheduling,
     loadMs: Math.round(performance.now() - loadStarted),
     port,
   });

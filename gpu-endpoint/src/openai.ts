@@ -1,31 +1,67 @@
-/** The OpenAI Chat Completions request schema and response shapes this server speaks. */
+/** The OpenAI Chat Completions request schema and the error shape this server speaks. */
 import { z } from 'zod';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 
 const messageContent = z.union([z.string(), z.array(textPart)]);
 
-const message = z.looseObject({
-  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
-  content: messageContent.nullable().optional(),
-  name: z.string().optional(),
+const toolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
 });
+
+const message = z.discriminatedUnion('role', [
+  z.object({
+    role: z.enum(['system', 'developer', 'user']),
+    content: messageContent,
+    name: z.string().optional(),
+  }),
+  z.object({
+    role: z.literal('assistant'),
+    content: messageContent.nullable().optional(),
+    name: z.string().optional(),
+    tool_calls: z.array(toolCall).optional(),
+    reasoning_content: z.string().nullable().optional(),
+  }),
+  z.object({ role: z.literal('tool'), content: messageContent, tool_call_id: z.string().min(1) }),
+]);
+
+const jsonSchemaObject = z.record(z.string(), z.unknown());
 
 const responseFormat = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }),
   z.object({ type: z.literal('json_object') }),
   z.object({
     type: z.literal('json_schema'),
-    json_schema: z.looseObject({
+    json_schema: z.object({
       name: z.string().min(1),
-      schema: z.record(z.string(), z.unknown()).optional(),
+      schema: jsonSchemaObject.optional(),
       strict: z.boolean().nullable().optional(),
       description: z.string().optional(),
     }),
   }),
 ]);
 
-/** `POST /invocations` and `POST /v1/chat/completions` body. Unknown fields are accepted and ignored. */
+const functionTool = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().regex(/^[\w-]{1,64}$/, 'a function name is 1–64 letters, digits, _ or -'),
+    description: z.string().optional(),
+    parameters: jsonSchemaObject.optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
+]);
+
+/**
+ * `POST /invocations` and `POST /v1/chat/completions` body. Unknown fields are accepted and not forwarded
+ * (OpenAI SDKs send `store`, `metadata`, `user`…); known fields are validated.
+ */
 export const chatCompletionRequestSchema = z.looseObject({
   model: z.string().optional(),
   messages: z.array(message).min(1),
@@ -42,11 +78,27 @@ export const chatCompletionRequestSchema = z.looseObject({
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
   response_format: responseFormat.nullable().optional(),
+  presence_penalty: z.number().min(-2).max(2).nullable().optional(),
+  frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
+  logit_bias: z
+    .record(z.string().regex(/^\d+$/, 'keys are token ids'), z.number().min(-100).max(100))
+    .nullable()
+    .optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+  tools: z.array(functionTool).max(128).nullable().optional(),
+  tool_choice: toolChoice.nullable().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  /** OpenAI's cache routing hint: accepted; llama-server finds the cached prefix by itself. */
+  prompt_cache_key: z.string().max(256).nullable().optional(),
   /** Extension (same name as vLLM's): keep generating past end-of-sequence, for exact output lengths. */
   ignore_eos: z.boolean().optional(),
+  /** Extension (llama.cpp's): reuse the KV cache of a matching prompt prefix; default true. */
+  cache_prompt: z.boolean().optional(),
 });
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
+export type FunctionTool = z.infer<typeof functionTool>;
 
 /** OpenAI error body. */
 export interface OpenAiError {
@@ -92,62 +144,22 @@ export function parseChatCompletionRequest(body: unknown): ChatCompletionRequest
     throw invalidRequest('The request body must be a JSON object.', null);
   }
   const parsed = chatCompletionRequestSchema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const param = issue === undefined ? null : formatPath(issue.path);
-  const reason = issue?.message ?? 'Invalid request';
-  throw invalidRequest(param ? `Invalid value for '${param}': ${reason}` : reason, param || null);
-}
-
-/** Text of a message's content (text parts joined). */
-export function messageText(content: ChatCompletionRequest['messages'][number]['content']): string {
-  if (content === null || content === undefined) return '';
-  if (typeof content === 'string') return content;
-  return content.map((part) => part.text).join('');
-}
-
-export type FinishReason = 'stop' | 'length';
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-export function usageOf(promptTokens: number, completionTokens: number): Usage {
-  return {
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-  };
-}
-
-export interface ChatCompletion {
-  id: string;
-  object: 'chat.completion';
-  created: number;
-  model: string;
-  system_fingerprint: string | null;
-  choices: {
-    index: number;
-    message: { role: 'assistant'; content: string; refusal: null };
-    logprobs: null;
-    finish_reason: FinishReason;
-  }[];
-  usage: Usage;
-}
-
-export interface ChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
-  system_fingerprint: string | null;
-  choices: {
-    index: number;
-    delta: { role?: 'assistant'; content?: string };
-    logprobs: null;
-    finish_reason: FinishReason | null;
-  }[];
-  usage: Usage | null;
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue === undefined ? null : formatPath(issue.path);
+    const reason = issue?.message ?? 'Invalid request';
+    throw invalidRequest(param ? `Invalid value for '${param}': ${reason}` : reason, param || null);
+  }
+  const request = parsed.data;
+  const choice = request.tool_choice;
+  if (choice != null && choice !== 'none' && (request.tools == null || request.tools.length === 0)) {
+    throw invalidRequest("'tool_choice' needs 'tools'.", 'tool_choice');
+  }
+  if (typeof choice === 'object' && choice !== null) {
+    const name = choice.function.name;
+    if (!request.tools?.some((tool) => tool.function.name === name)) {
+      throw invalidRequest(`'tool_choice' names '${name}', which is not among 'tools'.`, 'tool_choice');
+    }
+  }
+  return request;
 }

@@ -1,31 +1,20 @@
 /** HTTP edge: SageMaker container contract (/ping, /invocations) and the OpenAI paths (/v1/...). */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  type EngineMessage,
-  type GenerationParams,
-  type GenerationResult,
-  type InferenceEngine,
-  RequestCancelledError,
-} from './engine';
+import { Admission, AdmissionAbortedError, type Admitted } from './admission';
+import type { Engine } from './engine';
+import { type EngineRequestOptions, toEngineRequest } from './engine-request';
 import { log } from './log';
-import {
-  type ChatCompletion,
-  type ChatCompletionChunk,
-  type ChatCompletionRequest,
-  HttpError,
-  invalidRequest,
-  messageText,
-  parseChatCompletionRequest,
-  usageOf,
-} from './openai';
+import { HttpError, invalidRequest, parseChatCompletionRequest } from './openai';
+import { type ChatCompletionChunk, ChunkTranslator, CompletionCollector, engineEvents } from './relay';
 
 /** Real-time invocation payloads are limited to ~6 MB by SageMaker. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024;
 const RECORDED_REQUESTS = 50;
 
-export interface ServerOptions {
+export interface ServerOptions extends EngineRequestOptions {
   readonly modelName: string;
+  readonly maxQueue: number;
   readonly requestDeadlineMs: number;
   readonly recordRequests: boolean;
 }
@@ -36,18 +25,37 @@ export interface RecordedRequest {
   readonly receivedAt: string;
   readonly path: string;
   readonly body: unknown;
-  promptText: string | null;
 }
 
-/** The HTTP server; the engine is attached once the model has loaded (until then /ping answers 503). */
+/** Why a request's upstream call was aborted. */
+type AbortCause = 'client' | 'deadline';
+
+/** What one request's log line reports. */
+interface RequestOutcome {
+  outcome: string;
+  error?: string;
+  stream: boolean;
+  queueWaitMs: number | null;
+  timeToFirstTokenMs: number | null;
+  completionTokens: number | null;
+  promptTokens: number | null;
+  cachedPromptTokens: number | null;
+  decodeTokensPerSecond: number | null;
+  chunks: number;
+  finishReason: string | null;
+}
+
+/** The HTTP server; the engine is attached once it is healthy (until then /ping answers 503). */
 export class InferenceHttpServer {
   readonly server: Server;
-  private engine: InferenceEngine | null = null;
+  readonly admission: Admission;
+  private engine: Engine | null = null;
   private draining = false;
   private readonly recorded: RecordedRequest[] = [];
   private readonly startedAt = Math.floor(Date.now() / 1000);
 
   constructor(private readonly options: ServerOptions) {
+    this.admission = new Admission(options.sequences, options.maxQueue);
     this.server = createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => this.sendError(res, err));
     });
@@ -56,27 +64,21 @@ export class InferenceHttpServer {
     this.server.keepAliveTimeout = 65_000;
   }
 
-  attach(engine: InferenceEngine): void {
+  attach(engine: Engine): void {
     this.engine = engine;
   }
 
-  get ready(): boolean {
-    return this.engine !== null && !this.draining;
-  }
-
-  /** Stops accepting work (ping 503, new requests 503), waits for in-flight requests, closes the listener. */
+  /** Stops accepting work (ping 503, new requests 503), waits for admitted requests, closes the listener. */
   async drain(timeoutMs: number): Promise<boolean> {
     this.draining = true;
-    this.engine?.stopAccepting();
-    // Resolves once every connection has ended (responses fully written).
+    this.admission.close();
     const closed = new Promise<true>((resolve) => this.server.close(() => resolve(true)));
     this.server.closeIdleConnections();
-    const idle = this.engine?.idle() ?? Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
-    const drained = await Promise.race([idle.then(() => true), timedOut]);
+    const drained = await Promise.race([this.admission.idle().then(() => true), timedOut]);
     // Finished responses leave keep-alive connections behind: close them once idle, then wait for the rest.
     this.server.closeIdleConnections();
     const connectionsClosed = await Promise.race([closed, timedOut]);
@@ -91,13 +93,7 @@ export class InferenceHttpServer {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
     if (path === '/ping' && (method === 'GET' || method === 'HEAD')) {
-      const status = this.ready ? 200 : 503;
-      sendJson(res, status, {
-        status: this.ready ? 'healthy' : this.draining ? 'draining' : 'loading',
-        slots: { busy: this.engine?.slotsBusy ?? 0, total: this.engine?.slotsTotal ?? 0 },
-        queued: this.engine?.queueLength ?? 0,
-        decodes: this.engine?.decodeStats ?? null,
-      });
+      await this.ping(res);
       return;
     }
     if ((path === '/invocations' || path === '/v1/chat/completions') && method === 'POST') {
@@ -120,6 +116,23 @@ export class InferenceHttpServer {
     throw new HttpError(404, `No route for ${method} ${path}.`, 'invalid_request_error', null, 'not_found');
   }
 
+  /** 200 only while the engine's own /health is 200 and we are not draining. */
+  private async ping(res: ServerResponse): Promise<void> {
+    const engineHealthy = this.engine !== null && (await this.engine.healthy());
+    const healthy = engineHealthy && !this.draining;
+    sendJson(res, healthy ? 200 : 503, {
+      status: healthy
+        ? 'healthy'
+        : this.draining
+          ? 'draining'
+          : this.engine === null
+            ? 'loading'
+            : 'unhealthy',
+      slots: { busy: this.admission.inFlight, total: this.options.sequences },
+      queued: this.admission.queued,
+    });
+  }
+
   private async chatCompletion(
     req: IncomingMessage,
     res: ServerResponse,
@@ -128,10 +141,8 @@ export class InferenceHttpServer {
   ): Promise<void> {
     const receivedAt = performance.now();
     const body = await readJson(req);
-    let record: RecordedRequest | undefined;
     if (this.options.recordRequests) {
-      record = { requestId, receivedAt: new Date().toISOString(), path, body, promptText: null };
-      this.recorded.push(record);
+      this.recorded.push({ requestId, receivedAt: new Date().toISOString(), path, body });
       if (this.recorded.length > RECORDED_REQUESTS) this.recorded.shift();
     }
     const request = parseChatCompletionRequest(body);
@@ -139,134 +150,132 @@ export class InferenceHttpServer {
     if (engine === null || this.draining) {
       throw new HttpError(503, 'The model is not loaded yet.', 'server_error', null, 'model_not_ready');
     }
-    const params = toGenerationParams(request);
-    const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-    const created = Math.floor(Date.now() / 1000);
-    const model = this.options.modelName;
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    const deadlineAt = Date.now() + this.options.requestDeadlineMs;
+    const { body: engineBody, forcedTool } = toEngineRequest(request, this.options);
     const streaming = request.stream === true;
     const includeUsage = request.stream_options?.include_usage === true;
+    const meta = {
+      id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
+      created: Math.floor(Date.now() / 1000),
+      model: this.options.modelName,
+    };
 
-    const chunk = (
-      delta: ChatCompletionChunk['choices'][number]['delta'],
-      finish: 'stop' | 'length' | null,
-    ) =>
-      sseData(res, {
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model,
-        system_fingerprint: null,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-        usage: null,
-      } satisfies ChatCompletionChunk);
-
-    let result: GenerationResult;
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort('client' satisfies AbortCause);
+    });
+    const deadline = setTimeout(
+      () => abort.abort('deadline' satisfies AbortCause),
+      this.options.requestDeadlineMs,
+    );
+    const translator = new ChunkTranslator(meta, forcedTool);
+    const outcome: RequestOutcome = {
+      outcome: 'completed',
+      stream: streaming,
+      queueWaitMs: null,
+      timeToFirstTokenMs: null,
+      completionTokens: null,
+      promptTokens: null,
+      cachedPromptTokens: null,
+      decodeTokensPerSecond: null,
+      chunks: 0,
+      finishReason: null,
+    };
+    let admitted: Admitted | undefined;
     try {
-      result = await engine.generate(params, {
-        signal: abort.signal,
-        deadlineAt,
-        onStart: () => {
-          if (!streaming) return;
-          res.writeHead(200, {
-            'content-type': 'text/event-stream; charset=utf-8',
-            'cache-control': 'no-cache',
-            connection: 'keep-alive',
-            'x-accel-buffering': 'no',
-          });
-          res.flushHeaders();
-          chunk({ role: 'assistant', content: '' }, null);
-        },
-        onText: (text) => {
-          if (streaming) chunk({ content: text }, null);
-        },
-      });
+      admitted = await this.admission.acquire(abort.signal);
+      outcome.queueWaitMs = admitted.queueWaitMs;
+      const upstream = await engine.chat(engineBody, abort.signal);
+      const collector = new CompletionCollector();
+      const emit = (chunk: ChatCompletionChunk) => {
+        outcome.chunks++;
+        if (streaming) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        else collector.add(chunk);
+      };
+      if (streaming) {
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+      }
+      emit(translator.opening());
+      for await (const event of engineEvents(upstream)) {
+        for (const chunk of translator.push(event)) emit(chunk);
+      }
+      const usage = translator.usage;
+      const finishReason = translator.finishReason;
+      if (usage === undefined || finishReason === null) {
+        throw new HttpError(502, 'The engine ended its stream early.', 'server_error', null, 'engine_error');
+      }
+      if (streaming) {
+        if (includeUsage) res.write(`data: ${JSON.stringify(translator.usageChunk())}\n\n`);
+        res.end('data: [DONE]\n\n');
+      } else {
+        sendJson(res, 200, collector.completion(meta, finishReason, usage));
+      }
     } catch (err) {
-      this.logRequest(requestId, path, receivedAt, null, err);
-      if (err instanceof RequestCancelledError) {
-        res.destroy();
-        return;
-      }
-      if (streaming && res.headersSent) {
-        const httpError = toHttpError(err);
-        sseData(res, httpError.toBody());
-        res.end();
-        return;
-      }
-      throw err;
+      const cause = abort.signal.aborted ? (abort.signal.reason as AbortCause) : undefined;
+      const failure =
+        cause === 'deadline'
+          ? new HttpError(
+              504,
+              `The request did not finish within ${this.options.requestDeadlineMs} ms.`,
+              'timeout_error',
+              null,
+              'deadline_exceeded',
+            )
+          : err;
+      outcome.outcome =
+        cause === 'client'
+          ? 'cancelled'
+          : failure instanceof HttpError
+            ? (failure.code ?? failure.type)
+            : err instanceof AdmissionAbortedError
+              ? 'cancelled'
+              : 'error';
+      if (cause !== 'client') outcome.error = String(failure);
+      if (cause === 'client') res.destroy();
+      else if (res.headersSent) {
+        res.end(`data: ${JSON.stringify(toHttpError(failure).toBody())}\n\n`);
+      } else throw failure;
+    } finally {
+      clearTimeout(deadline);
+      admitted?.release();
+      this.logRequest(requestId, path, receivedAt, translator, outcome);
     }
-    if (record !== undefined) record.promptText = result.promptText;
-    const usage = usageOf(result.promptTokens, result.completionTokens);
-    if (streaming) {
-      chunk({}, result.finishReason);
-      if (includeUsage) {
-        sseData(res, {
-          id,
-          object: 'chat.completion.chunk',
-          created,
-          model,
-          system_fingerprint: null,
-          choices: [],
-          usage,
-        } satisfies ChatCompletionChunk);
-      }
-      res.end('data: [DONE]\n\n');
-    } else {
-      sendJson(res, 200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        system_fingerprint: null,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: result.text, refusal: null },
-            logprobs: null,
-            finish_reason: result.finishReason,
-          },
-        ],
-        usage,
-      } satisfies ChatCompletion);
-    }
-    this.logRequest(requestId, path, receivedAt, result, null);
   }
 
   private logRequest(
     requestId: string,
     path: string,
     receivedAt: number,
-    result: GenerationResult | null,
-    err: unknown,
+    translator: ChunkTranslator,
+    outcome: RequestOutcome,
   ): void {
-    const engine = this.engine;
-    const round = (value: number | null | undefined) => (value == null ? null : Math.round(value * 10) / 10);
-    log(result === null ? 'warn' : 'info', 'request', {
+    const now = performance.now();
+    const first = translator.firstOutputAt;
+    const completionTokens = translator.usage?.completion_tokens ?? null;
+    outcome.timeToFirstTokenMs = first === undefined ? null : first - receivedAt;
+    outcome.completionTokens = completionTokens;
+    outcome.promptTokens = translator.usage?.prompt_tokens ?? null;
+    outcome.cachedPromptTokens = translator.timings?.cachedPromptTokens ?? null;
+    outcome.finishReason = translator.finishReason;
+    if (first !== undefined && completionTokens !== null && completionTokens > 1 && now > first) {
+      outcome.decodeTokensPerSecond = ((completionTokens - 1) * 1000) / (now - first);
+    }
+    const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
+    log(outcome.outcome === 'completed' ? 'info' : 'warn', 'request', {
       requestId,
       path,
-      outcome:
-        result !== null
-          ? 'completed'
-          : err instanceof RequestCancelledError
-            ? 'cancelled'
-            : err instanceof HttpError
-              ? (err.code ?? err.type)
-              : 'error',
-      ...(err !== null && !(err instanceof RequestCancelledError) ? { error: String(err) } : {}),
-      durationMs: round(performance.now() - receivedAt),
-      queueWaitMs: round(result?.queueWaitMs),
-      timeToFirstTokenMs: round(result?.timeToFirstTokenMs),
-      promptTokens: result?.promptTokens ?? null,
-      completionTokens: result?.completionTokens ?? null,
-      decodeTokensPerSecond: round(result?.decodeTokensPerSecond),
-      finishReason: result?.finishReason ?? null,
-      slotsBusy: result?.slotsBusy ?? engine?.slotsBusy ?? 0,
-      slotsTotal: engine?.slotsTotal ?? 0,
-      queueLength: engine?.queueLength ?? 0,
+      ...outcome,
+      durationMs: round(now - receivedAt),
+      queueWaitMs: round(outcome.queueWaitMs),
+      timeToFirstTokenMs: round(outcome.timeToFirstTokenMs),
+      decodeTokensPerSecond: round(outcome.decodeTokensPerSecond),
+      slotsBusy: this.admission.inFlight,
+      slotsTotal: this.options.sequences,
+      queueLength: this.admission.queued,
     });
   }
 
@@ -295,29 +304,6 @@ function toHttpError(err: unknown): HttpError {
     null,
     'internal_error',
   );
-}
-
-function toGenerationParams(request: ChatCompletionRequest): GenerationParams {
-  const messages: EngineMessage[] = request.messages.map((m) => ({
-    role: m.role,
-    text: messageText(m.content),
-  }));
-  const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop;
-  const format = request.response_format;
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-  return {
-    messages,
-    maxTokens,
-    temperature: request.temperature ?? undefined,
-    topP: request.top_p ?? undefined,
-    seed: request.seed ?? undefined,
-    stop,
-    ignoreEos: request.ignore_eos === true,
-    json:
-      format == null || format.type === 'text'
-        ? undefined
-        : { schema: format.type === 'json_schema' ? (format.json_schema.schema ?? undefined) : undefined },
-  };
 }
 
 /** Request id: the caller's `x-request-id`, SageMaker's inference id, or a new one. */
@@ -359,8 +345,4 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function sseData(res: ServerResponse, body: unknown): void {
-  res.write(`data: ${JSON.stringify(body)}\n\n`);
 }

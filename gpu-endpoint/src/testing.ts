@@ -1,5 +1,6 @@
 /**
- * Starts the real inference server as a child process, for tests, benchmarks and the local stack.
+ * Starts the real inference server (the adapter and its llama-server) as a child process, for tests and
+ * benchmarks; builds llama-server first if this machine has no build of it yet.
  *
  *   const server = await startInferenceServer({ env: { SEQUENCES: '4' } });
  *   // server.url → http://127.0.0.1:PORT  (/ping, /invocations, /v1/chat/completions, /v1/models)
@@ -9,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureEngine } from '../scripts/build-engine';
 import { ensureTinyModel } from '../scripts/generate-model';
 
 const GPU_ENDPOINT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,12 +25,16 @@ export interface StartInferenceServerOptions {
   readonly startTimeoutMs?: number;
   /** Echo the server's log lines to this process's stderr. */
   readonly echoLogs?: boolean;
+  /** Resolve once the adapter listens, before the engine is up (default: wait until /ping answers 200). */
+  readonly waitForEngine?: boolean;
 }
 
 export interface InferenceServerHandle {
   /** Base URL, e.g. `http://127.0.0.1:40123`; the OpenAI client takes `${url}/v1`. */
   readonly url: string;
   readonly port: number;
+  /** Resolves with the engine's URL and pid once it is healthy (`waitForEngine: false` returns before). */
+  readonly engine: Promise<{ readonly url: string; readonly pid: number }>;
   readonly process: ChildProcess;
   /** Structured log lines the server printed so far (parsed JSON). */
   readonly logs: readonly Record<string, unknown>[];
@@ -43,14 +49,15 @@ export async function startInferenceServer(
   options: StartInferenceServerOptions = {},
 ): Promise<InferenceServerHandle> {
   const modelPath = options.env?.MODEL_PATH ?? (await ensureTinyModel());
+  const llamaServer = await ensureEngine();
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
     cwd: GPU_ENDPOINT_DIR,
     env: {
       ...process.env,
       THREADS: '1',
-      GPU: 'false',
       SEQUENCES: '4',
       CONTEXT_SIZE: '2048',
+      LLAMA_SERVER: llamaServer,
       ...options.env,
       MODEL_PATH: modelPath,
       PORT: String(options.port ?? 0),
@@ -110,14 +117,21 @@ export async function startInferenceServer(
   failure.catch(() => {}); // only raced below; a later exit is the caller's business
   try {
     const listening = await Promise.race([waitForLog((line) => line.message === 'listening'), failure]);
-    await Promise.race([waitForLog((line) => line.banner === true), failure]);
     const port = Number(listening.port);
     const url = `http://127.0.0.1:${port}`;
-    const ping = await fetch(`${url}/ping`);
-    if (ping.status !== 200) throw new Error(`/ping answered ${ping.status} after the model loaded`);
+    const engine = waitForLog((line) => line.banner === true).then((banner) => ({
+      url: String(banner.engineUrl),
+      pid: Number(banner.enginePid),
+    }));
+    if (options.waitForEngine !== false) {
+      await Promise.race([engine, failure]);
+      const ping = await fetch(`${url}/ping`);
+      if (ping.status !== 200) throw new Error(`/ping answered ${ping.status} after the model loaded`);
+    }
     return {
       url,
       port,
+      engine,
       process: child,
       logs,
       waitForLog,

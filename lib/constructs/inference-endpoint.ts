@@ -35,6 +35,12 @@ export interface VllmEngine {
   readonly imageTag: string;
   readonly maxRollingBatchSize: number;
   readonly tensorParallelDegree: number | 'max';
+  /**
+   * vLLM's parser for the model's tool-call syntax (`option.tool_call_parser`): `hermes` for Qwen2.5 and
+   * Hermes-style templates, `llama3_json` for Llama 3.x, `mistral` for Mistral.
+   * @default 'hermes'
+   */
+  readonly toolCallParser?: string;
 }
 
 /** The project's own llama.cpp server (`gpu-endpoint/`), built from its Dockerfile, serving a GGUF file. */
@@ -42,7 +48,7 @@ export interface LlamaCppEngine {
   readonly kind: 'llamacpp';
   /** Folder holding the Dockerfile. */
   readonly imageDirectory: string;
-  /** Parallel sequences (continuous batching slots). */
+  /** Parallel sequences (llama-server slots, `-np`). */
   readonly sequences: number;
 }
 
@@ -457,6 +463,11 @@ export class InferenceEndpoint extends Construct implements Watched {
           OPTION_MAX_ROLLING_BATCH_SIZE: String(engine.maxRollingBatchSize),
           TENSOR_PARALLEL_DEGREE: String(engine.tensorParallelDegree),
           OPTION_SERVED_MODEL_NAME: props.modelId,
+          // A conversation's turns share their prefix: reuse its KV blocks instead of prefilling it again.
+          OPTION_ENABLE_PREFIX_CACHING: 'true',
+          // `tools` / `tool_choice: auto` parsed from the model's output (forced choices use guided decoding).
+          OPTION_ENABLE_AUTO_TOOL_CHOICE: 'true',
+          OPTION_TOOL_CALL_PARSER: engine.toolCallParser ?? 'hermes',
         },
       };
     }
@@ -476,8 +487,10 @@ export class InferenceEndpoint extends Construct implements Watched {
       environment: {
         MODEL_PATH: SAGEMAKER_MODEL_DIR,
         MODEL_NAME: props.modelId,
+        // The adapter runs llama-server with -np SEQUENCES -c CONTEXT_SIZE×SEQUENCES --jinja --metrics;
+        // every layer on the GPU.
         SEQUENCES: String(engine.sequences),
-        GPU: 'cuda',
+        GPU_LAYERS: 'all',
       },
     };
   }

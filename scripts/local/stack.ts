@@ -121,6 +121,11 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
 
   const { ensureTinyModel } = await import('../../gpu-endpoint/scripts/generate-model');
   const modelPath = config.MODEL_PATH ? resolve(config.MODEL_PATH) : await ensureTinyModel();
+  // llama-server: built once per machine (about 7 minutes on 2 cores), its progress shown as the inference log.
+  const { ensureEngine } = await import('../../gpu-endpoint/scripts/build-engine');
+  const llamaServer = await ensureEngine({
+    onProgress: (line) => (options.onLog ?? (() => undefined))('inference', line),
+  });
   const webEnabled = existsSync(join(ROOT_DIR, 'web', 'package.json'));
   if (webEnabled) {
     const { buildWebIfNeeded } = await import('./web-build');
@@ -231,7 +236,7 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
         THREADS: String(config.INFERENCE_THREADS),
         SEQUENCES: String(config.INFERENCE_SEQUENCES),
         CONTEXT_SIZE: String(config.INFERENCE_CONTEXT_SIZE),
-        GPU: 'false',
+        LLAMA_SERVER: llamaServer,
         ...options.inferenceEnv,
       },
       join(ROOT_DIR, 'gpu-endpoint'),

@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureEngine } from '../../../gpu-endpoint/scripts/build-engine';
 import { type InferenceServerHandle, startInferenceServer } from '../../../gpu-endpoint/src/testing';
 import { chatBody, postJson, readStream } from './sse';
 
@@ -18,11 +23,30 @@ describe('inference server with the generated tiny model', { timeout: TEST_TIMEO
     await server?.stop();
   });
 
-  it('answers /ping with 200 once the model is loaded', async () => {
+  it('answers /ping with 200 once the engine is healthy', async () => {
     const response = await fetch(`${server.url}/ping`);
 
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'healthy', slots: { total: 4 } });
+  });
+
+  it('streams one chunk per token: as many content chunks as completion tokens', async () => {
+    const stream = await readStream(
+      await postJson(
+        `${server.url}/invocations`,
+        // Greedy: every token is then one of the model's printable ASCII bytes, a complete character each.
+        chatBody({
+          stream: true,
+          max_tokens: 40,
+          ignore_eos: true,
+          temperature: 0,
+          stream_options: { include_usage: true },
+        }),
+      ),
+    );
+
+    expect(stream.chunks.at(-1)).toMatchObject({ usage: { completion_tokens: 40 } });
+    expect(stream.contentChunks).toBe(40);
   });
 
   it('completes concurrent streamed requests with correct chunk framing and usage', async () => {
@@ -148,12 +172,145 @@ describe('inference server with the generated tiny model', { timeout: TEST_TIMEO
     expect(content.answer.length).toBeLessThanOrEqual(24);
   });
 
+  const weatherTool = {
+    type: 'function' as const,
+    function: {
+      name: 'get_weather',
+      description: 'Current weather in a city',
+      // Bounded fields: a random model inside an unbounded string may never close it.
+      parameters: {
+        type: 'object',
+        properties: { city: { type: 'string', maxLength: 16 }, celsius: { type: 'boolean' } },
+        required: ['city', 'celsius'],
+        additionalProperties: false,
+      },
+    },
+  };
+  const timeTool = {
+    type: 'function' as const,
+    function: {
+      name: 'get_time',
+      parameters: {
+        type: 'object',
+        properties: { zone: { type: 'string', enum: ['UTC', 'CET'] } },
+        required: ['zone'],
+        additionalProperties: false,
+      },
+    },
+  };
+
+  it('answers a named tool choice with a streamed tool call whose arguments match the schema', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+
+    const stream = client.chat.completions.stream({
+      model: 'tiny-chat',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools: [weatherTool, timeTool],
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      max_tokens: 200,
+      seed: 11,
+    });
+    let argumentDeltas = 0;
+    stream.on('chunk', (chunk) => {
+      if (chunk.choices[0]?.delta.tool_calls?.[0]?.function?.arguments) argumentDeltas++;
+    });
+    const completion = await stream.finalChatCompletion();
+    const choice = completion.choices[0];
+    const call = choice?.message.tool_calls?.[0];
+    const args = JSON.parse(call?.type === 'function' ? call.function.arguments : 'null');
+
+    expect(choice?.finish_reason).toBe('tool_calls');
+    expect(call).toMatchObject({
+      type: 'function',
+      function: { name: 'get_weather' },
+      id: expect.any(String),
+    });
+    expect(Object.keys(args).sort()).toEqual(['celsius', 'city']);
+    expect(typeof args.city).toBe('string');
+    expect(args.city.length).toBeLessThanOrEqual(16);
+    expect(typeof args.celsius).toBe('boolean');
+    expect(argumentDeltas).toBeGreaterThan(1);
+  });
+
+  it('answers tool_choice required with calls of offered tools only, as a non-streamed completion', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+
+    const completion = await client.chat.completions.create({
+      model: 'tiny-chat',
+      messages: [{ role: 'user', content: 'What time is it?' }],
+      tools: [weatherTool, timeTool],
+      tool_choice: 'required',
+      parallel_tool_calls: false,
+      max_tokens: 300,
+      seed: 5,
+    });
+    const choice = completion.choices[0];
+    const calls = choice?.message.tool_calls ?? [];
+
+    expect(choice?.finish_reason).toBe('tool_calls');
+    expect(calls).toHaveLength(1);
+    for (const call of calls) {
+      if (call.type !== 'function') throw new Error(`unexpected tool call type ${call.type}`);
+      expect(['get_weather', 'get_time']).toContain(call.function.name);
+      expect(JSON.parse(call.function.arguments)).toBeTypeOf('object');
+    }
+  });
+
+  it('returns per-token logprobs when asked', async () => {
+    const response = await postJson(
+      `${server.url}/invocations`,
+      chatBody({ max_tokens: 5, ignore_eos: true, logprobs: true, top_logprobs: 2 }),
+    );
+    const body = await response.json();
+    const logprobs = body.choices[0].logprobs.content;
+
+    expect(logprobs).toHaveLength(5);
+    expect(logprobs[0]).toMatchObject({ token: expect.any(String), logprob: expect.any(Number) });
+    expect(logprobs[0].top_logprobs).toHaveLength(2);
+  });
+
+  it("serves a conversation's second turn from the prompt cache", async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const history: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'system', content: `You are a cache test ${Math.random()}.` },
+      { role: 'user', content: 'Tell me a long story about a lighthouse keeper and the sea, please.' },
+    ];
+    const first = await client.chat.completions.create({
+      model: 'tiny-chat',
+      messages: history,
+      max_tokens: 30,
+    });
+    history.push(
+      { role: 'assistant', content: first.choices[0]?.message.content ?? '' },
+      { role: 'user', content: 'And then?' },
+    );
+
+    const second = await client.chat.completions.create({
+      model: 'tiny-chat',
+      messages: history,
+      max_tokens: 5,
+    });
+    const firstPrompt = first.usage?.prompt_tokens ?? 0;
+
+    // Turn one shares only the template's opening with earlier requests.
+    expect(first.usage?.prompt_tokens_details?.cached_tokens).toBeLessThan(firstPrompt / 2);
+    // Everything of turn one's prompt comes from the KV cache (the answer too, as far as it was kept).
+    expect(second.usage?.prompt_tokens_details?.cached_tokens).toBeGreaterThanOrEqual(firstPrompt - 1);
+    const line = await server.waitForLog(
+      (l) =>
+        l.message === 'request' &&
+        l.cachedPromptTokens === second.usage?.prompt_tokens_details?.cached_tokens,
+    );
+    expect(line).toMatchObject({ outcome: 'completed' });
+  });
+
   it.each([
     [{ messages: [] }, 'messages'],
     [chatBody({ temperature: 5 }), 'temperature'],
     [chatBody({ max_tokens: 0 }), 'max_tokens'],
     [{ messages: [{ role: 'wizard', content: 'hi' }] }, 'messages[0].role'],
     [chatBody({ response_format: { type: 'json_schema' } }), 'response_format.json_schema'],
+    [chatBody({ tool_choice: 'required' }), 'tool_choice'],
   ])('rejects bad input with a 400 error object naming the field (%#)', async (body, param) => {
     const response = await postJson(`${server.url}/invocations`, body);
 
@@ -181,7 +338,7 @@ describe('inference server with the generated tiny model', { timeout: TEST_TIMEO
     });
   });
 
-  it('records the request bodies and rendered prompts when RECORD_REQUESTS=1', async () => {
+  it('records the request bodies when RECORD_REQUESTS=1', async () => {
     const messages = [
       { role: 'user', content: 'first question' },
       { role: 'assistant', content: 'first answer' },
@@ -190,14 +347,11 @@ describe('inference server with the generated tiny model', { timeout: TEST_TIMEO
     await postJson(`${server.url}/invocations`, { messages, max_tokens: 2, ignore_eos: true });
 
     const recorded = await (await fetch(`${server.url}/debug/requests`)).json();
-    const last = recorded.data.at(-1);
 
-    expect(last.body.messages).toEqual(messages);
-    expect(last.promptText).toContain('first answer');
-    expect(last.promptText).toContain('second question');
+    expect(recorded.data.at(-1).body.messages).toEqual(messages);
   });
 
-  it('logs one structured line per request with queue wait, TTFT, tokens and slots', async () => {
+  it('logs one structured line per request with queue wait, TTFT, tokens, cached prompt tokens and slots', async () => {
     const response = await postJson(
       `${server.url}/invocations`,
       chatBody({ max_tokens: 6, ignore_eos: true }),
@@ -215,6 +369,7 @@ describe('inference server with the generated tiny model', { timeout: TEST_TIMEO
       timeToFirstTokenMs: expect.any(Number),
       promptTokens: expect.any(Number),
       completionTokens: 6,
+      cachedPromptTokens: expect.any(Number),
       decodeTokensPerSecond: expect.any(Number),
       slotsBusy: expect.any(Number),
     });
@@ -232,7 +387,8 @@ describe('inference server with one slot and a queue of one', { timeout: TEST_TI
   let server: InferenceServerHandle;
 
   beforeAll(async () => {
-    server = await startInferenceServer({ env: { SEQUENCES: '1', MAX_QUEUE: '1' } });
+    // A long context, so the request holding the slot runs for seconds (thousands of tokens).
+    server = await startInferenceServer({ env: { SEQUENCES: '1', MAX_QUEUE: '1', CONTEXT_SIZE: '32000' } });
   }, START_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -247,15 +403,20 @@ describe('inference server with one slot and a queue of one', { timeout: TEST_TI
     }
   }
 
-  it('answers 429 with retry-after when the queue is full, and a cancelled request frees its slot', async () => {
+  async function enginePredictedTokens(): Promise<number> {
+    const metrics = await (await fetch(`${(await server.engine).url}/metrics`)).text();
+    return Number(/^llamacpp:tokens_predicted_total (\d+)/m.exec(metrics)?.[1]);
+  }
+
+  it('answers 429 with retry-after when the queue is full; a disconnect stops the engine and frees the slot', async () => {
+    const holdTokens = 30_000;
     const holder = new AbortController();
     const holding = await postJson(
       `${server.url}/invocations`,
-      chatBody({ stream: true, max_tokens: 1900, ignore_eos: true }),
+      chatBody({ stream: true, max_tokens: holdTokens, ignore_eos: true }),
       { signal: holder.signal },
     );
-    const holderFirstChunk = holding.body?.getReader().read();
-    await holderFirstChunk;
+    await holding.body?.getReader().read();
     const queuedResponse = postJson(
       `${server.url}/invocations`,
       chatBody({ stream: true, max_tokens: 3, ignore_eos: true }),
@@ -274,6 +435,10 @@ describe('inference server with one slot and a queue of one', { timeout: TEST_TI
     expect(queued.events.at(-1)).toBe('[DONE]');
     const cancelled = await server.waitForLog((l) => l.message === 'request' && l.outcome === 'cancelled');
     expect(cancelled).toBeDefined();
+    // The engine stopped generating for the client that left: far fewer tokens than it asked for.
+    expect(await enginePredictedTokens()).toBeLessThan(holdTokens / 2);
+    const slots = await (await fetch(`${(await server.engine).url}/slots`)).json();
+    expect(slots).toEqual([expect.objectContaining({ is_processing: false })]);
   });
 });
 
@@ -329,5 +494,48 @@ describe('inference server shutdown', { timeout: TEST_TIMEOUT_MS }, () => {
     expect(result.chunks.at(-1)).toMatchObject({ usage: { completion_tokens: 200 } });
     expect(exitCode).toBe(0);
     expect(server.logs.some((l) => l.message === 'draining')).toBe(true);
+  });
+});
+
+describe('inference server and its engine', { timeout: TEST_TIMEOUT_MS }, () => {
+  it('answers /ping 503 while the engine starts and 200 once it is healthy', async () => {
+    // The engine binary waits behind a FIFO, so the test decides when llama-server really starts.
+    const dir = await mkdtemp(join(tmpdir(), 'engine-gate-'));
+    const gate = join(dir, 'gate');
+    const wrapper = join(dir, 'llama-server');
+    execFileSync('mkfifo', [gate]);
+    await writeFile(wrapper, `#!/bin/sh\nread _ < '${gate}'\nexec '${await ensureEngine()}' "$@"\n`, {
+      mode: 0o755,
+    });
+    const server = await startInferenceServer({ env: { LLAMA_SERVER: wrapper }, waitForEngine: false });
+    try {
+      const before = await fetch(`${server.url}/ping`);
+      const invocation = await postJson(`${server.url}/invocations`, chatBody({ max_tokens: 2 }));
+
+      expect(before.status).toBe(503);
+      expect(await before.json()).toMatchObject({ status: 'loading' });
+      expect(invocation.status).toBe(503);
+      expect(await invocation.json()).toMatchObject({ error: { code: 'model_not_ready' } });
+
+      await writeFile(gate, 'go\n');
+      await server.engine;
+      const after = await fetch(`${server.url}/ping`);
+
+      expect(after.status).toBe(200);
+      expect(await after.json()).toMatchObject({ status: 'healthy' });
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits non-zero when the engine dies, so SageMaker replaces the container', async () => {
+    const server = await startInferenceServer({ env: { SEQUENCES: '1' } });
+    const exited = new Promise<number | null>((resolve) => server.process.once('exit', resolve));
+
+    process.kill((await server.engine).pid, 'SIGKILL');
+
+    expect(await exited).toBe(1);
+    expect(server.logs.some((l) => l.message === 'engine exited' && l.signal === 'SIGKILL')).toBe(true);
   });
 });

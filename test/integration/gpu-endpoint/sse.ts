@@ -10,6 +10,8 @@ export interface StreamedCompletion {
   /** Whether every event was a `data: …` line followed by a blank line. */
   readonly wellFramed: boolean;
   readonly text: string;
+  /** Chunks whose delta carried content (each should be one token). */
+  readonly contentChunks: number;
 }
 
 export interface ChatRequestBody {
@@ -57,7 +59,13 @@ export async function readStream(
     .flatMap((chunk) => (Array.isArray(chunk.choices) ? chunk.choices : []))
     .map((choice: { delta?: { content?: string } }) => choice.delta?.content ?? '')
     .join('');
+  const contentChunks = chunks.filter((chunk) =>
+    (Array.isArray(chunk.choices) ? chunk.choices : []).some(
+      (choice: { delta?: { content?: string } }) => (choice.delta?.content ?? '') !== '',
+    ),
+  ).length;
   return {
+    contentChunks,
     status: response.status,
     contentType: response.headers.get('content-type'),
     events,

@@ -3,6 +3,7 @@
  * (`inject('stack')`, or `stack()` from ./context).
  */
 import type { TestProject } from 'vitest/node';
+import { ensureEngine } from '../../../gpu-endpoint/scripts/build-engine';
 import type { LocalStackUrls } from '../../../scripts/local/stack';
 import { startTestStack } from './stack';
 
@@ -16,6 +17,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // First run on a machine: llama-server is compiled here (minutes), with its progress on the console.
+  await ensureEngine({ onProgress: (line) => console.log(`[engine:build] ${line}`) });
   const running = await startTestStack({
     handlerEnv: {
       QUOTA_REQUESTS_PER_MINUTE: '100000',

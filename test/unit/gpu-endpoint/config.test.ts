@@ -11,7 +11,7 @@ describe('gpu-endpoint configuration', () => {
     expect(config).toMatchObject({
       port: 8080,
       modelPath: '/opt/ml/model',
-      gpu: 'auto',
+      gpuLayers: undefined,
       recordRequests: false,
     });
   });
@@ -21,29 +21,32 @@ describe('gpu-endpoint configuration', () => {
       PORT: '9000',
       SEQUENCES: '16',
       CONTEXT_SIZE: '1024',
-      BATCH_SIZE: '256',
       THREADS: '1',
+      GPU_LAYERS: 'all',
       MAX_QUEUE: '5',
       REQUEST_DEADLINE_MS: '30000',
-      GPU: 'false',
       RECORD_REQUESTS: '1',
+      ENGINE_EXTRA_ARGS: ' --cache-reuse 256 ',
+      LLAMA_SERVER: '/app/llama-server',
     });
 
     expect(config).toMatchObject({
       port: 9000,
       sequences: 16,
       contextSize: 1024,
-      batchSize: 256,
       threads: 1,
+      gpuLayers: 'all',
       maxQueue: 5,
       requestDeadlineMs: 30000,
-      gpu: false,
       recordRequests: true,
+      engineExtraArgs: ['--cache-reuse', '256'],
+      llamaServer: '/app/llama-server',
     });
   });
 
   it('names the variable that holds a bad value', () => {
     expect(() => loadConfig({ SEQUENCES: 'zero' })).toThrow(/SEQUENCES/);
+    expect(() => loadConfig({ GPU_LAYERS: 'most' })).toThrow(/GPU_LAYERS/);
   });
 
   it('resolves a model directory to the first .gguf file in it', async () => {

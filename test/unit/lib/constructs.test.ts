@@ -204,7 +204,26 @@ describe('InferenceEndpoint', () => {
     template.hasResourceProperties('AWS::SageMaker::Model', {
       PrimaryContainer: Match.objectLike({
         Image: { 'Fn::Sub': Match.stringLikeRegexp('cdk-hnb659fds-container-assets') },
-        Environment: { MODEL_PATH: '/opt/ml/model', MODEL_NAME: 'tiny', SEQUENCES: '8', GPU: 'cuda' },
+        Environment: { MODEL_PATH: '/opt/ml/model', MODEL_NAME: 'tiny', SEQUENCES: '8', GPU_LAYERS: 'all' },
+      }),
+    });
+  });
+
+  it('switches on prefix caching and tool calling for the vLLM (LMI) engine', () => {
+    const vllm: InferenceEngine = {
+      kind: 'vllm',
+      imageTag: '0.33.0-lmi15.0.0-cu128',
+      maxRollingBatchSize: 32,
+      tensorParallelDegree: 'max',
+    };
+    const { template } = endpoint(vllm, 'ml.g5.xlarge');
+    template.hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: Match.objectLike({
+        Environment: Match.objectLike({
+          OPTION_ENABLE_PREFIX_CACHING: 'true',
+          OPTION_ENABLE_AUTO_TOOL_CHOICE: 'true',
+          OPTION_TOOL_CALL_PARSER: 'hermes',
+        }),
       }),
     });
   });

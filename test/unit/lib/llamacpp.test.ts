@@ -45,7 +45,7 @@ describe('inference.engine = llamacpp', () => {
     built.template(stacks.inference).hasResourceProperties('AWS::SageMaker::Model', {
       PrimaryContainer: Match.objectLike({
         Image: { 'Fn::Sub': Match.stringLikeRegexp('cdk-hnb659fds-container-assets') },
-        Environment: Match.objectLike({ MODEL_PATH: '/opt/ml/model', SEQUENCES: '8', GPU: 'cuda' }),
+        Environment: Match.objectLike({ MODEL_PATH: '/opt/ml/model', SEQUENCES: '8', GPU_LAYERS: 'all' }),
       }),
     });
   });
