@@ -90,6 +90,7 @@ export type ProblemKind =
   | 'content_filter'
   | 'network'
   | 'unavailable'
+  | 'waking'
   | 'session'
   | 'not_found'
   | 'invalid'
@@ -104,6 +105,8 @@ export interface Problem {
   readonly retryAfterSeconds?: number;
   /** A "Try again" button makes sense. */
   readonly retryable: boolean;
+  /** Retry by itself once `retryAfterSeconds` have passed (the model is starting, nothing is wrong). */
+  readonly autoRetry?: boolean;
   readonly requestId?: string;
 }
 
@@ -166,6 +169,18 @@ export function describeProblem(error: unknown): Problem {
       detail: error.message,
       retryAfterSeconds: wait,
       retryable: true,
+      ...requestId,
+    };
+  }
+  if (code === 'model_waking') {
+    return {
+      kind: 'waking',
+      title: 'The model is waking up',
+      detail:
+        'It was idle and is starting, which can take a few minutes. Your message is sent again by itself.',
+      retryAfterSeconds: error.retryAfterSeconds ?? 10,
+      retryable: true,
+      autoRetry: true,
       ...requestId,
     };
   }

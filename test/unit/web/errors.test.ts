@@ -64,6 +64,22 @@ describe('describeProblem', () => {
     });
   });
 
+  it('says the model is waking up and retries by itself after retry-after', () => {
+    const error = apiErrorFromResponse(
+      503,
+      new Headers({ 'retry-after': '10' }),
+      errorBody('The model is waking up after being idle.', 'server_error', 'model_waking'),
+    );
+
+    expect(describeProblem(error)).toMatchObject({
+      kind: 'waking',
+      title: 'The model is waking up',
+      retryable: true,
+      autoRetry: true,
+      retryAfterSeconds: 10,
+    });
+  });
+
   it('survives a body that is not JSON', () => {
     const error = apiErrorFromResponse(502, new Headers(), '<html>Bad gateway</html>');
 
