@@ -6,7 +6,7 @@ import { createClassifier, createModeration, moderationConfigFromEnv } from '../
 import { type Config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
 import { loadKinesisClient } from '../shared/lazy-kinesis-client';
-import { sagemakerRuntimeClient } from '../shared/sagemaker-runtime-client';
+import { sagemakerRuntimeClient, sagemakerRuntimeClientFor } from '../shared/sagemaker-runtime-client';
 import type { ChatDeps } from './pipeline';
 import { DEFAULT_LIMITS } from './prepare';
 
@@ -20,6 +20,8 @@ export function createChatDeps(cfg: Config): ChatDeps {
   const inference: InferenceDeps = {
     client: sagemakerRuntimeClient(),
     endpoints: required(cfg.inferenceEndpoints, EnvName.inferenceEndpoints),
+    components: cfg.inferenceComponents ?? [],
+    regionalClients: sagemakerRuntimeClientFor,
     breakers: defaultBreakers,
     ...(cfg.inferenceTimeoutMs === undefined
       ? {}

@@ -10,9 +10,11 @@ import { InferenceUnavailableError, ValidationError } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
 import { CircuitBreakers } from './breaker';
 import { eventsOfLine, type InferenceEvent, LineSplitter, ModelStreamFailure } from './chunks';
+import { type InferenceTarget, inferenceTargets, type RegionalClients } from './targets';
 
 export { CircuitBreakers } from './breaker';
 export type { InferenceEvent } from './chunks';
+export type { InferenceTarget, RegionalClients } from './targets';
 
 /** The body sent to the endpoint: OpenAI Chat Completions, which our server, LMI/vLLM and TGI all accept. */
 export interface InferenceRequest {
@@ -36,6 +38,8 @@ export interface InferenceOptions {
   readonly attemptsPerEndpoint: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
+  /** `retry-after` of a `model_waking` answer: how often a client asks again while copies start (minutes). */
+  readonly wakeRetryAfterSeconds: number;
 }
 
 export const DEFAULT_INFERENCE_OPTIONS: InferenceOptions = {
@@ -44,12 +48,18 @@ export const DEFAULT_INFERENCE_OPTIONS: InferenceOptions = {
   attemptsPerEndpoint: 2,
   backoffBaseMs: 100,
   backoffMaxMs: 1_000,
+  wakeRetryAfterSeconds: 10,
 };
 
 export interface InferenceDeps {
+  /** This region's runtime client. */
   readonly client: SageMakerRuntimeClient;
-  /** Ordered: this region's endpoint first, then fallbacks. */
+  /** Ordered: this region's endpoint (by name) first, then fallbacks (by ARN, naming their region). */
   readonly endpoints: readonly string[];
+  /** Inference component per endpoint, position by position; empty or missing where the endpoint serves directly. */
+  readonly components?: readonly string[];
+  /** The runtime client of another region (for fallbacks given by ARN); required when any endpoint is an ARN. */
+  readonly regionalClients?: RegionalClients;
   readonly options?: Partial<InferenceOptions>;
   readonly breakers?: CircuitBreakers;
   readonly random?: () => number;
@@ -131,6 +141,16 @@ function isOverload(error: unknown): boolean {
   return name === 'ThrottlingException' || name === 'ServiceUnavailable';
 }
 
+/**
+ * The inference component has no copies (scaled to zero, or still starting): SageMaker answers a 400
+ * `ValidationError` "Inference Component has no capacity to process this request" and counts it in
+ * `NoCapacityInvocationFailures`, which is what scales the component out. Not a fault of the endpoint: it never
+ * opens the breaker, and retrying the same endpoint within milliseconds cannot help.
+ */
+function isNoCapacity(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ValidationError' && /no capacity/i.test(error.message);
+}
+
 /** 4xx from the model container (other than 429): the request itself is bad, retrying cannot help. */
 function modelRejection(error: unknown): ValidationError | undefined {
   const status = containerStatus(error);
@@ -176,14 +196,16 @@ function countFallback(): void {
 async function withFailover<T>(
   deps: InferenceDeps,
   signal: AbortSignal | undefined,
-  attempt: (endpoint: string, control: AttemptControl) => Promise<T>,
+  attempt: (target: InferenceTarget, control: AttemptControl) => Promise<T>,
 ): Promise<T> {
   const options = { ...DEFAULT_INFERENCE_OPTIONS, ...deps.options };
   const breakers = deps.breakers ?? defaultBreakers;
   const random = deps.random ?? Math.random;
   let tried = 0;
   let onlyOverloaded = true;
-  for (const endpoint of deps.endpoints) {
+  let waking = false;
+  for (const target of inferenceTargets(deps.endpoints, deps.components)) {
+    const endpoint = target.id;
     const admission = breakers.acquire(endpoint);
     if (admission === undefined) {
       logger.warn('inference endpoint skipped: circuit open', { endpoint });
@@ -198,13 +220,19 @@ async function withFailover<T>(
         }
         const control = new AttemptControl(signal);
         try {
-          const result = await attempt(endpoint, control);
+          const result = await attempt(target, control);
           breakers.recordSuccess(endpoint);
           return result;
         } catch (error) {
           const outcome = control.outcome;
           control.release();
           if (outcome?.kind === 'client' || signal?.aborted) throw new InferenceAbortedError('aborted');
+          if (outcome?.kind !== 'timeout' && isNoCapacity(error)) {
+            // The component is waking (the failed call itself starts the scale-out): try the next region now.
+            waking = true;
+            logger.warn('inference component has no copies yet', { endpoint, component: target.component });
+            break;
+          }
           const rejection = modelRejection(error);
           if (rejection) {
             breakers.recordSuccess(endpoint);
@@ -229,9 +257,25 @@ async function withFailover<T>(
       if (admission === 'trial') breakers.releaseTrial(endpoint);
     }
   }
+  // A model that is starting will answer soon: say so, whatever the other regions did.
+  if (waking) {
+    throw new InferenceUnavailableError(
+      'The model is waking up after being idle. Please retry shortly.',
+      options.wakeRetryAfterSeconds,
+      'model_waking',
+    );
+  }
   throw onlyOverloaded && tried > 0
     ? new InferenceUnavailableError('The model is busy. Please retry shortly.', 2, 'model_overloaded')
     : new InferenceUnavailableError();
+}
+
+/** The client for a target: this region's, or the fallback region's. */
+function clientOf(deps: InferenceDeps, target: InferenceTarget): SageMakerRuntimeClient {
+  if (target.region === undefined) return deps.client;
+  if (!deps.regionalClients)
+    throw new Error(`No runtime client for ${target.region} (endpoint ${target.id}).`);
+  return deps.regionalClients(target.region);
 }
 
 function encode(request: InferenceRequest): Uint8Array {
@@ -244,14 +288,15 @@ function encode(request: InferenceRequest): Uint8Array {
 async function openStream(
   deps: InferenceDeps,
   options: InferenceOptions,
-  endpoint: string,
+  target: InferenceTarget,
   control: AttemptControl,
   body: Uint8Array,
 ): Promise<{ first: InferenceEvent[]; parts: AsyncIterator<ResponseStream>; splitter: LineSplitter }> {
   control.arm(options.firstTokenTimeoutMs);
-  const response = await deps.client.send(
+  const response = await clientOf(deps, target).send(
     new InvokeEndpointWithResponseStreamCommand({
-      EndpointName: endpoint,
+      EndpointName: target.endpointName,
+      ...(target.component === undefined ? {} : { InferenceComponentName: target.component }),
       Body: body,
       ContentType: 'application/json',
       Accept: 'text/event-stream',
@@ -298,9 +343,9 @@ export async function* streamChat(
   const options = { ...DEFAULT_INFERENCE_OPTIONS, ...deps.options };
   const body = encode(request);
   let active: AttemptControl | undefined;
-  const opened = await withFailover(deps, signal, async (endpoint, control) => {
+  const opened = await withFailover(deps, signal, async (target, control) => {
     active = control;
-    return { endpoint, ...(await openStream(deps, options, endpoint, control, body)) };
+    return { endpoint: target.id, ...(await openStream(deps, options, target, control, body)) };
   });
   const control = active;
   if (!control) throw new InferenceUnavailableError();

@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createChatDeps } from '../chat/deps';
@@ -12,6 +13,7 @@ import { documentClient } from '../shared/dynamodb-client';
 import { ApiError } from '../shared/errors';
 import { kinesisClient } from '../shared/kinesis-client';
 import { logger, metrics } from '../shared/powertools';
+import { sqsClient } from '../shared/sqs-client';
 import type { RunCompletion } from './process';
 import { createJobsWorker } from './worker';
 
@@ -44,6 +46,7 @@ const runCompletion: RunCompletion = async (caller, request, job, deadlineAt) =>
 };
 
 const streamName = settings.eventsStreamName;
+const queueUrl = settings.jobsQueueUrl;
 const store = createJobStore({
   dynamo: documentClient(),
   tableName: required(settings.tableName, EnvName.tableName),
@@ -55,6 +58,16 @@ const worker = createJobsWorker({
     streamName === undefined ? undefined : createEventEmitter({ kinesis: kinesisClient(), streamName }),
   leaseMs: settings.jobLeaseSeconds * 1000,
   region: settings.region,
+  // Jobs whose model is waking wait on the queue (JOBS_QUEUE_URL is this worker's own queue).
+  ...(queueUrl === undefined
+    ? {}
+    : {
+        requeue: async (body: string, delaySeconds: number) => {
+          await sqsClient().send(
+            new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds }),
+          );
+        },
+      }),
 });
 
 /** The jobs queue's consumer (SQS event source, ReportBatchItemFailures). */

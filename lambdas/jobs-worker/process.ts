@@ -22,8 +22,21 @@ export interface WorkerDeps {
   /** How long a claim lasts: at least the worker's own timeout, well below the queue's visibility timeout. */
   readonly leaseMs: number;
   readonly region: string;
+  /**
+   * Puts a copy of the job's message back on the queue, delivered after `delaySeconds` (SQS allows 0–900). A job
+   * whose model is waking waits this way: the copy starts with a fresh receive count, so the wait is not counted
+   * as a failed attempt toward the dead-letter queue. Without it, such a job is retried like any failure.
+   */
+  readonly requeue?: (body: string, delaySeconds: number) => Promise<void>;
+  /** How long after its submission a job may keep waiting for a waking model. @default 30 minutes */
+  readonly maxWakeWaitMs?: number;
   readonly now?: () => Date;
 }
+
+/** Longer than a model takes to wake from zero (minutes), short enough that a stuck wake still fails the job. */
+const DEFAULT_MAX_WAKE_WAIT_MS = 30 * 60_000;
+/** SQS's longest message delay. */
+const MAX_DELAY_SECONDS = 900;
 
 /** Another worker holds a live claim on the job: the message comes back after its visibility timeout. */
 export class JobBusyError extends Error {
@@ -44,7 +57,7 @@ export class JobAttemptError extends Error {
   }
 }
 
-export type JobOutcome = 'completed' | 'failed' | 'already-settled' | 'missing';
+export type JobOutcome = 'completed' | 'failed' | 'already-settled' | 'missing' | 'waiting';
 
 /** Errors a retry cannot fix: the request itself is refused (validation, moderation), not a failure to serve it. */
 function permanentError(error: unknown): JobError | undefined {
@@ -57,6 +70,13 @@ function permanentError(error: unknown): JobError | undefined {
     return { code: error.code ?? 'invalid_request', message: error.message };
   }
   return undefined;
+}
+
+/** Seconds to wait before the model is asked again, when it answered that it is waking up. */
+function wakeDelaySeconds(error: unknown): number | undefined {
+  if (!(error instanceof ApiError) || error.code !== 'model_waking') return undefined;
+  const seconds = Number(error.headers['retry-after']);
+  return Number.isFinite(seconds) ? Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(seconds))) : 10;
 }
 
 function transientError(error: unknown): JobError {
@@ -117,6 +137,20 @@ export async function processJobMessage(deps: WorkerDeps, body: string): Promise
       return 'failed';
     }
     const reason = transientError(error);
+    const wakeDelay = wakeDelaySeconds(error);
+    const waited = now().getTime() - Date.parse(claimed.createdAt);
+    if (
+      wakeDelay !== undefined &&
+      deps.requeue !== undefined &&
+      waited < (deps.maxWakeWaitMs ?? DEFAULT_MAX_WAKE_WAIT_MS)
+    ) {
+      // Released before the copy is sent, so the copy can claim it; the copy is sent before this message is
+      // acknowledged, so the job is never without a message (a duplicate is harmless: claims are conditional).
+      await deps.store.releaseJob(claimed, reason);
+      await deps.requeue(body, wakeDelay);
+      logger.info('job waits for the model to wake', { jobId: claimed.jobId, delaySeconds: wakeDelay });
+      return 'waiting';
+    }
     logger.warn('job attempt failed; it will be retried', {
       jobId: claimed.jobId,
       code: reason.code,

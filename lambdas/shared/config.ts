@@ -17,6 +17,11 @@ const csv = z
       .filter(Boolean),
   )
   .default([]);
+/** Like `csv`, keeping empty entries: a list read position by position with another list. */
+const positional = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()))
+  .default([]);
 
 const ConfigSchema = z.object({
   [EnvName.tableName]: z.string().min(1).optional(),
@@ -24,6 +29,7 @@ const ConfigSchema = z.object({
   [EnvName.jobsQueueUrl]: z.string().min(1).optional(),
   [EnvName.eventsStreamName]: z.string().min(1).optional(),
   [EnvName.inferenceEndpoints]: csv,
+  [EnvName.inferenceComponents]: positional,
   [EnvName.modelId]: z.string().min(1).default('chatstack-default'),
   [EnvName.moderationProvider]: z
     .enum(['none', 'comprehend', 'bedrock-guardrail', 'guard-model'])
@@ -64,6 +70,8 @@ export interface Config {
   readonly jobsQueueUrl: string | undefined;
   readonly eventsStreamName: string | undefined;
   readonly inferenceEndpoints: readonly string[];
+  /** Inference component per endpoint ('' where none); optional so hand-built configs need not list it. */
+  readonly inferenceComponents?: readonly string[];
   readonly modelId: string;
   readonly moderationProvider: RawConfig[typeof EnvName.moderationProvider];
   readonly guardrailId: string | undefined;
@@ -119,6 +127,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     jobsQueueUrl: raw[EnvName.jobsQueueUrl],
     eventsStreamName: raw[EnvName.eventsStreamName],
     inferenceEndpoints: raw[EnvName.inferenceEndpoints],
+    inferenceComponents: raw[EnvName.inferenceComponents],
     modelId: raw[EnvName.modelId],
     moderationProvider: raw[EnvName.moderationProvider],
     guardrailId: raw[EnvName.guardrailId],

@@ -95,7 +95,7 @@ export class InferenceUnavailableError extends ApiError {
   constructor(
     message = 'The model is temporarily unavailable. Please retry shortly.',
     retryAfterSeconds = 2,
-    code: 'model_unavailable' | 'model_overloaded' = 'model_unavailable',
+    code: 'model_unavailable' | 'model_overloaded' | 'model_waking' = 'model_unavailable',
   ) {
     super(503, 'server_error', message, null, code, {
       'retry-after': String(retryAfterSeconds),

@@ -87,6 +87,8 @@ export class AsyncStack extends Stack {
     grantModeration(worker, config.moderation);
 
     this.jobQueue.addWorker(worker);
+    // A job whose model is waking goes back on the queue, delayed, instead of failing.
+    this.jobQueue.grantSendMessages(worker);
     this.jobQueue.addDeadLetterHandler(deadLetters);
     this.eventStream.addConsumer(usage);
     this.eventStream.addConsumer(audit);

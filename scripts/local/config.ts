@@ -27,6 +27,11 @@ const LocalConfigSchema = z.object({
   INFERENCE_THREADS: z.coerce.number().int().positive().default(1),
   INFERENCE_SEQUENCES: z.coerce.number().int().positive().default(4),
   INFERENCE_CONTEXT_SIZE: z.coerce.number().int().positive().default(2048),
+  /**
+   * Serves the model as an inference component that starts with no copies, as one scaled to zero: the first call
+   * wakes it, this many milliseconds later it answers. Unset: the endpoint serves the model directly.
+   */
+  INFERENCE_COLD_START_MS: z.coerce.number().int().min(0).optional(),
   /** Moderation classifier for the local API (the rule layer always runs). */
   MODERATION_PROVIDER: z.enum(['none', 'guard-model']).default('none'),
 });

@@ -10,6 +10,8 @@ import type { StackDescription } from './stack';
 
 /** The SageMaker endpoint name the local SageMaker runtime maps to the inference server. */
 export const LOCAL_ENDPOINT_NAME = 'local-llm';
+/** The inference component serving the model when the local stack emulates scale to zero. */
+export const LOCAL_COMPONENT_NAME = 'local-llm-model';
 
 export function handlerEnvironment(stack: StackDescription, service: string): Record<string, string> {
   return {
@@ -24,6 +26,9 @@ export function handlerEnvironment(stack: StackDescription, service: string): Re
     [EnvName.s3Endpoint]: stack.urls.s3,
     [EnvName.filesBucketName]: LOCAL_FILES.bucket,
     [EnvName.inferenceEndpoints]: LOCAL_ENDPOINT_NAME,
+    ...(stack.config.INFERENCE_COLD_START_MS === undefined
+      ? {}
+      : { [EnvName.inferenceComponents]: LOCAL_COMPONENT_NAME }),
     [EnvName.modelId]: 'chatstack-local',
     // The local engine's context per request, and its generated model's byte-level vocabulary (a token a byte).
     [EnvName.modelContextTokens]: String(stack.config.INFERENCE_CONTEXT_SIZE),

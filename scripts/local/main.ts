@@ -3,7 +3,7 @@
  * The supervisor (stack.ts) passes the stack description in CHATSTACK_LOCAL.
  */
 import { join } from 'node:path';
-import { handlerEnvironment, LOCAL_ENDPOINT_NAME } from './handler-env';
+import { handlerEnvironment, LOCAL_COMPONENT_NAME, LOCAL_ENDPOINT_NAME } from './handler-env';
 import { checkHealth } from './health';
 import { API_SCOPES, WEB_CLIENT_ID } from './identity';
 import { ROOT_DIR, type StackDescription } from './stack';
@@ -49,6 +49,17 @@ async function start(component: string, stack: StackDescription): Promise<Closab
       return startSageMakerRuntime({
         port: portOf(urls.sagemaker),
         endpoints: { [LOCAL_ENDPOINT_NAME]: urls.inference },
+        ...(config.INFERENCE_COLD_START_MS === undefined
+          ? {}
+          : {
+              components: {
+                [LOCAL_COMPONENT_NAME]: {
+                  endpoint: LOCAL_ENDPOINT_NAME,
+                  cold: true,
+                  wakeAfterMs: config.INFERENCE_COLD_START_MS,
+                },
+              },
+            }),
       });
     }
     case 's3': {

@@ -10,16 +10,65 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
  *   event-stream `PayloadPart` messages as they arrive, and a mid-stream failure as a `ModelStreamError`
  *   exception event — what SageMaker does with a container's chunked response.
  * Errors use SageMaker's own shapes (`x-amzn-errortype` + JSON), so the SDK raises the same exceptions.
+ *
+ * Inference components (`X-Amzn-SageMaker-Inference-Component`) can start cold, as one scaled to zero: while it
+ * has no copies, every call gets SageMaker's 400 `ValidationError` "Inference Component has no capacity…", and
+ * the first such call starts the scale-out (in AWS, the `NoCapacityInvocationFailures` alarm's step scaling);
+ * `wakeAfterMs` later the component has a copy and answers.
  */
 export interface SageMakerRuntimeOptions {
   readonly port: number;
   readonly host?: string;
   /** Endpoint name → base URL of the inference server (its `/invocations` is called). */
   readonly endpoints: Readonly<Record<string, string>>;
+  /** Inference components by name: the endpoint each runs on, and whether it starts with no copies. */
+  readonly components?: Readonly<Record<string, ComponentOptions>>;
+}
+
+export interface ComponentOptions {
+  readonly endpoint: string;
+  /** Starts with no copies (scaled to zero); the first call then wakes it after `wakeAfterMs`. @default false */
+  readonly cold?: boolean;
+  /** From the first call that found no copies to the copy answering. @default 5000 */
+  readonly wakeAfterMs?: number;
+}
+
+/** One component's copies: none, starting (since the first refused call), or up. */
+class ComponentState {
+  private state: 'cold' | 'waking' | 'up';
+  private timer: NodeJS.Timeout | undefined;
+  private wake: () => void = () => {};
+  readonly awake = new Promise<void>((resolve) => {
+    this.wake = resolve;
+  });
+
+  constructor(private readonly options: ComponentOptions) {
+    this.state = options.cold ? 'cold' : 'up';
+    if (this.state === 'up') this.wake();
+  }
+
+  /** Whether a copy can take the call now; a refused call starts the scale-out, as in AWS. */
+  admit(): boolean {
+    if (this.state === 'up') return true;
+    if (this.state === 'cold') {
+      this.state = 'waking';
+      this.timer = setTimeout(() => {
+        this.state = 'up';
+        this.wake();
+      }, this.options.wakeAfterMs ?? 5_000);
+    }
+    return false;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 export interface SageMakerRuntime {
   readonly url: string;
+  /** Resolves once the component has a copy (at once for a warm one). */
+  awake(component: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,7 +154,35 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, options: SageMakerRuntimeOptions) {
+/** Answers for a component that cannot take the call (unknown, or without copies); true when it can. */
+function admitComponent(
+  response: ServerResponse,
+  components: ReadonlyMap<string, { endpoint: string; state: ComponentState }>,
+  endpointName: string,
+  componentName: string,
+): boolean {
+  const component = components.get(componentName);
+  if (component === undefined || component.endpoint !== endpointName) {
+    sendError(response, 400, 'ValidationError', {
+      message: `Inference Component ${componentName} of endpoint ${endpointName} not found.`,
+    });
+    return false;
+  }
+  if (component.state.admit()) return true;
+  sendError(response, 400, 'ValidationError', {
+    message:
+      'Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress ' +
+      '(if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API.',
+  });
+  return false;
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: SageMakerRuntimeOptions,
+  components: ReadonlyMap<string, { endpoint: string; state: ComponentState }>,
+) {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const match = PATH.exec(url.pathname);
   if (request.method !== 'POST' || !match) {
@@ -121,6 +198,13 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     sendError(response, 400, 'ValidationError', {
       message: `Endpoint ${endpointName} of account ${ACCOUNT_ID} not found.`,
     });
+    return;
+  }
+  const componentName = request.headers['x-amzn-sagemaker-inference-component'];
+  if (
+    typeof componentName === 'string' &&
+    !admitComponent(response, components, endpointName, componentName)
+  ) {
     return;
   }
   const body = await readBody(request);
@@ -186,8 +270,14 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
 
 /** Starts the emulator; `close()` stops it and ends open connections. */
 export async function startSageMakerRuntime(options: SageMakerRuntimeOptions): Promise<SageMakerRuntime> {
+  const components = new Map(
+    Object.entries(options.components ?? {}).map(([name, component]) => [
+      name,
+      { endpoint: component.endpoint, state: new ComponentState(component) },
+    ]),
+  );
   const server = createServer((request, response) => {
-    handle(request, response, options).catch((error: unknown) => {
+    handle(request, response, options, components).catch((error: unknown) => {
       sendError(response, 500, 'InternalFailure', { message: describe(error) });
       if (!response.writableEnded) response.end();
     });
@@ -204,8 +294,14 @@ export async function startSageMakerRuntime(options: SageMakerRuntimeOptions): P
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
+    awake: async (name) => {
+      const component = components.get(name);
+      if (component === undefined) throw new Error(`No inference component ${name}`);
+      await component.state.awake;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const component of components.values()) component.state.dispose();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),

@@ -90,6 +90,7 @@ export type ProblemKind =
   | 'content_filter'
   | 'network'
   | 'unavailable'
+  | 'waking'
   | 'session'
   | 'not_found'
   | 'invalid'
@@ -104,6 +105,8 @@ export interface Problem {
   readonly retryAfterSeconds?: number;
   /** A "Try again" button makes sense. */
   readonly retryable: boolean;
+  /** Retry by itself once `retryAfterSeconds` have passed (the model is starting, nothing is wrong). */
+  readonly autoRetry?: boolean;
   readonly requestId?: string;
 }
 
@@ -126,8 +129,21 @@ export function contentFilterCategory(message: string): string | undefined {
   return CATEGORY_LABELS[raw.toLowerCase()] ?? raw.replaceAll('_', ' ').toLowerCase();
 }
 
+/** Automatic retries for one wake stop after this long (a wake takes minutes); the person can still retry. */
+export const WAKE_AUTO_RETRY_MS = 15 * 60_000;
+/** A `model_waking` answer this long after the previous one belongs to a new wake. */
+const WAKE_GAP_MS = 2 * 60_000;
+const wake = { since: Number.NEGATIVE_INFINITY, last: Number.NEGATIVE_INFINITY };
+
+/** Whether to retry a `model_waking` answer by itself: only for the first minutes of one wake, so it ends. */
+function autoRetryWake(now: number): boolean {
+  if (now - wake.last > WAKE_GAP_MS) wake.since = now;
+  wake.last = now;
+  return now - wake.since < WAKE_AUTO_RETRY_MS;
+}
+
 /** Turns anything thrown by an API call into what a person should read. */
-export function describeProblem(error: unknown): Problem {
+export function describeProblem(error: unknown, now: number = Date.now()): Problem {
   if (error instanceof NetworkError || (error instanceof TypeError && /fetch|network/i.test(error.message))) {
     return {
       kind: 'network',
@@ -166,6 +182,20 @@ export function describeProblem(error: unknown): Problem {
       detail: error.message,
       retryAfterSeconds: wait,
       retryable: true,
+      ...requestId,
+    };
+  }
+  if (code === 'model_waking') {
+    const autoRetry = autoRetryWake(now);
+    return {
+      kind: 'waking',
+      title: 'The model is waking up',
+      detail: autoRetry
+        ? 'It was idle and is starting, which can take a few minutes. Your message is sent again by itself.'
+        : 'It is taking longer than usual to start. Try again in a moment.',
+      retryAfterSeconds: error.retryAfterSeconds ?? 10,
+      retryable: true,
+      autoRetry,
       ...requestId,
     };
   }

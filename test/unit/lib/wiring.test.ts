@@ -134,6 +134,19 @@ describe('cross-region fallback', () => {
   });
 });
 
+describe('jobs waiting for a waking model', () => {
+  it('lets the jobs worker put a job back on its own queue, and tells it the queue', () => {
+    const stack = region(PRIMARY).async;
+    const queueUrl = fn(stack, 'jobs-worker')[1].Environment.Variables.JOBS_QUEUE_URL;
+    expect(queueUrl).toEqual({ Ref: expect.any(String) });
+    const send = statementsOf(stack, 'jobs-worker').find((statement) =>
+      actionsOf(statement).includes('sqs:SendMessage'),
+    );
+    // The queue's URL is its Ref, its ARN the same resource's Arn attribute.
+    expect(send?.Resource).toEqual({ 'Fn::GetAtt': [queueUrl.Ref, 'Arn'] });
+  });
+});
+
 describe('least privilege', () => {
   it('encrypts model weights with a key of their own, apart from the table’s', () => {
     const data = built.template(region(SECOND).data);

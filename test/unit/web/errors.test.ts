@@ -6,6 +6,7 @@ import {
   describeProblem,
   NetworkError,
   retryAfterSecondsOf,
+  WAKE_AUTO_RETRY_MS,
 } from '../../../web/src/errors';
 
 const errorBody = (message: string, type: string, code: string | null, param: string | null = null) =>
@@ -62,6 +63,42 @@ describe('describeProblem', () => {
       retryable: true,
       retryAfterSeconds: 2,
     });
+  });
+
+  it('says the model is waking up and retries by itself after retry-after', () => {
+    const error = apiErrorFromResponse(
+      503,
+      new Headers({ 'retry-after': '10' }),
+      errorBody('The model is waking up after being idle.', 'server_error', 'model_waking'),
+    );
+
+    expect(describeProblem(error)).toMatchObject({
+      kind: 'waking',
+      title: 'The model is waking up',
+      retryable: true,
+      autoRetry: true,
+      retryAfterSeconds: 10,
+    });
+  });
+
+  it('stops retrying by itself when one wake lasts longer than the limit, and starts again for a new wake', () => {
+    const waking = () =>
+      apiErrorFromResponse(
+        503,
+        new Headers({ 'retry-after': '10' }),
+        errorBody('The model is waking up after being idle.', 'server_error', 'model_waking'),
+      );
+    // Later than any answer an earlier test described (the wake is tracked across calls, as in the app).
+    const start = Date.now() + 24 * 3_600_000;
+    let now = start;
+    // Answers every 10 s, as the app's retries get them.
+    while (now - start < WAKE_AUTO_RETRY_MS) {
+      expect(describeProblem(waking(), now).autoRetry).toBe(true);
+      now += 10_000;
+    }
+    expect(describeProblem(waking(), now)).toMatchObject({ autoRetry: false, retryable: true });
+    // Quiet for a while, then a new wake: automatic again.
+    expect(describeProblem(waking(), now + 10 * 60_000).autoRetry).toBe(true);
   });
 
   it('survives a body that is not JSON', () => {

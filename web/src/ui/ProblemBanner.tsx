@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Problem } from '../errors';
 import { Icon } from './Icon';
 
@@ -17,6 +17,9 @@ function secondsUntil(when: number | undefined): number {
 /** An error said plainly, with what the person can do about it (wait, retry, rephrase). */
 export function ProblemBanner({ problem, retryAt, onRetry, onDismiss }: ProblemBannerProps) {
   const [remaining, setRemaining] = useState(() => secondsUntil(retryAt));
+  // A waking model retries by itself when the wait ends; the latest callback, not the one of the first render.
+  const autoRetry = useRef<(() => void) | undefined>(undefined);
+  autoRetry.current = problem.autoRetry ? onRetry : undefined;
 
   useEffect(() => {
     setRemaining(secondsUntil(retryAt));
@@ -24,7 +27,10 @@ export function ProblemBanner({ problem, retryAt, onRetry, onDismiss }: ProblemB
     const timer = window.setInterval(() => {
       const left = secondsUntil(retryAt);
       setRemaining(left);
-      if (left === 0) window.clearInterval(timer);
+      if (left === 0) {
+        window.clearInterval(timer);
+        autoRetry.current?.();
+      }
     }, 250);
     return () => window.clearInterval(timer);
   }, [retryAt]);
@@ -39,7 +45,8 @@ export function ProblemBanner({ problem, retryAt, onRetry, onDismiss }: ProblemB
       {/* The countdown updates every second: it is not a live region, or it would be read out each time. */}
       {remaining > 0 && (
         <p class="countdown" aria-live="off">
-          Try again in <strong class="countdown-seconds">{remaining}</strong> s
+          {problem.autoRetry ? 'Retrying in ' : 'Try again in '}
+          <strong class="countdown-seconds">{remaining}</strong> s
         </p>
       )}
       <div class="problem-actions">
