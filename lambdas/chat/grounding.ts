@@ -9,11 +9,13 @@ import type { InputMessage, MessagesVerdict, Moderation } from '../moderation/ty
 import { citationsOf, quoteUntrusted, type RetrievalDeps, retrieve } from '../retrieval';
 import { ContentFilteredError, NotFoundError, ValidationError } from '../shared/errors';
 import {
+  askedCompletionTokens,
   completionCap,
   DEFAULT_SYSTEM_PROMPT,
   type PreparedTurn,
   promptBudget,
   type TurnLimits,
+  tokensWanted,
 } from './prepare';
 
 /**
@@ -74,21 +76,44 @@ async function stillAttached(files: RetrievalDeps, sub: string, ids: readonly st
 
 /**
  * How many tokens the passages may take: `budget`, a share of the prompt budget; and `room`, what the turn's own
- * messages and the system prompt leave (the best passage may use it when it alone exceeds the share, as on a
- * small-context model: the history then gives way).
+ * messages, the system prompt and a shorter answer (an eighth of the context at most) leave. The best passage may
+ * use the room when it alone exceeds the share, as on a small-context model: history and answer length give way.
  */
 function budgetsOf(
   deps: GroundingDeps,
   request: ChatCompletionRequest,
   checked: { readonly messages: readonly InputMessage[] },
 ): { budget: number; room: number } {
-  const prompt = promptBudget(request, deps.limits);
-  const estimate = (text: string) => estimateTokens(text, deps.limits.charsPerToken);
+  const { limits } = deps;
+  const estimate = (text: string) => estimateTokens(text, limits.charsPerToken);
   const own =
     estimate(deps.systemPrompt ?? DEFAULT_SYSTEM_PROMPT) +
     checked.messages.reduce((sum, message) => sum + estimate(message.text), 0);
-  const budget = Math.floor(prompt * RETRIEVAL_SHARE);
-  return { budget, room: Math.max(budget, prompt - own) };
+  const budget = Math.floor(promptBudget(request, limits) * RETRIEVAL_SHARE);
+  const promptRoom = Math.min(
+    limits.promptTokenBudget ?? Number.POSITIVE_INFINITY,
+    limits.modelContextTokens - shortAnswer(request, limits),
+  );
+  const margin = Math.ceil(limits.modelContextTokens * 0.05) + 8;
+  return { budget, room: Math.max(budget, promptRoom - own - margin) };
+}
+
+/** The answer's room when a passage takes more than its share of the prompt. */
+function shortAnswer(request: ChatCompletionRequest, limits: TurnLimits): number {
+  return Math.min(askedCompletionTokens(request, limits), Math.floor(limits.modelContextTokens / 8));
+}
+
+/**
+ * Tokens a turn reserves on the quota before it runs: a turn attaching files may fill the whole context with
+ * passages, prompt and answer (what it does not use is given back when it settles).
+ */
+export function groundedTokensWanted(
+  request: ChatCompletionRequest,
+  limits: TurnLimits,
+  systemPrompt: string | undefined,
+): number {
+  if (request.file_ids !== undefined && request.file_ids.length > 0) return limits.modelContextTokens;
+  return tokensWanted(request, limits, systemPrompt);
 }
 
 /** The best passages within `budget` (weakest dropped first), or else the best one alone if it fits `room`. */
@@ -153,14 +178,23 @@ export async function ground(
   return { attach: requested, quoted, tokens, citations: citationsOf(passages) };
 }
 
-/** The limits the context window is built with: the passages' tokens come out of the prompt budget. */
+/**
+ * The limits the context window is built with: the passages' tokens come out of the prompt budget; when they take
+ * more than their share, the answer is held to the shorter length their room assumed.
+ */
 export function groundedLimits(
   request: ChatCompletionRequest,
   limits: TurnLimits,
   grounding: Grounding | undefined,
 ): TurnLimits {
   if (grounding === undefined || grounding.tokens === 0) return limits;
-  return { ...limits, promptTokenBudget: promptBudget(request, limits) - grounding.tokens };
+  const share = Math.floor(promptBudget(request, limits) * RETRIEVAL_SHARE);
+  const answer = grounding.tokens > share ? shortAnswer(request, limits) : undefined;
+  const shaped =
+    answer === undefined
+      ? limits
+      : { ...limits, maxCompletionTokens: Math.min(limits.maxCompletionTokens, answer) };
+  return { ...shaped, promptTokenBudget: promptBudget(request, shaped) - grounding.tokens };
 }
 
 /** Adds the ids to the conversation's attached files (a string set: attaching twice is harmless). */
@@ -205,7 +239,12 @@ export function groundTurn(
   const estimatedPromptTokens = turn.estimatedPromptTokens + grounding.tokens;
   const maxTokens = Math.min(
     turn.prompt.max_tokens ?? Number.POSITIVE_INFINITY,
-    completionCap(request, deps.limits, estimatedPromptTokens, reservedTokens),
+    completionCap(
+      request,
+      groundedLimits(request, deps.limits, grounding),
+      estimatedPromptTokens,
+      reservedTokens,
+    ),
   );
   return {
     ...turn,

@@ -28,7 +28,7 @@ import { type Admission, admitTurn, type QuotaDeps, type QuotaState, settleTurn 
 import type { RetrievalDeps } from '../retrieval';
 import { ApiError, ContentFilteredError, type OpenAiErrorBody } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
-import { ground, groundedLimits, groundTurn } from './grounding';
+import { ground, groundedLimits, groundedTokensWanted, groundTurn } from './grounding';
 import {
   clientMessages,
   type PreparedTurn,
@@ -37,7 +37,6 @@ import {
   prepareTurn,
   type TurnLimits,
   type TurnRef,
-  tokensWanted,
 } from './prepare';
 
 /**
@@ -154,7 +153,7 @@ export async function runTurn(
     caller.sub,
     {
       turnId: caller.requestId ?? crypto.randomUUID(),
-      wantedTokens: tokensWanted(request, deps.limits, deps.systemPrompt),
+      wantedTokens: groundedTokensWanted(request, deps.limits, deps.systemPrompt),
       expiresAtMs: options.deadlineAt ?? startedAt + SLOT_LIFETIME_MS,
       // A resumed turn was counted when it was first admitted.
       countRequest: options.resume === undefined,
