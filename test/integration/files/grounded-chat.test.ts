@@ -131,6 +131,20 @@ describe('a chat question with file_ids', () => {
     expect(conversation.file_ids).toEqual([textFile.id]);
     const answers = conversation.messages.filter((message) => message.role === 'assistant');
     expect(answers[0]?.citations?.some((citation) => citation.text.includes(TEXT_FACT))).toBe(true);
+
+    // The export lists the conversation's files and its answers' citations too.
+    const exported = (await (
+      await fetch(`${apiBase()}/me/export`, {
+        headers: { authorization: `Bearer ${await machineToken('a')}` },
+      })
+    ).json()) as {
+      conversations: { id: string; file_ids?: string[]; messages: { citations?: Citation[] }[] }[];
+    };
+    const inExport = exported.conversations.find((each) => each.id === first.conversation_id);
+    expect(inExport?.file_ids).toEqual([textFile.id]);
+    expect(
+      inExport?.messages.some((message) => message.citations?.some((c) => c.text.includes(TEXT_FACT))),
+    ).toBe(true);
   });
 });
 
