@@ -1,6 +1,8 @@
 import { EnvName } from '../contracts/env';
 import type { AnalyticsEvent } from '../contracts/events';
 import { createEventEmitter } from '../events/emitter';
+import { fileDepsFromEnv } from '../files/deps';
+import { loadFileSettings } from '../files/settings';
 import { defaultBreakers, type InferenceDeps, invokeChat } from '../inference';
 import { createClassifier, createModeration, moderationConfigFromEnv } from '../moderation';
 import { type Config, required } from '../shared/config';
@@ -63,6 +65,14 @@ export function createChatDeps(cfg: Config): ChatDeps {
       charsPerToken: cfg.modelCharsPerToken,
     },
     region: cfg.region,
+    ...retrievalDeps(),
     ...(emitter ? { emitEvents: (events: readonly AnalyticsEvent[]) => emitter.emitEvents(events) } : {}),
   };
+}
+
+/** Retrieval over the user's files, when the deployment has a files bucket (`FileStore.grantRetrieval`). */
+function retrievalDeps(): Pick<ChatDeps, 'files'> {
+  if (loadFileSettings().bucketName === undefined) return {};
+  const { store, vectors, embedder } = fileDepsFromEnv();
+  return { files: { store, vectors, embedder } };
 }

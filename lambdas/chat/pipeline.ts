@@ -25,8 +25,10 @@ import {
 } from '../inference';
 import type { Moderation } from '../moderation/types';
 import { type Admission, admitTurn, type QuotaDeps, type QuotaState, settleTurn } from '../quota';
+import type { RetrievalDeps } from '../retrieval';
 import { ApiError, ContentFilteredError, type OpenAiErrorBody } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
+import { ground, groundedLimits, groundedTokensWanted, groundTurn } from './grounding';
 import {
   clientMessages,
   type PreparedTurn,
@@ -35,15 +37,14 @@ import {
   prepareTurn,
   type TurnLimits,
   type TurnRef,
-  tokensWanted,
 } from './prepare';
 
 /**
  * One chat turn, read top to bottom — the only path an answer takes, streamed or not, from the API or a job:
  *
- *   admit (request count, token reservation, concurrency slot) → moderate the client's messages → build the
- *   context window (and store the question) → infer (stream) → moderate the output (windowed) → persist the
- *   answer → settle the quota → metrics and the analytics event.
+ *   admit (request count, token reservation, concurrency slot) → moderate the client's messages → ground in the
+ *   conversation's files (`grounding.ts`) → build the context window (and store the question) → infer (stream)
+ *   → moderate the output (windowed) → persist the answer → settle the quota → metrics and the analytics event.
  *
  * A streamed answer goes out through `onStart` / `onText` as it is produced; a non-streamed one is the same stream
  * collected. Errors before the first token are thrown (typed, mapped to HTTP once by the handler's middleware);
@@ -65,6 +66,8 @@ export interface ChatDeps {
   readonly region?: string;
   /** Attempts at writing an answer before it counts as lost (`AnswerPersistFailures`). */
   readonly persistAttempts?: number;
+  /** Retrieval over the user's files (`file_ids`). @default none: `file_ids` is refused */
+  readonly files?: RetrievalDeps | undefined;
 }
 
 /** Who is asking, as the handler or job worker knows it. */
@@ -150,7 +153,7 @@ export async function runTurn(
     caller.sub,
     {
       turnId: caller.requestId ?? crypto.randomUUID(),
-      wantedTokens: tokensWanted(request, deps.limits, deps.systemPrompt),
+      wantedTokens: groundedTokensWanted(request, deps.limits, deps.systemPrompt),
       expiresAtMs: options.deadlineAt ?? startedAt + SLOT_LIFETIME_MS,
       // A resumed turn was counted when it was first admitted.
       countRequest: options.resume === undefined,
@@ -161,16 +164,24 @@ export async function runTurn(
     // 2. Moderate every message the client sent (a regenerated or resumed question was moderated when first asked).
     const checked =
       request.regenerate === true || options.resume ? undefined : await moderateInput(deps, caller, request);
-    // 3. The context window, sized to the model's context; the question is stored meanwhile.
+    // 2b. Ground in the conversation's files: their best passages, quoted as untrusted input and moderated.
+    const grounding = checked ? await ground(deps, caller.sub, request, checked) : undefined;
+    // 3. The context window, sized to the model's context (less the passages); the question is stored meanwhile.
     const reservedTokens = admission.reservedTokens;
-    const turn = options.resume
+    const prepared = options.resume
       ? await prepareResumed(deps, caller.sub, request, options.resume, { reservedTokens })
       : checked
-        ? await prepareTurn(deps, caller.sub, request, checked, {
-            requestId: caller.requestId,
-            reservedTokens,
-          })
+        ? await prepareTurn(
+            { ...deps, limits: groundedLimits(request, deps.limits, grounding) },
+            caller.sub,
+            request,
+            checked,
+            { requestId: caller.requestId, reservedTokens },
+          )
         : await prepareRegeneration(deps, caller.sub, request, { reservedTokens });
+    const turn = grounding
+      ? groundTurn(deps, caller.sub, request, prepared, grounding, reservedTokens)
+      : prepared;
     if (!options.resume && options.onPrepared) {
       const place = await turn.place;
       await options.onPrepared({
@@ -435,6 +446,7 @@ async function persistAnswer(
     latencyMs: Date.now() - startedAt,
     ...(answer.timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs: answer.timeToFirstTokenMs }),
     ...(caller.requestId ? { requestId: caller.requestId } : {}),
+    ...(turn.citations?.length ? { citations: turn.citations } : {}),
   };
   const attempts = deps.persistAttempts ?? DEFAULT_PERSIST_ATTEMPTS;
   try {
@@ -509,6 +521,7 @@ function recordOf(
       ],
       usage: answer.usage,
       conversation_id: turn.conversationId,
+      ...(turn.citations === undefined ? {} : { citations: [...turn.citations] }),
     },
     status: answer.status,
     turnsDropped: turn.turnsDropped,

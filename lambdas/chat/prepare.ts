@@ -1,5 +1,6 @@
 import { buildContextWindow, type ContextMessage, DEFAULT_WINDOW, estimateTokens } from '../context';
 import type { ChatCompletionRequest, ChatMessageInput } from '../contracts/api';
+import type { Citation } from '../contracts/files';
 import {
   type ConversationStore,
   claimRegeneration,
@@ -133,6 +134,8 @@ export interface PreparedTurn {
   readonly replacesMessageId?: string;
   /** Set when resuming: an unfinished answer an earlier attempt stored may be overwritten. */
   readonly resumed?: boolean;
+  /** Set by the grounding stage: the passages of attached files the answer is given, cited on it. */
+  readonly citations?: readonly Citation[];
 }
 
 /** Where a turn's question is stored, so a retry (a job's next attempt) answers it instead of asking again. */
@@ -165,7 +168,7 @@ function windowOptions(request: ChatCompletionRequest, limits: TurnLimits) {
 const CONTEXT_MARGIN = 0.05;
 
 /** `max_tokens` for the model: what was asked, what the context has left after the prompt, what the quota reserved. */
-function completionCap(
+export function completionCap(
   request: ChatCompletionRequest,
   limits: TurnLimits,
   promptTokens: number,

@@ -46,6 +46,9 @@ function endingOf(base: ChunkBase, record: TurnRecord, includeUsage: boolean): s
   if (record.error) return sseData({ error: record.error.error });
   const choice = record.completion.choices[0];
   const parts = [sseData(chunkOf(base, {}, choice?.finish_reason ?? 'stop'))];
+  // chatstack's extension: the passages of attached files the answer was given, before the usage chunk.
+  const citations = record.completion.citations;
+  if (citations !== undefined) parts.push(sseData({ ...chunkOf(base, null, null), citations }));
   if (includeUsage) parts.push(sseData(chunkOf(base, null, null, record.completion.usage)));
   parts.push(SSE_DONE);
   return parts.join('');

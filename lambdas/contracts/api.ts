@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { Citation, FILE_LIMITS, FileId } from './files';
 
 /**
  * The public API's bodies, described once with zod: handlers parse with them, `z.infer` gives the types, and
@@ -88,6 +89,10 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
         description:
           "Re-answer the conversation's last user message, replacing its last answer. Needs `conversation_id` and `messages: []`.",
       }),
+      file_ids: z.array(FileId).max(FILE_LIMITS.maxFilesPerQuery).optional().meta({
+        description:
+          'Files (ids from `POST /v1/files`, status `processed`) attached to the conversation: this turn and later ones are answered from their best passages, cited in `citations`.',
+      }),
     })
     .strict()
     .superRefine((request, context) => {
@@ -154,6 +159,8 @@ export const ChatCompletion = z
     ),
     usage: Usage,
     conversation_id: ConversationId,
+    /** The passages of attached files the answer was given (only when the conversation has files). */
+    citations: z.array(Citation).optional(),
   })
   .meta({ id: 'ChatCompletion' });
 export type ChatCompletion = z.infer<typeof ChatCompletion>;
@@ -174,6 +181,8 @@ export const ChatCompletionChunk = z
     ),
     usage: Usage.nullable(),
     conversation_id: ConversationId,
+    /** On one chunk before the usage chunk, when the answer was given passages of attached files. */
+    citations: z.array(Citation).optional(),
   })
   .meta({ id: 'ChatCompletionChunk' });
 export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunk>;
@@ -209,6 +218,8 @@ export const ConversationMessage = z
     status: MessageStatus,
     model: z.string().nullable(),
     usage: Usage.nullable(),
+    /** An answer grounded in attached files: the passages it was given. */
+    citations: z.array(Citation).optional(),
   })
   .meta({ id: 'ConversationMessage' });
 export type ConversationMessage = z.infer<typeof ConversationMessage>;
@@ -221,6 +232,8 @@ export const Conversation = z
     created_at: z.string(),
     updated_at: z.string(),
     message_count: z.number().int().min(0),
+    /** Files attached with `file_ids` (later turns are answered from them too). */
+    file_ids: z.array(FileId).optional(),
   })
   .meta({ id: 'Conversation' });
 export type Conversation = z.infer<typeof Conversation>;

@@ -37,6 +37,7 @@ export function conversationView(record: ConversationRecord): Conversation {
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     message_count: record.messageCount,
+    ...(record.fileIds?.length ? { file_ids: [...record.fileIds] } : {}),
   };
 }
 
@@ -49,6 +50,7 @@ export function messageView(message: StoredMessage): ConversationWithMessages['m
     status: message.status,
     model: message.model ?? null,
     usage: message.usage ?? null,
+    ...(message.citations?.length ? { citations: [...message.citations] } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { FinishReason, MessageStatus, Usage } from '../contracts/api';
+import type { Citation } from '../contracts/files';
 import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
@@ -37,6 +38,8 @@ export interface ConversationRecord {
   /** User turns stored so far. */
   readonly turnCount: number;
   readonly systemPrompt?: string;
+  /** Files attached with `file_ids` (a string set, added to by `chat/grounding.ts`). */
+  readonly fileIds?: readonly string[];
 }
 
 export interface StoredMessage {
@@ -55,6 +58,8 @@ export interface StoredMessage {
   readonly latencyMs?: number;
   readonly timeToFirstTokenMs?: number;
   readonly requestId?: string;
+  /** An answer grounded in attached files: the passages it was given. */
+  readonly citations?: readonly Citation[];
 }
 
 const MAX_CONFLICT_RETRIES = 8;
@@ -91,6 +96,7 @@ function toConversation(item: Record<string, unknown>): ConversationRecord {
     messageCount: Number(item.messageCount ?? 0),
     turnCount: Number(item.turnCount ?? 0),
     ...(typeof item.systemPrompt === 'string' ? { systemPrompt: item.systemPrompt } : {}),
+    ...(item.fileIds instanceof Set ? { fileIds: [...(item.fileIds as Set<string>)].sort() } : {}),
   };
 }
 

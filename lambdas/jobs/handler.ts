@@ -5,7 +5,7 @@ import { EnvName } from '../contracts/env';
 import { callerOf } from '../shared/auth';
 import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
-import { NotFoundError } from '../shared/errors';
+import { NotFoundError, ValidationError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { idempotencyDynamoClient, idempotencyKeyOf, runIdempotently } from '../shared/idempotency';
 import { sqsClient } from '../shared/sqs-client';
@@ -31,6 +31,14 @@ async function jobs(event: APIGatewayProxyEvent, context?: Context): Promise<API
   const caller = callerOf(event);
   if (event.httpMethod === 'POST') {
     const request = parseJsonBody(event, JobRequestSchema);
+    // The jobs worker has no access to the user's files: refused here, not failed later in the queue.
+    if (request.file_ids !== undefined && request.file_ids.length > 0) {
+      throw new ValidationError(
+        'Jobs do not take file_ids; send the request to /v1/chat/completions.',
+        'file_ids',
+        'unsupported_parameter',
+      );
+    }
     const idempotencyKey = idempotencyKeyOf(event.headers);
     const submit = () => submitJob(submitDeps, caller, request, idempotencyKey);
     const outcome = idempotencyKey

@@ -117,6 +117,8 @@ export class ApiStack extends Stack {
       allowedOrigins: allowedOrigins(config, props.webOrigin),
     });
     this.fileStore.grantApi(functions.files);
+    // Answers grounded in the user's files (`file_ids`): chunks come from the table, vectors and embeddings here.
+    this.fileStore.grantRetrieval(functions.chat);
     const ingest = fn(
       'files-ingest',
       'Extracts, chunks and indexes uploaded files',

@@ -3,7 +3,13 @@
  * turned into `ApiRequestError` / `NetworkError`, and streamed completions read as server-sent events.
  */
 import type { Auth } from './auth';
-import { applyStreamData, initialStreamState, type StreamState, type Usage } from './chat-stream';
+import {
+  applyStreamData,
+  type Citation,
+  initialStreamState,
+  type StreamState,
+  type Usage,
+} from './chat-stream';
 import { ApiRequestError, apiErrorFromResponse, NetworkError } from './errors';
 import { type FileInfo, MAX_INLINE_BYTES } from './files';
 import { readSse } from './sse';
@@ -27,10 +33,13 @@ export interface StoredMessage {
   readonly status: MessageStatus;
   readonly model?: string | null;
   readonly usage?: Usage | null;
+  readonly citations?: readonly Citation[];
 }
 
 export interface ConversationDetail extends ConversationSummary {
   readonly messages: readonly StoredMessage[];
+  /** Files attached to the conversation (`file_ids`). */
+  readonly file_ids?: readonly string[];
 }
 
 export interface ConversationPage {
@@ -48,6 +57,8 @@ export interface ChatTurn {
    * `content` is not sent).
    */
   readonly regenerate?: boolean;
+  /** Files to attach to the conversation with this message (processed ones). */
+  readonly fileIds?: readonly string[];
   readonly signal: AbortSignal;
   /** Called with the state after every chunk. */
   readonly onUpdate: (state: StreamState) => void;
@@ -262,6 +273,7 @@ export class ApiClient {
       stream: true,
       stream_options: { include_usage: true },
       ...(turn.conversationId ? { conversation_id: turn.conversationId } : {}),
+      ...(turn.fileIds?.length ? { file_ids: turn.fileIds } : {}),
     };
     const response = await this.send('/chat/completions', {
       method: 'POST',

@@ -12,8 +12,18 @@ export interface Usage {
   readonly total_tokens: number;
 }
 
+/** A passage of an attached file the answer was given (chatstack's `citations` extension). */
+export interface Citation {
+  readonly file_id: string;
+  readonly filename: string;
+  readonly chunk_id: string;
+  readonly text: string;
+}
+
 export interface StreamState {
   readonly content: string;
+  /** Set by the citations chunk (before the usage chunk) when the conversation has files. */
+  readonly citations?: readonly Citation[];
   readonly finishReason: FinishReason | null;
   readonly usage: Usage | null;
   readonly conversationId: string | null;
@@ -33,6 +43,13 @@ interface ChunkShape {
   choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
   usage?: unknown;
   conversation_id?: unknown;
+  citations?: unknown;
+}
+
+function isCitation(value: unknown): value is Citation {
+  if (typeof value !== 'object' || value === null) return false;
+  const citation = value as Record<string, unknown>;
+  return ['file_id', 'filename', 'chunk_id', 'text'].every((key) => typeof citation[key] === 'string');
 }
 
 function isFinishReason(value: unknown): value is FinishReason {
@@ -69,7 +86,15 @@ export function applyStreamData(state: StreamState, data: string): StreamState {
   }
   if (isUsage(chunk.usage)) usage = chunk.usage;
   if (typeof chunk.conversation_id === 'string') conversationId = chunk.conversation_id;
-  return { content, finishReason, usage, conversationId, done: state.done };
+  const citations = Array.isArray(chunk.citations) ? chunk.citations.filter(isCitation) : state.citations;
+  return {
+    content,
+    finishReason,
+    usage,
+    conversationId,
+    done: state.done,
+    ...(citations === undefined ? {} : { citations }),
+  };
 }
 
 /**

@@ -3,23 +3,13 @@
  */
 import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiBase, machineToken, stack } from '../setup/context';
+import { apiBase, machineToken } from '../setup/context';
+import { recordedRequests } from '../setup/inference-requests';
 
 let client: OpenAI;
 beforeAll(async () => {
   client = new OpenAI({ baseURL: apiBase(), apiKey: await machineToken('a'), maxRetries: 0 });
 });
-
-interface RecordedRequest {
-  messages?: { role: string; content: string }[];
-}
-
-/** The request bodies the inference server received (it records them with RECORD_REQUESTS=1). */
-async function recordedRequests(): Promise<RecordedRequest[]> {
-  const response = await fetch(`${stack().inference}/debug/requests`);
-  const body = (await response.json()) as { data: { body: RecordedRequest }[] };
-  return body.data.map((entry) => entry.body);
-}
 
 describe('the openai client', () => {
   it('gets a streamed answer with usage', async () => {

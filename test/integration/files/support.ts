@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import type { FileObject } from '../../../lambdas/contracts/files';
 import { createFileObjects } from '../../../lambdas/files/objects';
 import type { FilesDeps } from '../../../lambdas/files/service';
@@ -67,4 +67,15 @@ export async function settled(client: OpenAI, fileId: string, timeoutMs = 60_000
     if (Date.now() > deadline) throw new Error(`file ${fileId} still uploaded after ${timeoutMs} ms`);
     await new Promise((done) => setTimeout(done, 100));
   }
+}
+
+/** Uploads bytes with the SDK's `files.create` and waits until ingestion settled the file. */
+export async function uploadSettled(
+  client: OpenAI,
+  bytes: Uint8Array,
+  filename: string,
+  purpose: 'assistants' | 'user_data' = 'assistants',
+): Promise<FileObject> {
+  const created = await client.files.create({ file: await toFile(Buffer.from(bytes), filename), purpose });
+  return settled(client, created.id);
 }

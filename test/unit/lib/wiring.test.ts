@@ -199,6 +199,14 @@ describe('least privilege', () => {
     ]);
   });
 
+  it('lets the chat function retrieve from the user’s files without reading or writing their objects', () => {
+    const variables = fn(region(PRIMARY).api, 'chat')[1].Environment.Variables;
+    expect(variables).toHaveProperty('FILES_BUCKET_NAME');
+    const actions = statementsOf(region(PRIMARY).api, 'chat').flatMap(actionsOf);
+    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual([]);
+    expect(actions.filter((action) => action.startsWith('s3vectors:Put'))).toEqual([]);
+  });
+
   it('gives the models function no table access at all', () => {
     expect(tableStatements(region(PRIMARY).api, 'models')).toEqual([]);
     expect(fn(region(PRIMARY).api, 'models')[1].Environment.Variables).not.toHaveProperty('TABLE_NAME');

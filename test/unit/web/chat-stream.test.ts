@@ -83,3 +83,20 @@ describe('announceableText', () => {
     expect(announceableText('Pi is 3.14 roughly', 0, false)).toBe('');
   });
 });
+
+describe('citations', () => {
+  it('are taken from the citations chunk, and malformed entries are dropped', () => {
+    const citation = { file_id: 'file-1', filename: 'a.pdf', chunk_id: 'file-1:0', text: 'The fact.' };
+    const state = applyStreamData(
+      initialStreamState,
+      JSON.stringify({ choices: [], citations: [citation, { file_id: 3 }], conversation_id: 'conv_1' }),
+    );
+    expect(state.citations).toEqual([citation]);
+    const after = applyStreamData(
+      state,
+      JSON.stringify({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } }),
+    );
+    expect(after.citations).toEqual([citation]);
+    expect(applyStreamData(initialStreamState, '{"choices":[]}').citations).toBeUndefined();
+  });
+});

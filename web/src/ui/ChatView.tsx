@@ -4,6 +4,7 @@ import { SessionExpiredError } from '../auth';
 import { announceableText, type StreamState } from '../chat-stream';
 import { loadDraft, saveDraft } from '../drafts';
 import { ApiRequestError, describeProblem, type Problem } from '../errors';
+import { AttachButton, type AttachedFile, AttachmentChips, useAttachments } from './Attachments';
 import { Composer } from './Composer';
 import { Icon } from './Icon';
 import { MessageView, type UiMessage, type UiMessageStatus } from './Message';
@@ -46,7 +47,13 @@ function fromStored(messages: readonly StoredMessage[]): UiMessage[] {
     if (message.role !== 'user' && message.role !== 'assistant') continue;
     const status: UiMessageStatus =
       message.role === 'user' || message.status === 'complete' ? 'complete' : message.status;
-    shown.push({ key: message.id, role: message.role, content: message.content, status });
+    shown.push({
+      key: message.id,
+      role: message.role,
+      content: message.content,
+      status,
+      ...(message.citations ? { citations: message.citations } : {}),
+    });
   }
   return shown;
 }
@@ -74,6 +81,7 @@ export function ChatView(props: ChatViewProps) {
   const mounted = useRef(false);
   const menuButton = useRef<HTMLButtonElement>(null);
   const wasSidebarOpen = useRef(props.sidebarOpen);
+  const files = useAttachments(api);
 
   // When the drawer closes, focus returns to the button that opened it.
   useEffect(() => {
@@ -134,10 +142,16 @@ export function ChatView(props: ChatViewProps) {
   };
 
   const send = useCallback(
-    async (text: string, regenerate: boolean) => {
+    async (text: string, regenerate: boolean, attached: readonly AttachedFile[] = []) => {
       if (abort.current || text.trim() === '' || Date.now() < blockedUntil) return;
       const assistantKey = nextKey();
-      const userMessage: UiMessage = { key: nextKey(), role: 'user', content: text, status: 'complete' };
+      const userMessage: UiMessage = {
+        key: nextKey(),
+        role: 'user',
+        content: text,
+        status: 'complete',
+        ...(attached.length > 0 ? { files: attached } : {}),
+      };
       const placeholder: UiMessage = {
         key: assistantKey,
         role: 'assistant',
@@ -200,6 +214,7 @@ export function ChatView(props: ChatViewProps) {
           content: text,
           // The server answers its stored question again and replaces the stored answer: no duplicate turn.
           regenerate,
+          fileIds: attached.map((file) => file.id),
           signal: controller.signal,
           onUpdate,
           ...(requestedIn === undefined ? {} : { conversationId: requestedIn }),
@@ -219,6 +234,11 @@ export function ChatView(props: ChatViewProps) {
                 ? 'interrupted'
                 : 'complete';
         setAssistant(result.content, status);
+        const citations = result.citations;
+        if (citations)
+          setMessages((current) =>
+            current.map((message) => (message.key === assistantKey ? { ...message, citations } : message)),
+          );
         announce(result.content, true);
         if (status === 'stopped') setAnnouncement('Stopped.');
       } catch (error) {
@@ -355,10 +375,13 @@ export function ChatView(props: ChatViewProps) {
         <Composer
           value={draft}
           streaming={streaming}
-          blocked={Date.now() < blockedUntil}
+          blocked={Date.now() < blockedUntil || files.busy}
           focusKey={props.conversationId ?? 'new'}
           onChange={updateDraft}
-          onSend={() => void send(draft, false)}
+          onSend={() => void send(draft, false, files.take())}
+          onFiles={files.add}
+          above={<AttachmentChips attachments={files.attachments} onRemove={files.remove} />}
+          before={<AttachButton onFiles={files.add} disabled={streaming} />}
           onStop={() => abort.current?.abort()}
         />
       </div>

@@ -1,4 +1,6 @@
-import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { dropTarget } from './Attachments';
 import { Icon } from './Icon';
 
 interface ComposerProps {
@@ -11,6 +13,12 @@ interface ComposerProps {
   readonly onStop: () => void;
   /** Changes when the composer should take focus (a new or switched conversation). */
   readonly focusKey: string;
+  /** Files dropped on the composer (drag and drop attaches them). @default dropping does nothing */
+  readonly onFiles?: (files: File[]) => void;
+  /** Shown above the text box (the attached files' chips). */
+  readonly above?: ComponentChildren;
+  /** Shown before the text box (the attach button). */
+  readonly before?: ComponentChildren;
 }
 
 /** The message box: Enter sends, Shift+Enter adds a line; grows with its text. */
@@ -29,10 +37,13 @@ export function Composer(props: ComposerProps) {
   }, [props.focusKey]);
 
   const canSend = props.value.trim() !== '' && !props.streaming && !props.blocked;
+  const [dragging, setDragging] = useState(false);
+  const onFiles = props.onFiles;
 
   return (
     <form
-      class="composer"
+      class={dragging ? 'composer dragging' : 'composer'}
+      {...(onFiles ? dropTarget(onFiles, setDragging) : {})}
       onSubmit={(event) => {
         event.preventDefault();
         if (canSend) props.onSend();
@@ -41,7 +52,9 @@ export function Composer(props: ComposerProps) {
       <label for="composer-input" class="sr-only">
         Message
       </label>
+      {props.above}
       <div class="composer-box">
+        {props.before}
         <textarea
           ref={textarea}
           id="composer-input"

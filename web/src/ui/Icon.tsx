@@ -19,6 +19,8 @@ const PATHS = {
   key: 'M14.5 9.5a4 4 0 1 0-1.2 2.8L20 19v-3h-2v-2h-2l-2.7-2.7M8.5 8.5h.01',
   book: 'M4 5a2 2 0 0 1 2-2h14v16H6a2 2 0 0 0-2 2V5zM4 19a2 2 0 0 1 2-2h14',
   file: 'M6 3h8l4 4v14H6zM14 3v4h4',
+  paperclip:
+    'M20 11.5l-8.1 8.1a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15 7.5',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -1,5 +1,7 @@
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { Citation } from '../chat-stream';
 import { codeLanguageOf, renderMarkdown } from '../markdown';
+import { type AttachedFile, CitationList, MessageFiles } from './Attachments';
 import { Icon } from './Icon';
 
 export type UiMessageStatus =
@@ -15,6 +17,10 @@ export interface UiMessage {
   readonly role: 'user' | 'assistant';
   readonly content: string;
   readonly status: UiMessageStatus;
+  /** Files sent with a user message. */
+  readonly files?: readonly AttachedFile[];
+  /** The passages of attached files an answer was given. */
+  readonly citations?: readonly Citation[];
 }
 
 const STATUS_NOTES: Partial<Record<UiMessageStatus, string>> = {
@@ -118,6 +124,7 @@ export function MessageView({ message, canRegenerate, onRegenerate }: MessageVie
     return (
       <article class="message user" aria-label="You said">
         <div class="bubble">{message.content}</div>
+        {message.files?.length ? <MessageFiles files={message.files} /> : null}
       </article>
     );
   }
@@ -138,6 +145,7 @@ export function MessageView({ message, canRegenerate, onRegenerate }: MessageVie
         ) : (
           <AssistantBody content={message.content} streaming={streaming} />
         )}
+        {message.citations && !streaming ? <CitationList citations={message.citations} /> : null}
         {note && (
           <p class={`message-note ${message.status}`}>
             <Icon name={message.status === 'content_filter' ? 'alert' : 'stop'} size={14} />
