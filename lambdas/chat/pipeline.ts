@@ -11,10 +11,8 @@ import { type AnalyticsEvent, buildEvent, type EventStatus } from '../contracts/
 import { METRICS_NAMESPACE, MetricName } from '../contracts/metrics';
 import {
   type ConversationStore,
-  newMessageId,
   putAnswerOverUnfinished,
   putMessage,
-  replaceMessage,
   type StoredMessage,
 } from '../conversations/store';
 import {
@@ -421,11 +419,12 @@ async function persistAnswer(
   const place = await turn.place.catch(() => undefined);
   if (place === undefined) return false;
   const message: StoredMessage = {
-    messageId: newMessageId(),
+    messageId: turn.answerMessageId,
     conversationId: turn.conversationId,
     sequence: place.assistantSequence,
     role: 'assistant',
     content: answer.text,
+    parentId: turn.answerParentId,
     createdAt: new Date().toISOString(),
     status: answer.status,
     model: deps.modelId,
@@ -440,15 +439,13 @@ async function persistAnswer(
   try {
     await turn.questionStored;
     await withRetries(attempts, () =>
-      turn.replacesMessageId !== undefined
-        ? replaceMessage(deps.store, caller.sub, message, turn.replacesMessageId)
-        : turn.resumed
-          ? putAnswerOverUnfinished(deps.store, caller.sub, message)
-          : putMessage(deps.store, caller.sub, message).catch(async (error: unknown) => {
-              // A retried write that landed before its error reached us: the same answer is there already.
-              if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
-              throw error;
-            }),
+      turn.resumed
+        ? putAnswerOverUnfinished(deps.store, caller.sub, message)
+        : putMessage(deps.store, caller.sub, message).catch(async (error: unknown) => {
+            // A retried write that landed before its error reached us: the same answer is there already.
+            if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+            throw error;
+          }),
     );
     return true;
   } catch (error) {

@@ -37,6 +37,8 @@ export interface ConversationRecord {
   /** User turns stored so far. */
   readonly turnCount: number;
   readonly systemPrompt?: string;
+  /** The leaf of the active branch (the answer of its latest turn); the newest message when unset or missing. */
+  readonly currentMessageId?: string;
 }
 
 export interface StoredMessage {
@@ -45,6 +47,8 @@ export interface StoredMessage {
   readonly sequence: number;
   readonly role: StoredRole;
   readonly content: string;
+  /** The message this one follows (its branch); `null` on a root, unset on messages stored before branches. */
+  readonly parentId?: string | null;
   readonly createdAt: string;
   readonly status: MessageStatus;
   readonly model?: string;
@@ -91,6 +95,7 @@ function toConversation(item: Record<string, unknown>): ConversationRecord {
     messageCount: Number(item.messageCount ?? 0),
     turnCount: Number(item.turnCount ?? 0),
     ...(typeof item.systemPrompt === 'string' ? { systemPrompt: item.systemPrompt } : {}),
+    ...(typeof item.currentMessageId === 'string' ? { currentMessageId: item.currentMessageId } : {}),
   };
 }
 
@@ -124,6 +129,8 @@ export async function createConversation(
     readonly systemPrompt?: string;
     /** Sequence numbers (and user turns) taken by the creating request: saves it a reservation round trip. */
     readonly reserve?: { readonly count: number; readonly userTurns: number };
+    /** The creating turn's answer: the active branch's leaf from the start. */
+    readonly currentMessageId?: string;
   },
 ): Promise<ConversationRecord> {
   const now = nowOf(deps).toISOString();
@@ -137,6 +144,7 @@ export async function createConversation(
     messageCount: init.reserve?.count ?? 0,
     turnCount: init.reserve?.userTurns ?? 0,
     ...(init.systemPrompt === undefined ? {} : { systemPrompt: init.systemPrompt }),
+    ...(init.currentMessageId === undefined ? {} : { currentMessageId: init.currentMessageId }),
   };
   await deps.db.send(
     new PutCommand({
@@ -194,6 +202,8 @@ export async function reserveSequences(
   conversation: ConversationRecord,
   count: number,
   userTurns: number,
+  /** The turn's answer, which becomes the active branch's leaf. */
+  currentMessageId?: string,
 ): Promise<{ readonly firstSequence: number; readonly conversation: ConversationRecord }> {
   let current = conversation;
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
@@ -204,7 +214,7 @@ export async function reserveSequences(
         new UpdateCommand({
           TableName: deps.tableName,
           Key: keys.conversation(sub, current.conversationId),
-          UpdateExpression: `SET version = :next, messageCount = :count, turnCount = :turns, updatedAt = :now, gsi1sk = :gsi1sk${expiresAt === undefined ? '' : ', #ttl = :ttl'}`,
+          UpdateExpression: `SET version = :next, messageCount = :count, turnCount = :turns, updatedAt = :now, gsi1sk = :gsi1sk${currentMessageId === undefined ? '' : ', currentMessageId = :leaf'}${expiresAt === undefined ? '' : ', #ttl = :ttl'}`,
           ConditionExpression: 'attribute_exists(pk) AND version = :version',
           ...(expiresAt === undefined ? {} : { ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute } }),
           ExpressionAttributeValues: {
@@ -214,6 +224,7 @@ export async function reserveSequences(
             ':turns': current.turnCount + userTurns,
             ':now': now,
             ':gsi1sk': `${now}#${current.conversationId}`,
+            ...(currentMessageId === undefined ? {} : { ':leaf': currentMessageId }),
             ...(expiresAt === undefined ? {} : { ':ttl': expiresAt }),
           },
           ReturnValues: 'ALL_NEW',
@@ -232,65 +243,6 @@ export async function reserveSequences(
   throw new ConflictError(
     'The conversation is being changed by another request; please retry.',
     'conversation_busy',
-  );
-}
-
-/**
- * Claims a conversation for regenerating its last answer: a conditional version bump on the version read, with
- * no new sequence numbers. Not retried: after a concurrent change "the last answer" may be another one.
- */
-export async function claimRegeneration(
-  deps: ConversationStore,
-  sub: string,
-  conversation: ConversationRecord,
-): Promise<ConversationRecord> {
-  const now = nowOf(deps).toISOString();
-  const expiresAt = expiresAtFor(deps);
-  try {
-    const result = await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: keys.conversation(sub, conversation.conversationId),
-        UpdateExpression: `SET version = :next, updatedAt = :now, gsi1sk = :gsi1sk${expiresAt === undefined ? '' : ', #ttl = :ttl'}`,
-        ConditionExpression: 'attribute_exists(pk) AND version = :version',
-        ...(expiresAt === undefined ? {} : { ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute } }),
-        ExpressionAttributeValues: {
-          ':version': conversation.version,
-          ':next': conversation.version + 1,
-          ':now': now,
-          ':gsi1sk': `${now}#${conversation.conversationId}`,
-          ...(expiresAt === undefined ? {} : { ':ttl': expiresAt }),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return result.Attributes ? toConversation(result.Attributes) : conversation;
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    throw new ConflictError(
-      'The conversation changed while regenerating its answer; please reload it and retry.',
-      'conversation_busy',
-    );
-  }
-}
-
-/**
- * Writes a regenerated answer at the sequence of the answer it replaces, only while that answer is still the one
- * stored there (so history and exports keep exactly one answer per question).
- */
-export async function replaceMessage(
-  deps: ConversationStore,
-  sub: string,
-  message: StoredMessage,
-  replacedMessageId: string,
-): Promise<void> {
-  await deps.db.send(
-    new PutCommand({
-      TableName: deps.tableName,
-      Item: messageItem(deps, sub, message),
-      ConditionExpression: 'attribute_exists(pk) AND messageId = :replaced',
-      ExpressionAttributeValues: { ':replaced': replacedMessageId },
-    }),
   );
 }
 
@@ -452,13 +404,23 @@ export async function listConversations(
   return { conversations, nextCursor };
 }
 
-/** Renames a conversation (conditional on the version read; retried on a concurrent change). */
-export async function renameConversation(
+/** What a PATCH may change: the title and the active branch. */
+export interface ConversationChange {
+  readonly title?: string | undefined;
+  readonly currentMessageId?: string | undefined;
+}
+
+/** Renames a conversation and/or switches its branch (conditional on the version read; retried on a concurrent change). */
+export async function updateConversation(
   deps: ConversationStore,
   sub: string,
   conversationId: string,
-  title: string,
+  change: ConversationChange,
 ): Promise<ConversationRecord> {
+  const sets = [
+    ...(change.title === undefined ? [] : ['title = :title']),
+    ...(change.currentMessageId === undefined ? [] : ['currentMessageId = :leaf']),
+  ];
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
     const current = await requireConversation(deps, sub, conversationId);
     try {
@@ -466,17 +428,18 @@ export async function renameConversation(
         new UpdateCommand({
           TableName: deps.tableName,
           Key: keys.conversation(sub, conversationId),
-          UpdateExpression: 'SET title = :title, version = :next',
+          UpdateExpression: `SET ${[...sets, 'version = :next'].join(', ')}`,
           ConditionExpression: 'attribute_exists(pk) AND version = :version',
           ExpressionAttributeValues: {
-            ':title': title,
+            ...(change.title === undefined ? {} : { ':title': change.title }),
+            ...(change.currentMessageId === undefined ? {} : { ':leaf': change.currentMessageId }),
             ':version': current.version,
             ':next': current.version + 1,
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return result.Attributes ? toConversation(result.Attributes) : { ...current, title };
+      return result.Attributes ? toConversation(result.Attributes) : current;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       await conflictBackoff(attempt);

@@ -21,6 +21,8 @@ export interface ConversationSummary {
 
 export interface StoredMessage {
   readonly id: string;
+  /** The message this one follows (its branch); null on the first. */
+  readonly parent_id?: string | null;
   readonly role: MessageRole;
   readonly content: string;
   readonly created_at: string;
@@ -30,7 +32,10 @@ export interface StoredMessage {
 }
 
 export interface ConversationDetail extends ConversationSummary {
+  /** Every message of every branch, oldest first. */
   readonly messages: readonly StoredMessage[];
+  /** The leaf of the active branch. */
+  readonly current_message_id?: string | null;
 }
 
 export interface ConversationPage {
@@ -44,7 +49,7 @@ export interface ChatTurn {
   readonly conversationId?: string;
   readonly content: string;
   /**
-   * Answer the conversation's last question again, replacing its last answer (needs `conversationId`;
+   * Answer the conversation's last question again, as a sibling of its last answer (needs `conversationId`;
    * `content` is not sent).
    */
   readonly regenerate?: boolean;

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type ApiClient, type StoredMessage, StreamInterruptedError } from '../api';
 import { SessionExpiredError } from '../auth';
+import { activeBranch } from '../branches';
 import { announceableText, type StreamState } from '../chat-stream';
 import { loadDraft, saveDraft } from '../drafts';
 import { ApiRequestError, describeProblem, type Problem } from '../errors';
@@ -105,7 +106,7 @@ export function ChatView(props: ChatViewProps) {
       api
         .getConversation(id, controller.signal)
         .then((conversation) => {
-          setMessages(fromStored(conversation.messages));
+          setMessages(fromStored(activeBranch(conversation)));
           setLoadedTitle(conversation.title);
         })
         .catch((error: unknown) => {
