@@ -94,6 +94,10 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
         description:
           'The stored message this turn continues from (a branch): the model sees the path to it. `null` starts from the root (editing the first question). Default: the active branch. With `regenerate`, the question to answer again.',
       }),
+      resumable: z.boolean().optional().meta({
+        description:
+          'Generate to the end even if the client goes away (only an explicit stop ends it early); re-attach with GET /v1/conversations/{id}/messages/{message_id}/stream. Needs a stream.',
+      }),
       regenerate: z.boolean().optional().meta({
         description:
           "Answer the active branch's last question again (or `parent_message_id`'s): the new answer is a sibling of the previous one, which stays reachable. Needs `conversation_id` and `messages: []`.",
@@ -219,7 +223,7 @@ export const ModelList = z
   .meta({ id: 'ModelList' });
 export type ModelList = z.infer<typeof ModelList>;
 
-export const MessageStatus = z.enum(['complete', 'interrupted', 'content_filter']);
+export const MessageStatus = z.enum(['complete', 'interrupted', 'content_filter', 'generating']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 export const ConversationMessage = z
@@ -293,6 +297,21 @@ export const ConversationListQuery = z
       .optional(),
   })
   .strict();
+
+/** `GET …/messages/{message_id}/stream`: how many stored pieces the client already has. */
+export const ReattachQuery = z
+  .object({ after: z.coerce.number().int().min(0).max(100_000).default(0) })
+  .strict()
+  .meta({ id: 'ReattachQuery' });
+
+export const AnswerStop = z
+  .object({
+    id: z.string(),
+    object: z.literal('conversation.message.stop'),
+    stopping: z.boolean().meta({ description: 'False when the answer was no longer generating.' }),
+  })
+  .meta({ id: 'AnswerStop' });
+export type AnswerStop = z.infer<typeof AnswerStop>;
 
 export const ConversationPatch = z
   .object({

@@ -59,6 +59,12 @@ export interface StoredMessage {
   readonly latencyMs?: number;
   readonly timeToFirstTokenMs?: number;
   readonly requestId?: string;
+  /** A resumable answer's text in the pieces it was stored in: what a re-attached stream replays. */
+  readonly chunks?: readonly string[];
+  /** Writes the answer cost while it was generated (resumable answers). */
+  readonly progressWrites?: number;
+  /** Set by an explicit stop; the generating process checks it at each progress write. */
+  readonly stopRequested?: boolean;
 }
 
 const MAX_CONFLICT_RETRIES = 8;
@@ -285,6 +291,94 @@ export function putAnswerOverUnfinished(
     ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
     ExpressionAttributeValues: { ':assistant': 'assistant', ':interrupted': 'interrupted' },
   });
+}
+
+/** Writes a resumable answer's final state over its `generating` record (or over nothing). */
+export function putAnswerOverGenerating(
+  deps: ConversationStore,
+  sub: string,
+  message: StoredMessage,
+): Promise<void> {
+  return putMessageItem(deps, sub, message, {
+    ConditionExpression: 'attribute_not_exists(pk) OR #status = :generating',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':generating': 'generating' },
+  });
+}
+
+/**
+ * One progress step of a `generating` answer: its text so far and the new piece. Returns whether a stop was
+ * requested (or the answer is no longer generating), so the generating process can end it.
+ */
+export async function appendAnswerProgress(
+  deps: ConversationStore,
+  sub: string,
+  at: { readonly conversationId: string; readonly sequence: number },
+  progress: { readonly content: string; readonly chunk: string | undefined },
+): Promise<{ readonly stopRequested: boolean }> {
+  try {
+    const result = await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: keys.message(sub, at.conversationId, at.sequence),
+        UpdateExpression: `SET content = :content, progressWrites = progressWrites + :one${progress.chunk === undefined ? '' : ', chunks = list_append(chunks, :chunk)'}`,
+        ConditionExpression: '#status = :generating',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':content': progress.content,
+          ':one': 1,
+          ':generating': 'generating',
+          ...(progress.chunk === undefined ? {} : { ':chunk': [progress.chunk] }),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { stopRequested: result.Attributes?.stopRequested === true };
+  } catch (error) {
+    if (isConditionFailure(error)) return { stopRequested: true };
+    throw error;
+  }
+}
+
+/** The message stored at `sequence`, or undefined. */
+export async function getMessageAt(
+  deps: ConversationStore,
+  sub: string,
+  conversationId: string,
+  sequence: number,
+): Promise<StoredMessage | undefined> {
+  const result = await deps.db.send(
+    new GetCommand({
+      TableName: deps.tableName,
+      Key: keys.message(sub, conversationId, sequence),
+      ConsistentRead: true,
+    }),
+  );
+  return result.Item && !isExpired(result.Item, deps) ? toMessage(result.Item) : undefined;
+}
+
+/** Asks a `generating` answer to stop; false when it is not generating (finished already). */
+export async function requestStop(
+  deps: ConversationStore,
+  sub: string,
+  message: Pick<StoredMessage, 'conversationId' | 'sequence'>,
+): Promise<boolean> {
+  try {
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: keys.message(sub, message.conversationId, message.sequence),
+        UpdateExpression: 'SET stopRequested = :yes',
+        ConditionExpression: '#status = :generating',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':yes': true, ':generating': 'generating' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
 
 /** Writes one message at its reserved sequence; never overwrites an existing item. */

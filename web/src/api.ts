@@ -9,7 +9,7 @@ import { type FileInfo, MAX_INLINE_BYTES } from './files';
 import { readSse } from './sse';
 
 export type MessageRole = 'system' | 'developer' | 'user' | 'assistant';
-export type MessageStatus = 'complete' | 'interrupted' | 'content_filter';
+export type MessageStatus = 'complete' | 'interrupted' | 'content_filter' | 'generating';
 
 export interface ConversationSummary {
   readonly id: string;

@@ -46,7 +46,11 @@ function fromStored(messages: readonly StoredMessage[]): UiMessage[] {
   for (const message of messages) {
     if (message.role !== 'user' && message.role !== 'assistant') continue;
     const status: UiMessageStatus =
-      message.role === 'user' || message.status === 'complete' ? 'complete' : message.status;
+      message.role === 'user' || message.status === 'complete'
+        ? 'complete'
+        : message.status === 'generating'
+          ? 'streaming'
+          : message.status;
     shown.push({ key: message.id, role: message.role, content: message.content, status });
   }
   return shown;
