@@ -56,6 +56,8 @@ export interface ChatTurn {
   readonly signal: AbortSignal;
   /** Called with the state after every chunk. */
   readonly onUpdate: (state: StreamState) => void;
+  /** Called once the answer has its stored id (the stop endpoint and re-attaching name it). */
+  readonly onMessageId?: (messageId: string) => void;
 }
 
 export interface ChatResult extends StreamState {
@@ -266,6 +268,8 @@ export class ApiClient {
       ...(regenerating ? { regenerate: true } : {}),
       stream: true,
       stream_options: { include_usage: true },
+      // The answer outlives this page: a reload or another tab re-attaches, only Stop ends it early.
+      resumable: true,
       ...(turn.conversationId ? { conversation_id: turn.conversationId } : {}),
     };
     const response = await this.send('/chat/completions', {
@@ -274,6 +278,36 @@ export class ApiClient {
       signal: turn.signal,
       headers: { accept: 'text/event-stream', 'idempotency-key': crypto.randomUUID() },
     });
+    const messageId = response.headers.get('x-message-id');
+    if (messageId) turn.onMessageId?.(messageId);
+    return this.readAnswer(response, turn);
+  }
+
+  /** Re-attaches to a stored answer: its text from the start, followed while it is generated, to its end. */
+  async reattach(
+    conversationId: string,
+    messageId: string,
+    turn: Pick<ChatTurn, 'signal' | 'onUpdate'>,
+  ): Promise<ChatResult> {
+    const response = await this.send(
+      `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/stream`,
+      { signal: turn.signal, headers: { accept: 'text/event-stream' } },
+    );
+    return this.readAnswer(response, { ...turn, conversationId });
+  }
+
+  /** Stops a generating answer (from any tab); what it said so far is kept. */
+  async stopAnswer(conversationId: string, messageId: string): Promise<void> {
+    await this.send(
+      `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/stop`,
+      { method: 'POST' },
+    );
+  }
+
+  private async readAnswer(
+    response: Response,
+    turn: Pick<ChatTurn, 'signal' | 'onUpdate' | 'conversationId'>,
+  ): Promise<ChatResult> {
     let state: StreamState = {
       ...initialStreamState,
       conversationId: response.headers.get('x-conversation-id') ?? turn.conversationId ?? null,

@@ -74,6 +74,8 @@ export function ChatView(props: ChatViewProps) {
   const [loadedTitle, setLoadedTitle] = useState<string | undefined>(undefined);
   const activeId = useRef<string | undefined>(props.conversationId);
   const abort = useRef<AbortController | undefined>(undefined);
+  // The streaming answer's stored id: Stop asks the server to end it (leaving the page does not).
+  const answerId = useRef<string | undefined>(undefined);
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const mounted = useRef(false);
@@ -110,8 +112,11 @@ export function ChatView(props: ChatViewProps) {
       api
         .getConversation(id, controller.signal)
         .then((conversation) => {
-          setMessages(fromStored(activeBranch(conversation)));
+          const branch = activeBranch(conversation);
+          setMessages(fromStored(branch));
           setLoadedTitle(conversation.title);
+          const last = branch.at(-1);
+          if (last?.role === 'assistant' && last.status === 'generating') follow(id, last.id);
         })
         .catch((error: unknown) => {
           if (isAbort(error) || error instanceof SessionExpiredError) return;
@@ -121,6 +126,30 @@ export function ChatView(props: ChatViewProps) {
         })
         .finally(() => {
           if (!controller.signal.aborted) setLoading(false);
+        });
+    };
+    // An answer still generating (started before a reload, or in another tab) is followed to its end.
+    const follow = (conversationId: string, messageId: string) => {
+      const following = new AbortController();
+      abort.current = following;
+      answerId.current = messageId;
+      controller.signal.addEventListener('abort', () => following.abort(), { once: true });
+      setStreaming(true);
+      const show = (content: string, status: UiMessageStatus) =>
+        setMessages((current) =>
+          current.map((message) => (message.key === messageId ? { ...message, content, status } : message)),
+        );
+      api
+        .reattach(conversationId, messageId, {
+          signal: following.signal,
+          onUpdate: (state) => show(state.content, 'streaming'),
+        })
+        .then((result) => show(result.content, following.signal.aborted ? 'stopped' : 'complete'))
+        .catch(() => undefined)
+        .finally(() => {
+          if (abort.current === following) abort.current = undefined;
+          answerId.current = undefined;
+          setStreaming(false);
         });
     };
     load();
@@ -203,10 +232,13 @@ export function ChatView(props: ChatViewProps) {
       try {
         const result = await api.chat({
           content: text,
-          // The server answers its stored question again and replaces the stored answer: no duplicate turn.
+          // The server answers its stored question again, beside the stored answer: no duplicate turn.
           regenerate,
           signal: controller.signal,
           onUpdate,
+          onMessageId: (messageId) => {
+            answerId.current = messageId;
+          },
           ...(requestedIn === undefined ? {} : { conversationId: requestedIn }),
         });
         cancelAnimationFrame(frame);
@@ -268,6 +300,7 @@ export function ChatView(props: ChatViewProps) {
         }
       } finally {
         abort.current = undefined;
+        answerId.current = undefined;
         setStreaming(false);
         if (activeId.current) onTurnFinished(activeId.current);
       }
@@ -364,7 +397,14 @@ export function ChatView(props: ChatViewProps) {
           focusKey={props.conversationId ?? 'new'}
           onChange={updateDraft}
           onSend={() => void send(draft, false)}
-          onStop={() => abort.current?.abort()}
+          onStop={() => {
+            // The answer runs on without this page: Stop asks the server to end it, then stops reading.
+            const conversationId = activeId.current;
+            const messageId = answerId.current;
+            if (conversationId && messageId)
+              void api.stopAnswer(conversationId, messageId).catch(() => undefined);
+            abort.current?.abort();
+          }}
         />
       </div>
     </main>
