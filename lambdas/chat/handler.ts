@@ -1,10 +1,18 @@
 import type { Readable } from 'node:stream';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type ChatCompletionRequest, chatCompletionRequestSchema } from '../contracts/api';
+import {
+  type AnswerStop,
+  type ChatCompletionRequest,
+  ConversationId,
+  chatCompletionRequestSchema,
+  MessageId,
+  ReattachQuery,
+} from '../contracts/api';
 import { rateLimitHeaders } from '../quota';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
+import { NotFoundError } from '../shared/errors';
 import { apiMiddlewares, baseHeaders, json } from '../shared/http';
 import {
   IDEMPOTENCY_TTL_SECONDS,
@@ -12,9 +20,10 @@ import {
   idempotencyKeyOf,
   runIdempotently,
 } from '../shared/idempotency';
-import { parseJsonBody, readBody } from '../validation';
+import { parseJsonBody, parseQuery, readBody } from '../validation';
 import { createChatDeps } from './deps';
 import { type ChatDeps, DEADLINE_MARGIN_MS, runTurn, type TurnHead, type TurnRecord } from './pipeline';
+import { reattachStream, requireAnswer, stopAnswer } from './reattach';
 import { replayAsSse, SSE_HEADERS, SseWriter } from './sse';
 
 /** `POST /v1/chat/completions`: OpenAI Chat Completions (streamed or not), plus `conversation_id`. */
@@ -39,12 +48,13 @@ class UnfinishedTurn extends Error {
 
 function turnHeaders(
   event: APIGatewayProxyEvent,
-  turn: Pick<TurnHead, 'conversationId' | 'turnsDropped' | 'quota'>,
+  turn: Pick<TurnHead, 'conversationId' | 'turnsDropped' | 'quota'> & { readonly messageId?: string },
 ): Record<string, string> {
   return {
     ...baseHeaders(event),
     ...(turn.quota ? rateLimitHeaders(turn.quota) : {}),
     'x-conversation-id': turn.conversationId,
+    ...(turn.messageId ? { 'x-message-id': turn.messageId } : {}),
     'x-context-turns-dropped': String(turn.turnsDropped),
   };
 }
@@ -75,7 +85,11 @@ async function chat(
     started = resolve;
   });
   const remainingMs = context?.getRemainingTimeInMillis?.();
-  const signals = [signal, sse?.signal].filter((one): one is AbortSignal => one !== undefined);
+  // A resumable answer outlives its client: only an explicit stop (or the deadline) ends it early.
+  const resumable = streaming && request.resumable === true;
+  const signals = resumable
+    ? []
+    : [signal, sse?.signal].filter((one): one is AbortSignal => one !== undefined);
   const turn = () =>
     runTurn(
       chatDeps(),
@@ -88,6 +102,7 @@ async function chat(
       request,
       {
         ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
+        resumable,
         ...(remainingMs === undefined ? {} : { deadlineAt: Date.now() + remainingMs - DEADLINE_MARGIN_MS }),
         ...(sse
           ? {
@@ -151,8 +166,42 @@ async function chat(
   return json(event, 200, record.completion, headers);
 }
 
+/** The answer a `…/messages/{message_id}/…` route names; malformed ids are the same 404 as missing ones. */
+function answerOf(event: APIGatewayProxyEvent) {
+  const conversationId = ConversationId.safeParse(event.pathParameters?.id);
+  if (!conversationId.success) throw new NotFoundError('Conversation', 'id');
+  const messageId = MessageId.safeParse(event.pathParameters?.message_id);
+  if (!messageId.success) throw new NotFoundError('Message', 'message_id');
+  return requireAnswer(chatDeps().store, callerOf(event).sub, conversationId.data, messageId.data);
+}
+
+/** `GET …/stream`: the stored answer as SSE, followed while it is generated; `POST …/stop`: ask it to stop. */
+async function answerRoute(event: APIGatewayProxyEvent, signal?: AbortSignal): Promise<StreamingResult> {
+  const { sub } = callerOf(event);
+  const answer = await answerOf(event);
+  if (event.httpMethod === 'GET') {
+    const { after } = parseQuery(event.queryStringParameters, ReattachQuery);
+    return {
+      statusCode: 200,
+      headers: {
+        ...SSE_HEADERS,
+        ...baseHeaders(event),
+        'x-conversation-id': answer.conversationId,
+        'x-message-id': answer.messageId,
+      },
+      body: reattachStream(chatDeps().store, sub, answer, after, signal),
+    };
+  }
+  const { stopping } = await stopAnswer(chatDeps().store, sub, answer);
+  const body: AnswerStop = { id: answer.messageId, object: 'conversation.message.stop', stopping };
+  return json(event, 200, body);
+}
+
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ streamifyResponse: true })
   .use(apiMiddlewares())
   .handler(
-    (event, context, options) => chat(event, context, options?.signal) as Promise<APIGatewayProxyResult>,
+    (event, context, options) =>
+      (event.resource === '/v1/chat/completions'
+        ? chat(event, context, options?.signal)
+        : answerRoute(event, options?.signal)) as Promise<APIGatewayProxyResult>,
   );

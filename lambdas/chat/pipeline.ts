@@ -11,10 +11,9 @@ import { type AnalyticsEvent, buildEvent, type EventStatus } from '../contracts/
 import { METRICS_NAMESPACE, MetricName } from '../contracts/metrics';
 import {
   type ConversationStore,
-  newMessageId,
+  putAnswerOverGenerating,
   putAnswerOverUnfinished,
   putMessage,
-  replaceMessage,
   type StoredMessage,
 } from '../conversations/store';
 import {
@@ -38,6 +37,7 @@ import {
   type TurnLimits,
   type TurnRef,
 } from './prepare';
+import { AnswerProgress } from './resumable';
 
 /**
  * One chat turn, read top to bottom — the only path an answer takes, streamed or not, from the API or a job:
@@ -85,6 +85,8 @@ export interface TurnHead {
   readonly created: number;
   readonly model: string;
   readonly conversationId: string;
+  /** The stored answer's id (a resumable answer is re-attached and stopped by it). */
+  readonly messageId: string;
   readonly turnsDropped: number;
   readonly quota: QuotaState | undefined;
 }
@@ -92,6 +94,11 @@ export interface TurnHead {
 export interface TurnOptions {
   /** The client went away: stop generating, keep what was said as `interrupted`. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Store the answer while it is generated (`generating`, its text in bounded steps) and end it early only on an
+   * explicit stop (the flag read at each step); the caller then passes no client `signal`.
+   */
+  readonly resumable?: boolean | undefined;
   /** Epoch ms by which generation must stop (the invocation's time left minus a margin). */
   readonly deadlineAt?: number | undefined;
   /** The first token is in: a streamed answer sends its headers and role chunk. */
@@ -191,13 +198,15 @@ export async function runTurn(
       });
     }
     // 4–5. Infer, streaming, through the windowed output filter.
-    const answer = await infer(deps, turn, admission, options, startedAt).catch(async (error: unknown) => {
-      if (!(error instanceof UnansweredTurn)) throw error;
-      // The model never answered: the turn is stored as unanswered (and costs no tokens), then the request fails.
-      await persistAnswer(deps, caller, turn, error.answer, startedAt);
-      await emitTurnEvent(deps, caller, turn, error.answer, startedAt);
-      throw error.cause;
-    });
+    const answer = await infer(deps, caller, turn, admission, options, startedAt).catch(
+      async (error: unknown) => {
+        if (!(error instanceof UnansweredTurn)) throw error;
+        // The model never answered: the turn is stored as unanswered (and costs no tokens), then the request fails.
+        await persistAnswer(deps, caller, turn, error.answer, startedAt);
+        await emitTurnEvent(deps, caller, turn, error.answer, startedAt);
+        throw error.cause;
+      },
+    );
     usedTokens = answer.usage.total_tokens;
     // 6. Persist the answer (partial ones too), retried; a lost answer is counted and reported, never hidden.
     const persisted = await persistAnswer(deps, caller, turn, answer, startedAt);
@@ -235,8 +244,10 @@ interface Answer {
   readonly usage: Usage;
   readonly outputModeration: { readonly action: string; readonly categories: readonly string[] } | undefined;
   readonly timeToFirstTokenMs: number | undefined;
-  /** Why the answer stopped early: `client_disconnected`, `deadline_exceeded`, `stream_interrupted`… */
+  /** Why the answer stopped early: `stopped`, `client_disconnected`, `deadline_exceeded`, `stream_interrupted`… */
   readonly errorCode?: string;
+  /** A resumable answer: the pieces a re-attached stream replays, and the writes they cost. */
+  readonly progress?: { readonly chunks: readonly string[]; readonly progressWrites: number };
 }
 
 /** The model failed before its first token: the turn is stored as unanswered, then `cause` is thrown. */
@@ -278,6 +289,7 @@ function usageOrEstimate(
  */
 async function infer(
   deps: ChatDeps,
+  caller: ChatCaller,
   turn: PreparedTurn,
   admission: Admission,
   options: TurnOptions,
@@ -285,6 +297,8 @@ async function infer(
 ): Promise<Answer> {
   const abort = new AbortController();
   let deadlineHit = false;
+  let stopped = false;
+  let progress: AnswerProgress | undefined;
   const onClientAbort = () => abort.abort();
   if (options.signal?.aborted) abort.abort();
   options.signal?.addEventListener('abort', onClientAbort, { once: true });
@@ -312,15 +326,39 @@ async function infer(
   const emit = (emitted: string) => {
     if (emitted === '') return;
     text += emitted;
+    progress?.push(emitted);
     options.onText?.(emitted);
   };
   try {
     for await (const event of { [Symbol.asyncIterator]: () => events }) {
       if (timeToFirstTokenMs === undefined) {
         // The turn's place in the conversation was taken during the prefill; nothing is shown before it is.
-        await turn.place.catch((error: unknown) => {
+        const place = await turn.place.catch((error: unknown) => {
           throw new NotPlaced(error);
         });
+        if (options.resumable) {
+          progress = new AnswerProgress(
+            deps.store,
+            caller.sub,
+            {
+              messageId: turn.answerMessageId,
+              conversationId: turn.conversationId,
+              sequence: place.assistantSequence,
+              role: 'assistant',
+              content: '',
+              parentId: turn.answerParentId,
+              createdAt: new Date().toISOString(),
+              status: 'generating',
+              model: deps.modelId,
+              ...(caller.requestId ? { requestId: caller.requestId } : {}),
+            },
+            () => {
+              stopped = true;
+              abort.abort();
+            },
+          );
+          await progress.begin();
+        }
         // As the client sees it: from the request's arrival (admission, moderation, context included).
         timeToFirstTokenMs = Date.now() - startedAt;
         options.onStart?.({
@@ -328,6 +366,7 @@ async function infer(
           created,
           model: deps.modelId,
           conversationId: turn.conversationId,
+          messageId: turn.answerMessageId,
           turnsDropped: turn.turnsDropped,
           quota: admission.state,
         });
@@ -363,6 +402,7 @@ async function infer(
       });
     }
     if (deadlineHit) errorCode = 'deadline_exceeded';
+    else if (stopped) errorCode = 'stopped';
     else if (error instanceof InferenceAbortedError || options.signal?.aborted)
       errorCode = 'client_disconnected';
     else {
@@ -388,6 +428,7 @@ async function infer(
       ? { action: decision.action, categories: decision.categories }
       : turn.inputModeration;
   const status: MessageStatus = blocked ? 'content_filter' : errorCode ? 'interrupted' : 'complete';
+  const progressed = progress ? await progress.end(text) : undefined;
   return {
     id,
     created,
@@ -398,6 +439,7 @@ async function infer(
     outputModeration,
     timeToFirstTokenMs,
     ...(errorCode ? { errorCode } : {}),
+    ...(progressed ? { progress: progressed } : {}),
   };
 }
 
@@ -432,11 +474,12 @@ async function persistAnswer(
   const place = await turn.place.catch(() => undefined);
   if (place === undefined) return false;
   const message: StoredMessage = {
-    messageId: newMessageId(),
+    messageId: turn.answerMessageId,
     conversationId: turn.conversationId,
     sequence: place.assistantSequence,
     role: 'assistant',
     content: answer.text,
+    parentId: turn.answerParentId,
     createdAt: new Date().toISOString(),
     status: answer.status,
     model: deps.modelId,
@@ -447,13 +490,16 @@ async function persistAnswer(
     ...(answer.timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs: answer.timeToFirstTokenMs }),
     ...(caller.requestId ? { requestId: caller.requestId } : {}),
     ...(turn.citations?.length ? { citations: turn.citations } : {}),
+    ...(answer.progress
+      ? { chunks: [...answer.progress.chunks], progressWrites: answer.progress.progressWrites }
+      : {}),
   };
   const attempts = deps.persistAttempts ?? DEFAULT_PERSIST_ATTEMPTS;
   try {
     await turn.questionStored;
     await withRetries(attempts, () =>
-      turn.replacesMessageId !== undefined
-        ? replaceMessage(deps.store, caller.sub, message, turn.replacesMessageId)
+      answer.progress
+        ? putAnswerOverGenerating(deps.store, caller.sub, message)
         : turn.resumed
           ? putAnswerOverUnfinished(deps.store, caller.sub, message)
           : putMessage(deps.store, caller.sub, message).catch(async (error: unknown) => {
@@ -504,7 +550,10 @@ function recordOf(
   admission: Admission,
   persisted: boolean,
 ): TurnRecord {
-  const code = answer.errorCode ?? (persisted ? undefined : 'answer_not_saved');
+  // An explicit stop is the user's choice, not a failure: the partial answer ends like a finished one.
+  const code =
+    (answer.errorCode === 'stopped' ? undefined : answer.errorCode) ??
+    (persisted ? undefined : 'answer_not_saved');
   return {
     completion: {
       id: answer.id,
@@ -553,7 +602,9 @@ function publishTurnMetrics(answer: Answer, startedAt: number, messagesModerated
 function eventStatusOf(answer: Answer): EventStatus {
   if (answer.status === 'content_filter') return 'blocked';
   if (answer.status === 'interrupted')
-    return answer.errorCode === 'client_disconnected' ? 'cancelled' : 'error';
+    return answer.errorCode === 'client_disconnected' || answer.errorCode === 'stopped'
+      ? 'cancelled'
+      : 'error';
   return 'ok';
 }
 

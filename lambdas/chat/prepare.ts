@@ -1,9 +1,9 @@
 import { buildContextWindow, type ContextMessage, DEFAULT_WINDOW, estimateTokens } from '../context';
 import type { ChatCompletionRequest, ChatMessageInput } from '../contracts/api';
 import type { Citation } from '../contracts/files';
+import { activeLeaf, pathTo, withParents } from '../conversations/branches';
 import {
   type ConversationStore,
-  claimRegeneration,
   createConversation,
   newConversationId,
   newMessageId,
@@ -16,7 +16,7 @@ import {
 } from '../conversations/store';
 import type { InferenceRequest } from '../inference';
 import type { InputMessage, MessagesVerdict } from '../moderation/types';
-import { ConflictError, ValidationError } from '../shared/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 
 /**
  * The stages of a turn before the model runs, as plain functions: what the client may send, the context window
@@ -48,6 +48,11 @@ export const DEFAULT_SYSTEM_PROMPT =
 
 /** How many stored messages are read to build the context (comfortably more than 10 turns). */
 const HISTORY_MESSAGES = 48;
+/**
+ * How many are read when the turn continues a branch: the path to its parent is among them unless the
+ * conversation has many more messages (its branches included) than a context window holds.
+ */
+const BRANCH_MESSAGES = 400;
 
 /** Text of a message, whatever form its content has. */
 export function textOf(message: ChatMessageInput): string {
@@ -130,8 +135,10 @@ export interface PreparedTurn {
   readonly inputModeration: { readonly action: string; readonly categories: readonly string[] } | undefined;
   /** Settles when the request's own messages are stored (they are written while the model starts). */
   readonly questionStored: Promise<void>;
-  /** Set when regenerating: the id of the stored answer the new one replaces (at `assistantSequence`). */
-  readonly replacesMessageId?: string;
+  /** The answer's id, chosen before the model runs (the active branch's leaf from the reservation on). */
+  readonly answerMessageId: string;
+  /** The message the answer follows: the turn's last question. */
+  readonly answerParentId: string | null;
   /** Set when resuming: an unfinished answer an earlier attempt stored may be overwritten. */
   readonly resumed?: boolean;
   /** Set by the grounding stage: the passages of attached files the answer is given, cited on it. */
@@ -232,7 +239,7 @@ export async function prepareTurn(
     else newMessages.push({ role, content: text });
   });
   const existing = request.conversation_id
-    ? await loadConversation(deps.store, sub, request.conversation_id)
+    ? await loadConversation(deps.store, sub, request.conversation_id, request.parent_message_id)
     : undefined;
   const requestSystemPrompt = systemTexts.length > 0 ? systemTexts.join('\n\n') : undefined;
   const systemPrompt =
@@ -251,15 +258,26 @@ export async function prepareTurn(
   const reserve = { count: newMessages.length + 1, userTurns };
   const conversationId = existing?.conversation.conversationId ?? newConversationId();
   const firstUser = newMessages.find((message) => message.role === 'user');
+  // Ids chosen now: each new message follows the one before it, the first follows the branch's parent.
+  const messageIds = newMessages.map(() => newMessageId());
+  const answerMessageId = newMessageId();
+  const parentOf = (index: number): string | null =>
+    index === 0 ? (existing?.parentId ?? null) : (messageIds[index - 1] ?? null);
   const firstSequence: Promise<number> = existing
-    ? reserveSequences(deps.store, sub, existing.conversation, reserve.count, reserve.userTurns).then(
-        (reserved) => reserved.firstSequence,
-      )
+    ? reserveSequences(
+        deps.store,
+        sub,
+        existing.conversation,
+        reserve.count,
+        reserve.userTurns,
+        answerMessageId,
+      ).then((reserved) => reserved.firstSequence)
     : createConversation(deps.store, sub, {
         conversationId,
         title: titleFrom(firstUser?.content ?? ''),
         ...(requestSystemPrompt === undefined ? {} : { systemPrompt: requestSystemPrompt }),
         reserve,
+        currentMessageId: answerMessageId,
       }).then(() => 0);
   const place = firstSequence.then((first) => ({
     firstSequence: first,
@@ -274,11 +292,12 @@ export async function prepareTurn(
     Promise.all(
       newMessages.map((message, index) =>
         putMessage(deps.store, sub, {
-          messageId: newMessageId(),
+          messageId: messageIds[index] ?? newMessageId(),
           conversationId,
           sequence: first + index,
           role: message.role,
           content: message.content,
+          parentId: parentOf(index),
           createdAt: now,
           status: 'complete',
           ...(message.role === 'user' && inputModeration ? { moderation: inputModeration } : {}),
@@ -294,6 +313,8 @@ export async function prepareTurn(
     conversationId,
     place,
     questionStored,
+    answerMessageId,
+    answerParentId: parentOf(newMessages.length),
     prompt: inferenceRequestOf(request, window.messages, maxTokens),
     promptText: newMessages
       .filter((message) => message.role === 'user')
@@ -305,25 +326,44 @@ export async function prepareTurn(
   };
 }
 
-/** The stored conversation and the history the context window is built from. */
-async function loadConversation(store: ConversationStore, sub: string, conversationId: string) {
+/**
+ * The stored conversation and the branch the turn continues: the path from the root to `parent` (`undefined`:
+ * the active leaf; `null`: the root, nothing before it).
+ */
+async function loadConversation(
+  store: ConversationStore,
+  sub: string,
+  conversationId: string,
+  parent: string | null | undefined,
+) {
   const [conversation, stored] = await Promise.all([
     requireConversation(store, sub, conversationId),
-    recentMessages(store, sub, conversationId, HISTORY_MESSAGES),
+    recentMessages(store, sub, conversationId, BRANCH_MESSAGES).then(withParents),
   ]);
-  const history = historyOf(stored);
+  const parentMessage =
+    parent === null
+      ? undefined
+      : parent === undefined
+        ? activeLeaf(stored, conversation.currentMessageId)
+        : stored.find((message) => message.messageId === parent);
+  if (typeof parent === 'string' && parentMessage === undefined)
+    throw new NotFoundError('Message', 'parent_message_id');
+  const branch = pathTo(stored, parentMessage?.messageId);
+  const history = historyOf(branch.path);
   const loadedTurns = history.filter((message) => message.role === 'user').length;
   return {
     conversation,
     stored,
+    branch: branch.path,
+    parentId: parentMessage?.messageId ?? null,
     history,
-    earlierTurnsNotLoaded: Math.max(0, conversation.turnCount - loadedTurns),
+    earlierTurnsNotLoaded: branch.complete ? 0 : Math.max(0, conversation.turnCount - loadedTurns),
   };
 }
 
 /**
- * A regenerated turn: the conversation's last user message is answered again, and the answer replaces the last
- * stored answer in place. Its input was moderated when first asked.
+ * A regenerated turn: a question answered again (the active branch's last one, or `parent_message_id`), the new
+ * answer a sibling of the earlier ones, which stay reachable. Its input was moderated when first asked.
  */
 export async function prepareRegeneration(
   deps: PrepareDeps,
@@ -332,40 +372,42 @@ export async function prepareRegeneration(
   meta: { readonly reservedTokens?: number | undefined },
 ): Promise<PreparedTurn> {
   if (!request.conversation_id) throw new ValidationError('Required when regenerating.', 'conversation_id');
-  const existing = await loadConversation(deps.store, sub, request.conversation_id);
-  const answer = existing.stored.at(-1);
-  const questionIndex = existing.stored.findLastIndex((message) => message.role === 'user');
-  const question = existing.stored[questionIndex];
-  if (answer?.role !== 'assistant' || question === undefined) {
+  const named = request.parent_message_id ?? undefined;
+  const existing = await loadConversation(deps.store, sub, request.conversation_id, named);
+  const leaf = existing.branch.at(-1);
+  // Without a named question, the active leaf must be an answer: its question is answered again.
+  const question =
+    named === undefined ? (leaf?.role === 'assistant' ? existing.branch.at(-2) : undefined) : leaf;
+  if (question?.role !== 'user') {
     throw new ValidationError(
-      "The conversation's last message is not an answer that can be regenerated.",
-      'regenerate',
+      named === undefined
+        ? "The conversation's last message is not an answer that can be regenerated."
+        : 'Must name a question (a user message) to answer again.',
+      named === undefined ? 'regenerate' : 'parent_message_id',
       'nothing_to_regenerate',
     );
   }
-  // A sequence handed out but not yet written is a turn still in progress: its answer is not ours to replace.
-  if (answer.sequence !== existing.conversation.messageCount - 1) {
-    throw new ConflictError(
-      'The conversation has a turn in progress; retry when it is answered.',
-      'conversation_busy',
-    );
-  }
-  const history = historyOf(existing.stored.slice(0, questionIndex));
-  const loadedTurns = history.filter((message) => message.role === 'user').length + 1;
+  const before = existing.branch.slice(0, existing.branch.indexOf(question));
+  const history = historyOf(before);
   const systemPrompt = existing.conversation.systemPrompt ?? deps.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
   const window = buildContextWindow(
     systemPrompt,
     history,
     [{ role: 'user', content: question.content }],
     windowOptions(request, deps.limits),
-    Math.max(0, existing.conversation.turnCount - loadedTurns),
+    existing.earlierTurnsNotLoaded,
   );
   const maxTokens = completionCap(request, deps.limits, window.estimatedPromptTokens, meta.reservedTokens);
-  await claimRegeneration(deps.store, sub, existing.conversation);
+  const answerMessageId = newMessageId();
+  const reserved = await reserveSequences(deps.store, sub, existing.conversation, 1, 0, answerMessageId);
   return {
     conversationId: existing.conversation.conversationId,
-    place: Promise.resolve({ firstSequence: answer.sequence, assistantSequence: answer.sequence }),
-    replacesMessageId: answer.messageId,
+    place: Promise.resolve({
+      firstSequence: reserved.firstSequence,
+      assistantSequence: reserved.firstSequence,
+    }),
+    answerMessageId,
+    answerParentId: question.messageId,
     questionStored: Promise.resolve(),
     prompt: inferenceRequestOf(request, window.messages, maxTokens),
     promptText: question.content,
@@ -395,13 +437,19 @@ export async function prepareResumed(
     requireConversation(deps.store, sub, ref.conversationId),
     recentMessages(deps.store, sub, ref.conversationId, HISTORY_MESSAGES + questionCount + 1),
   ]);
-  const question = stored.filter(
+  const question = withParents(stored).filter(
     (message) => message.sequence >= ref.firstSequence && message.sequence < ref.answerSequence,
   );
   if (question.length !== questionCount) {
     throw new ConflictError("The turn's question is not stored yet; retry shortly.", 'conversation_busy');
   }
-  const history = historyOf(stored.filter((message) => message.sequence < ref.firstSequence));
+  const branchParent = question[0]?.parentId ?? null;
+  const history = historyOf(
+    branchParent === null
+      ? []
+      : pathTo(withParents(stored.filter((message) => message.sequence < ref.firstSequence)), branchParent)
+          .path,
+  );
   const loadedTurns = history.filter((message) => message.role === 'user').length + 1;
   const requestSystem = request.messages.filter(
     (message) => message.role === 'system' || message.role === 'developer',
@@ -424,6 +472,9 @@ export async function prepareResumed(
     place: Promise.resolve({ firstSequence: ref.firstSequence, assistantSequence: ref.answerSequence }),
     questionStored: Promise.resolve(),
     resumed: true,
+    // The answer an earlier attempt planned is found again as the conversation's newest message.
+    answerMessageId: newMessageId(),
+    answerParentId: question.at(-1)?.messageId ?? null,
     prompt: inferenceRequestOf(
       request,
       window.messages,

@@ -22,6 +22,12 @@ export const LIMITS = {
 
 /** Ids: `conv_` + 32 lowercase hex digits, `msg_` likewise. */
 export const CONVERSATION_ID_PATTERN = /^conv_[0-9a-f]{32}$/;
+export const MessageId = z
+  .string()
+  .regex(/^msg_[0-9a-f]{32}$/, 'Expected a message id such as msg_0123456789abcdef0123456789abcdef.')
+  .meta({ id: 'MessageId', example: 'msg_0123456789abcdef0123456789abcdef' });
+export type MessageId = z.infer<typeof MessageId>;
+
 export const ConversationId = z
   .string()
   .regex(CONVERSATION_ID_PATTERN, 'Expected a conversation id such as conv_0123456789abcdef0123456789abcdef.')
@@ -85,9 +91,17 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
         .optional(),
       user: z.string().max(256).optional(),
       conversation_id: ConversationId.nullable().optional(),
+      parent_message_id: MessageId.nullable().optional().meta({
+        description:
+          'The stored message this turn continues from (a branch): the model sees the path to it. `null` starts from the root (editing the first question). Default: the active branch. With `regenerate`, the question to answer again.',
+      }),
+      resumable: z.boolean().optional().meta({
+        description:
+          'Generate to the end even if the client goes away (only an explicit stop ends it early); re-attach with GET /v1/conversations/{id}/messages/{message_id}/stream. Needs a stream.',
+      }),
       regenerate: z.boolean().optional().meta({
         description:
-          "Re-answer the conversation's last user message, replacing its last answer. Needs `conversation_id` and `messages: []`.",
+          "Answer the active branch's last question again (or `parent_message_id`'s): the new answer is a sibling of the previous one, which stays reachable. Needs `conversation_id` and `messages: []`.",
       }),
       file_ids: z.array(FileId).max(FILE_LIMITS.maxFilesPerQuery).optional().meta({
         description:
@@ -96,6 +110,12 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
     })
     .strict()
     .superRefine((request, context) => {
+      if (request.parent_message_id !== undefined && !request.conversation_id)
+        context.addIssue({
+          code: 'custom',
+          path: ['conversation_id'],
+          message: 'Required with parent_message_id.',
+        });
       if (request.regenerate === true) {
         if (request.messages.length > 0)
           context.addIssue({
@@ -109,6 +129,12 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
             code: 'custom',
             path: ['conversation_id'],
             message: 'Required when regenerating.',
+          });
+        else if (request.parent_message_id === null)
+          context.addIssue({
+            code: 'custom',
+            path: ['parent_message_id'],
+            message: 'Must name the question to answer again when regenerating.',
           });
       } else if (request.messages.length === 0) {
         context.addIssue({
@@ -206,12 +232,16 @@ export const ModelList = z
   .meta({ id: 'ModelList' });
 export type ModelList = z.infer<typeof ModelList>;
 
-export const MessageStatus = z.enum(['complete', 'interrupted', 'content_filter']);
+export const MessageStatus = z.enum(['complete', 'interrupted', 'content_filter', 'generating']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 export const ConversationMessage = z
   .object({
     id: z.string(),
+    parent_id: z
+      .string()
+      .nullable()
+      .meta({ description: 'The message this one follows; null on the first.' }),
     role: ChatMessageRole,
     content: z.string(),
     created_at: z.string(),
@@ -238,7 +268,14 @@ export const Conversation = z
   .meta({ id: 'Conversation' });
 export type Conversation = z.infer<typeof Conversation>;
 
-export const ConversationWithMessages = Conversation.extend({ messages: z.array(ConversationMessage) }).meta({
+export const ConversationWithMessages = Conversation.extend({
+  /** Every message of every branch, oldest first. */
+  messages: z.array(ConversationMessage),
+  current_message_id: z
+    .string()
+    .nullable()
+    .meta({ description: 'The leaf of the active branch: follow `parent_id` from it to read the branch.' }),
+}).meta({
   id: 'ConversationWithMessages',
 });
 export type ConversationWithMessages = z.infer<typeof ConversationWithMessages>;
@@ -274,9 +311,33 @@ export const ConversationListQuery = z
   })
   .strict();
 
-export const ConversationPatch = z
-  .object({ title: z.string().normalize('NFC').trim().min(1).max(LIMITS.maxTitleChars) })
+/** `GET …/messages/{message_id}/stream`: how many stored pieces the client already has. */
+export const ReattachQuery = z
+  .object({ after: z.coerce.number().int().min(0).max(100_000).default(0) })
   .strict()
+  .meta({ id: 'ReattachQuery' });
+
+export const AnswerStop = z
+  .object({
+    id: z.string(),
+    object: z.literal('conversation.message.stop'),
+    stopping: z.boolean().meta({ description: 'False when the answer was no longer generating.' }),
+  })
+  .meta({ id: 'AnswerStop' });
+export type AnswerStop = z.infer<typeof AnswerStop>;
+
+export const ConversationPatch = z
+  .object({
+    title: z.string().normalize('NFC').trim().min(1).max(LIMITS.maxTitleChars).optional(),
+    current_message_id: MessageId.optional().meta({
+      description: 'Switch the active branch to the one through this message (its newest leaf).',
+    }),
+  })
+  .strict()
+  .refine((patch) => patch.title !== undefined || patch.current_message_id !== undefined, {
+    message: 'Expected title or current_message_id.',
+    path: ['title'],
+  })
   .meta({ id: 'ConversationPatch' });
 
 export const Deleted = z

@@ -21,6 +21,7 @@ export const CORS_ALLOW_HEADERS = [
 export const CORS_EXPOSE_HEADERS = [
   'x-request-id',
   'x-conversation-id',
+  'x-message-id',
   'x-context-turns-dropped',
   'retry-after',
   'retry-after-ms',

@@ -13,15 +13,16 @@ import { config } from '../shared/config';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { parseJsonBody, parseQuery } from '../validation';
+import { activeLeaf, newestLeafUnder, withParents } from './branches';
 import { conversationStoreFromEnv } from './deps';
 import {
   allMessages,
   type ConversationRecord,
   deleteConversation,
   listConversations,
-  renameConversation,
   requireConversation,
   type StoredMessage,
+  updateConversation,
 } from './store';
 
 /** `/v1/conversations[/{id}]`: list (newest first, paged), get with messages, rename, delete — the caller's only. */
@@ -44,6 +45,7 @@ export function conversationView(record: ConversationRecord): Conversation {
 export function messageView(message: StoredMessage): ConversationWithMessages['messages'][number] {
   return {
     id: message.messageId,
+    parent_id: message.parentId ?? null,
     role: message.role,
     content: message.content,
     created_at: message.createdAt,
@@ -59,6 +61,15 @@ function conversationIdOf(event: APIGatewayProxyEvent): string {
   const parsed = ConversationId.safeParse(event.pathParameters?.id);
   if (!parsed.success) throw new NotFoundError('Conversation', 'id');
   return parsed.data;
+}
+
+/** The branch through `messageId`, as its newest leaf; a message not in the conversation is a 404 naming the field. */
+async function leafThrough(sub: string, conversationId: string, messageId: string): Promise<string> {
+  await requireConversation(store(), sub, conversationId);
+  const messages = withParents(await allMessages(store(), sub, conversationId));
+  if (!messages.some((message) => message.messageId === messageId))
+    throw new NotFoundError('Message', 'current_message_id');
+  return newestLeafUnder(messages, messageId);
 }
 
 async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -80,16 +91,22 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     const id = conversationIdOf(event);
     if (method === 'GET') {
       const conversation = await requireConversation(store(), sub, id);
-      const messages = await allMessages(store(), sub, id);
+      const messages = withParents(await allMessages(store(), sub, id));
       const body: ConversationWithMessages = {
         ...conversationView(conversation),
         messages: messages.map(messageView),
+        current_message_id: activeLeaf(messages, conversation.currentMessageId)?.messageId ?? null,
       };
       return json(event, 200, body);
     }
     if (method === 'PATCH') {
       const patch = parseJsonBody(event, ConversationPatch);
-      return json(event, 200, conversationView(await renameConversation(store(), sub, id, patch.title)));
+      const currentMessageId =
+        patch.current_message_id === undefined
+          ? undefined
+          : await leafThrough(sub, id, patch.current_message_id);
+      const updated = await updateConversation(store(), sub, id, { title: patch.title, currentMessageId });
+      return json(event, 200, conversationView(updated));
     }
     if (method === 'DELETE') {
       await deleteConversation(store(), sub, id);

@@ -40,6 +40,8 @@ export interface ConversationRecord {
   readonly systemPrompt?: string;
   /** Files attached with `file_ids` (a string set, added to by `chat/grounding.ts`). */
   readonly fileIds?: readonly string[];
+  /** The leaf of the active branch (the answer of its latest turn); the newest message when unset or missing. */
+  readonly currentMessageId?: string;
 }
 
 export interface StoredMessage {
@@ -48,6 +50,8 @@ export interface StoredMessage {
   readonly sequence: number;
   readonly role: StoredRole;
   readonly content: string;
+  /** The message this one follows (its branch); `null` on a root, unset on messages stored before branches. */
+  readonly parentId?: string | null;
   readonly createdAt: string;
   readonly status: MessageStatus;
   readonly model?: string;
@@ -60,6 +64,12 @@ export interface StoredMessage {
   readonly requestId?: string;
   /** An answer grounded in attached files: the passages it was given. */
   readonly citations?: readonly Citation[];
+  /** A resumable answer's text in the pieces it was stored in: what a re-attached stream replays. */
+  readonly chunks?: readonly string[];
+  /** Writes the answer cost while it was generated (resumable answers). */
+  readonly progressWrites?: number;
+  /** Set by an explicit stop; the generating process checks it at each progress write. */
+  readonly stopRequested?: boolean;
 }
 
 const MAX_CONFLICT_RETRIES = 8;
@@ -97,6 +107,7 @@ function toConversation(item: Record<string, unknown>): ConversationRecord {
     turnCount: Number(item.turnCount ?? 0),
     ...(typeof item.systemPrompt === 'string' ? { systemPrompt: item.systemPrompt } : {}),
     ...(item.fileIds instanceof Set ? { fileIds: [...(item.fileIds as Set<string>)].sort() } : {}),
+    ...(typeof item.currentMessageId === 'string' ? { currentMessageId: item.currentMessageId } : {}),
   };
 }
 
@@ -130,6 +141,8 @@ export async function createConversation(
     readonly systemPrompt?: string;
     /** Sequence numbers (and user turns) taken by the creating request: saves it a reservation round trip. */
     readonly reserve?: { readonly count: number; readonly userTurns: number };
+    /** The creating turn's answer: the active branch's leaf from the start. */
+    readonly currentMessageId?: string;
   },
 ): Promise<ConversationRecord> {
   const now = nowOf(deps).toISOString();
@@ -143,6 +156,7 @@ export async function createConversation(
     messageCount: init.reserve?.count ?? 0,
     turnCount: init.reserve?.userTurns ?? 0,
     ...(init.systemPrompt === undefined ? {} : { systemPrompt: init.systemPrompt }),
+    ...(init.currentMessageId === undefined ? {} : { currentMessageId: init.currentMessageId }),
   };
   await deps.db.send(
     new PutCommand({
@@ -200,6 +214,8 @@ export async function reserveSequences(
   conversation: ConversationRecord,
   count: number,
   userTurns: number,
+  /** The turn's answer, which becomes the active branch's leaf. */
+  currentMessageId?: string,
 ): Promise<{ readonly firstSequence: number; readonly conversation: ConversationRecord }> {
   let current = conversation;
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
@@ -210,7 +226,7 @@ export async function reserveSequences(
         new UpdateCommand({
           TableName: deps.tableName,
           Key: keys.conversation(sub, current.conversationId),
-          UpdateExpression: `SET version = :next, messageCount = :count, turnCount = :turns, updatedAt = :now, gsi1sk = :gsi1sk${expiresAt === undefined ? '' : ', #ttl = :ttl'}`,
+          UpdateExpression: `SET version = :next, messageCount = :count, turnCount = :turns, updatedAt = :now, gsi1sk = :gsi1sk${currentMessageId === undefined ? '' : ', currentMessageId = :leaf'}${expiresAt === undefined ? '' : ', #ttl = :ttl'}`,
           ConditionExpression: 'attribute_exists(pk) AND version = :version',
           ...(expiresAt === undefined ? {} : { ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute } }),
           ExpressionAttributeValues: {
@@ -220,6 +236,7 @@ export async function reserveSequences(
             ':turns': current.turnCount + userTurns,
             ':now': now,
             ':gsi1sk': `${now}#${current.conversationId}`,
+            ...(currentMessageId === undefined ? {} : { ':leaf': currentMessageId }),
             ...(expiresAt === undefined ? {} : { ':ttl': expiresAt }),
           },
           ReturnValues: 'ALL_NEW',
@@ -238,65 +255,6 @@ export async function reserveSequences(
   throw new ConflictError(
     'The conversation is being changed by another request; please retry.',
     'conversation_busy',
-  );
-}
-
-/**
- * Claims a conversation for regenerating its last answer: a conditional version bump on the version read, with
- * no new sequence numbers. Not retried: after a concurrent change "the last answer" may be another one.
- */
-export async function claimRegeneration(
-  deps: ConversationStore,
-  sub: string,
-  conversation: ConversationRecord,
-): Promise<ConversationRecord> {
-  const now = nowOf(deps).toISOString();
-  const expiresAt = expiresAtFor(deps);
-  try {
-    const result = await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: keys.conversation(sub, conversation.conversationId),
-        UpdateExpression: `SET version = :next, updatedAt = :now, gsi1sk = :gsi1sk${expiresAt === undefined ? '' : ', #ttl = :ttl'}`,
-        ConditionExpression: 'attribute_exists(pk) AND version = :version',
-        ...(expiresAt === undefined ? {} : { ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute } }),
-        ExpressionAttributeValues: {
-          ':version': conversation.version,
-          ':next': conversation.version + 1,
-          ':now': now,
-          ':gsi1sk': `${now}#${conversation.conversationId}`,
-          ...(expiresAt === undefined ? {} : { ':ttl': expiresAt }),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return result.Attributes ? toConversation(result.Attributes) : conversation;
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    throw new ConflictError(
-      'The conversation changed while regenerating its answer; please reload it and retry.',
-      'conversation_busy',
-    );
-  }
-}
-
-/**
- * Writes a regenerated answer at the sequence of the answer it replaces, only while that answer is still the one
- * stored there (so history and exports keep exactly one answer per question).
- */
-export async function replaceMessage(
-  deps: ConversationStore,
-  sub: string,
-  message: StoredMessage,
-  replacedMessageId: string,
-): Promise<void> {
-  await deps.db.send(
-    new PutCommand({
-      TableName: deps.tableName,
-      Item: messageItem(deps, sub, message),
-      ConditionExpression: 'attribute_exists(pk) AND messageId = :replaced',
-      ExpressionAttributeValues: { ':replaced': replacedMessageId },
-    }),
   );
 }
 
@@ -339,6 +297,94 @@ export function putAnswerOverUnfinished(
     ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
     ExpressionAttributeValues: { ':assistant': 'assistant', ':interrupted': 'interrupted' },
   });
+}
+
+/** Writes a resumable answer's final state over its `generating` record (or over nothing). */
+export function putAnswerOverGenerating(
+  deps: ConversationStore,
+  sub: string,
+  message: StoredMessage,
+): Promise<void> {
+  return putMessageItem(deps, sub, message, {
+    ConditionExpression: 'attribute_not_exists(pk) OR #status = :generating',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':generating': 'generating' },
+  });
+}
+
+/**
+ * One progress step of a `generating` answer: its text so far and the new piece. Returns whether a stop was
+ * requested (or the answer is no longer generating), so the generating process can end it.
+ */
+export async function appendAnswerProgress(
+  deps: ConversationStore,
+  sub: string,
+  at: { readonly conversationId: string; readonly sequence: number },
+  progress: { readonly content: string; readonly chunk: string | undefined },
+): Promise<{ readonly stopRequested: boolean }> {
+  try {
+    const result = await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: keys.message(sub, at.conversationId, at.sequence),
+        UpdateExpression: `SET content = :content, progressWrites = progressWrites + :one${progress.chunk === undefined ? '' : ', chunks = list_append(chunks, :chunk)'}`,
+        ConditionExpression: '#status = :generating',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':content': progress.content,
+          ':one': 1,
+          ':generating': 'generating',
+          ...(progress.chunk === undefined ? {} : { ':chunk': [progress.chunk] }),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { stopRequested: result.Attributes?.stopRequested === true };
+  } catch (error) {
+    if (isConditionFailure(error)) return { stopRequested: true };
+    throw error;
+  }
+}
+
+/** The message stored at `sequence`, or undefined. */
+export async function getMessageAt(
+  deps: ConversationStore,
+  sub: string,
+  conversationId: string,
+  sequence: number,
+): Promise<StoredMessage | undefined> {
+  const result = await deps.db.send(
+    new GetCommand({
+      TableName: deps.tableName,
+      Key: keys.message(sub, conversationId, sequence),
+      ConsistentRead: true,
+    }),
+  );
+  return result.Item && !isExpired(result.Item, deps) ? toMessage(result.Item) : undefined;
+}
+
+/** Asks a `generating` answer to stop; false when it is not generating (finished already). */
+export async function requestStop(
+  deps: ConversationStore,
+  sub: string,
+  message: Pick<StoredMessage, 'conversationId' | 'sequence'>,
+): Promise<boolean> {
+  try {
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: keys.message(sub, message.conversationId, message.sequence),
+        UpdateExpression: 'SET stopRequested = :yes',
+        ConditionExpression: '#status = :generating',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':yes': true, ':generating': 'generating' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
 
 /** Writes one message at its reserved sequence; never overwrites an existing item. */
@@ -458,13 +504,23 @@ export async function listConversations(
   return { conversations, nextCursor };
 }
 
-/** Renames a conversation (conditional on the version read; retried on a concurrent change). */
-export async function renameConversation(
+/** What a PATCH may change: the title and the active branch. */
+export interface ConversationChange {
+  readonly title?: string | undefined;
+  readonly currentMessageId?: string | undefined;
+}
+
+/** Renames a conversation and/or switches its branch (conditional on the version read; retried on a concurrent change). */
+export async function updateConversation(
   deps: ConversationStore,
   sub: string,
   conversationId: string,
-  title: string,
+  change: ConversationChange,
 ): Promise<ConversationRecord> {
+  const sets = [
+    ...(change.title === undefined ? [] : ['title = :title']),
+    ...(change.currentMessageId === undefined ? [] : ['currentMessageId = :leaf']),
+  ];
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
     const current = await requireConversation(deps, sub, conversationId);
     try {
@@ -472,17 +528,18 @@ export async function renameConversation(
         new UpdateCommand({
           TableName: deps.tableName,
           Key: keys.conversation(sub, conversationId),
-          UpdateExpression: 'SET title = :title, version = :next',
+          UpdateExpression: `SET ${[...sets, 'version = :next'].join(', ')}`,
           ConditionExpression: 'attribute_exists(pk) AND version = :version',
           ExpressionAttributeValues: {
-            ':title': title,
+            ...(change.title === undefined ? {} : { ':title': change.title }),
+            ...(change.currentMessageId === undefined ? {} : { ':leaf': change.currentMessageId }),
             ':version': current.version,
             ':next': current.version + 1,
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return result.Attributes ? toConversation(result.Attributes) : { ...current, title };
+      return result.Attributes ? toConversation(result.Attributes) : current;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       await conflictBackoff(attempt);

@@ -87,6 +87,7 @@ export function buildExport(
         return {
           ...conversationView(conversation),
           messages: messagesByConversation.get(conversation.conversationId) ?? [],
+          current_message_id: conversation.currentMessageId ?? null,
         };
       }),
     jobs: live.filter((item) => item.entity === 'job').map(exportedJob),

@@ -15,7 +15,7 @@ import { type FileInfo, MAX_INLINE_BYTES } from './files';
 import { readSse } from './sse';
 
 export type MessageRole = 'system' | 'developer' | 'user' | 'assistant';
-export type MessageStatus = 'complete' | 'interrupted' | 'content_filter';
+export type MessageStatus = 'complete' | 'interrupted' | 'content_filter' | 'generating';
 
 export interface ConversationSummary {
   readonly id: string;
@@ -27,6 +27,8 @@ export interface ConversationSummary {
 
 export interface StoredMessage {
   readonly id: string;
+  /** The message this one follows (its branch); null on the first. */
+  readonly parent_id?: string | null;
   readonly role: MessageRole;
   readonly content: string;
   readonly created_at: string;
@@ -37,9 +39,12 @@ export interface StoredMessage {
 }
 
 export interface ConversationDetail extends ConversationSummary {
+  /** Every message of every branch, oldest first. */
   readonly messages: readonly StoredMessage[];
   /** Files attached to the conversation (`file_ids`). */
   readonly file_ids?: readonly string[];
+  /** The leaf of the active branch. */
+  readonly current_message_id?: string | null;
 }
 
 export interface ConversationPage {
@@ -53,7 +58,7 @@ export interface ChatTurn {
   readonly conversationId?: string;
   readonly content: string;
   /**
-   * Answer the conversation's last question again, replacing its last answer (needs `conversationId`;
+   * Answer the conversation's last question again, as a sibling of its last answer (needs `conversationId`;
    * `content` is not sent).
    */
   readonly regenerate?: boolean;
@@ -62,6 +67,8 @@ export interface ChatTurn {
   readonly signal: AbortSignal;
   /** Called with the state after every chunk. */
   readonly onUpdate: (state: StreamState) => void;
+  /** Called once the answer has its stored id (the stop endpoint and re-attaching name it). */
+  readonly onMessageId?: (messageId: string) => void;
 }
 
 export interface ChatResult extends StreamState {
@@ -272,6 +279,8 @@ export class ApiClient {
       ...(regenerating ? { regenerate: true } : {}),
       stream: true,
       stream_options: { include_usage: true },
+      // The answer outlives this page: a reload or another tab re-attaches, only Stop ends it early.
+      resumable: true,
       ...(turn.conversationId ? { conversation_id: turn.conversationId } : {}),
       ...(turn.fileIds?.length ? { file_ids: turn.fileIds } : {}),
     };
@@ -281,6 +290,36 @@ export class ApiClient {
       signal: turn.signal,
       headers: { accept: 'text/event-stream', 'idempotency-key': crypto.randomUUID() },
     });
+    const messageId = response.headers.get('x-message-id');
+    if (messageId) turn.onMessageId?.(messageId);
+    return this.readAnswer(response, turn);
+  }
+
+  /** Re-attaches to a stored answer: its text from the start, followed while it is generated, to its end. */
+  async reattach(
+    conversationId: string,
+    messageId: string,
+    turn: Pick<ChatTurn, 'signal' | 'onUpdate'>,
+  ): Promise<ChatResult> {
+    const response = await this.send(
+      `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/stream`,
+      { signal: turn.signal, headers: { accept: 'text/event-stream' } },
+    );
+    return this.readAnswer(response, { ...turn, conversationId });
+  }
+
+  /** Stops a generating answer (from any tab); what it said so far is kept. */
+  async stopAnswer(conversationId: string, messageId: string): Promise<void> {
+    await this.send(
+      `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/stop`,
+      { method: 'POST' },
+    );
+  }
+
+  private async readAnswer(
+    response: Response,
+    turn: Pick<ChatTurn, 'signal' | 'onUpdate' | 'conversationId'>,
+  ): Promise<ChatResult> {
     let state: StreamState = {
       ...initialStreamState,
       conversationId: response.headers.get('x-conversation-id') ?? turn.conversationId ?? null,

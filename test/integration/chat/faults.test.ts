@@ -168,6 +168,50 @@ describe('when the client disconnects mid-stream', () => {
   });
 });
 
+describe('a resumable answer', () => {
+  it('keeps generating after its client leaves, is stored as generating, and stops only on the stop request', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    plan = () => ({ kind: 'hold', tokens: ['Half a thought'], release: held });
+    const cancelledBefore = model.cancelled;
+    const leave = new AbortController();
+    const response = await fetch(`${api.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        messages: [{ role: 'user', content: 'Think on' }],
+        stream: true,
+        resumable: true,
+      }),
+      signal: leave.signal,
+    });
+    const conversationId = response.headers.get('x-conversation-id') ?? '';
+    const messageId = response.headers.get('x-message-id') ?? '';
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    // The first chunk (the output filter still holds the text back), then the client leaves.
+    await reader.read();
+    leave.abort();
+
+    // Gone client, answer still running: stored as generating, the model request not cancelled.
+    await expect.poll(async () => (await storedMessages(conversationId)).at(-1)?.status).toBe('generating');
+    expect(model.cancelled).toBe(cancelledBefore);
+
+    const stop = await fetch(`${api.url}/v1/conversations/${conversationId}/messages/${messageId}/stop`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(stop.status).toBe(200);
+    expect(await stop.json()).toMatchObject({ id: messageId, stopping: true });
+    await expect.poll(async () => (await storedMessages(conversationId)).at(-1)?.status).toBe('interrupted');
+    expect((await storedMessages(conversationId)).at(-1)?.content).toBe('Half a thought');
+    await expect.poll(() => model.cancelled).toBe(cancelledBefore + 1);
+    release();
+    await answerWorks();
+  });
+});
+
 describe('when the endpoint times out', () => {
   it('the turn fails cleanly before the first token, is stored as interrupted, and the next one works', async () => {
     const sagemaker = new SageMakerRuntimeClient({

@@ -3,7 +3,7 @@
  * as for an id that does not exist — and neither user's export ever contains the other's data.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiBase, machineToken } from '../setup/context';
+import { callApi, machineToken } from '../setup/context';
 
 let tokenA: string;
 let tokenB: string;
@@ -11,15 +11,7 @@ let conversationA: string;
 const secretA = `a-secret-${crypto.randomUUID()}`;
 const secretB = `b-secret-${crypto.randomUUID()}`;
 
-async function call(token: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${apiBase()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
-}
+const call = callApi;
 
 beforeAll(async () => {
   [tokenA, tokenB] = await Promise.all([machineToken('a'), machineToken('b')]);

@@ -1,33 +1,27 @@
 /**
- * Regenerate against the local stack: the conversation's last answer is replaced, so a reload shows the question
- * once with the new answer; requests that cannot be regenerated get a 4xx error object naming the field.
+ * Regenerate against the local stack: the new answer is a sibling of the last one, so a reload shows the question
+ * once with the new answer active and the old one still stored; requests that cannot be regenerated get a 4xx
+ * error object naming the field.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiBase, machineToken } from '../setup/context';
+import { callApi, machineToken } from '../setup/context';
 
 let token: string;
 beforeAll(async () => {
   token = await machineToken('a');
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${apiBase()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, text, json: () => JSON.parse(text) };
-}
+const call = (method: string, path: string, body?: unknown) => callApi(token, method, path, body);
 
 interface StoredMessage {
   id: string;
+  parent_id: string | null;
   role: string;
   content: string;
 }
 
 describe('regenerating the last answer', () => {
-  it('replaces the stored answer: the conversation reads back as the question once and the new answer', async () => {
+  it('adds a sibling answer: the question once, the new answer active, the old one kept', async () => {
     const question = `Name a fruit (${crypto.randomUUID()}).`;
     const first = await call('POST', '/chat/completions', {
       messages: [{ role: 'user', content: question }],
@@ -53,15 +47,19 @@ describe('regenerating the last answer', () => {
     const after = await call('GET', `/conversations/${conversationId}`);
     expect(after.status).toBe(200);
     const conversation = after.json();
-    expect(conversation.message_count).toBe(2);
+    expect(conversation.message_count).toBe(3);
     expect(conversation.messages.map((message: StoredMessage) => [message.role, message.content])).toEqual([
       ['user', question],
+      ['assistant', oldAnswer.content],
       ['assistant', newText],
     ]);
-    expect((conversation.messages[1] as StoredMessage).id).not.toBe(oldAnswer.id);
+    const newAnswer = conversation.messages[2] as StoredMessage;
+    expect(newAnswer.id).not.toBe(oldAnswer.id);
+    expect(newAnswer.parent_id).toBe(oldAnswer.parent_id);
+    expect(conversation.current_message_id).toBe(newAnswer.id);
   });
 
-  it('streams the new answer like any turn and stores it in place of the old one', async () => {
+  it('streams the new answer like any turn and stores it beside the old one', async () => {
     const question = `Name a tree (${crypto.randomUUID()}).`;
     const first = await call('POST', '/chat/completions', {
       messages: [{ role: 'user', content: question }],
@@ -83,12 +81,14 @@ describe('regenerating the last answer', () => {
       .filter((line) => line.startsWith('data: ') && line !== 'data: [DONE]')
       .map((line) => JSON.parse(line.slice('data: '.length)));
     const newText = chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('');
-    const messages = (await call('GET', `/conversations/${conversationId}`)).json()
-      .messages as StoredMessage[];
+    const conversation = (await call('GET', `/conversations/${conversationId}`)).json();
+    const messages = conversation.messages as StoredMessage[];
     expect(messages.map((message) => [message.role, message.content])).toEqual([
       ['user', question],
+      ['assistant', first.json().choices[0].message.content],
       ['assistant', newText],
     ]);
+    expect(conversation.current_message_id).toBe(messages[2]?.id);
   });
 });
 

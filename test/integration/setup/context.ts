@@ -50,3 +50,14 @@ export async function requestToken(
 export function apiBase(): string {
   return `${stack().api}/v1`;
 }
+
+/** A JSON call to the local API with a bearer token: status, raw text and the parsed body on demand. */
+export async function callApi(token: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${apiBase()}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+}

@@ -34,6 +34,8 @@ function prepared(): PreparedTurn {
     conversationId: 'conv_0',
     place: Promise.resolve({ firstSequence: 0, assistantSequence: 2 }),
     questionStored: Promise.resolve(),
+    answerMessageId: 'msg_answer',
+    answerParentId: 'msg_question',
     prompt: {
       messages: [
         { role: 'system', content: 'Be helpful.' },

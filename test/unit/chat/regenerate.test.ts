@@ -72,7 +72,7 @@ async function answered(user: string, question: string, answer: string): Promise
 }
 
 describe('regenerating the last answer', () => {
-  it('streams a new answer that replaces the stored one, asked with the question but not the old answer', async () => {
+  it('streams a new answer beside the stored one, asked with the question but not the old answer', async () => {
     const user = sub();
     const conversationId = await answered(user, 'Capital of France?', 'Paris.');
     plan = () => ({ kind: 'answer', tokens: ['Berlin', '.'] });
@@ -106,12 +106,19 @@ describe('regenerating the last answer', () => {
       ['user', 'Capital of France?'],
       ['assistant', 'Paris.'],
       ['user', 'And of Germany?'],
+      ['assistant', 'Berlin.'],
       ['assistant', 'It is Berlin.'],
     ]);
+    const stored = (await partition(user)).filter((item) => item.type === 'message');
+    const question = stored.find((item) => item.content === 'And of Germany?');
+    const answers = stored.filter((item) => item.parentId === question?.messageId);
+    expect(answers.map((item) => item.content).sort()).toEqual(['Berlin.', 'It is Berlin.']);
+    const newAnswer = answers.find((item) => item.content === 'It is Berlin.');
     expect(await conversationOf(user)).toMatchObject({
-      messageCount: 4,
+      messageCount: 5,
       turnCount: 2,
       version: Number(before?.version) + 1,
+      currentMessageId: newAnswer?.messageId,
     });
   });
 
@@ -145,6 +152,7 @@ describe('regenerating the last answer', () => {
     expect(JSON.parse(second.body).id).toBe(JSON.parse(first.body).id);
     expect(await messagesOf(user)).toEqual([
       ['user', 'Pick a number.'],
+      ['assistant', 'Seven.'],
       ['assistant', 'Three.'],
     ]);
   });

@@ -1,10 +1,9 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../../lambdas/contracts/keys';
 import {
   allMessages,
   type ConversationStore,
-  claimRegeneration,
   createConversation,
   deleteConversation,
   getConversation,
@@ -12,13 +11,12 @@ import {
   newMessageId,
   putMessage,
   recentMessages,
-  renameConversation,
-  replaceMessage,
   requireConversation,
   reserveSequences,
   type StoredMessage,
+  updateConversation,
 } from '../../../lambdas/conversations/store';
-import { ConflictError, NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
+import { NotFoundError, ValidationError } from '../../../lambdas/shared/errors';
 import { startTable, TABLE_NAME, type TestTable } from '../chat/harness';
 
 let table: TestTable;
@@ -121,7 +119,7 @@ describe('conversations', () => {
     const owner = sub();
     const conversation = await createConversation(deps, owner, { title: 'old' });
     await putMessage(deps, owner, message(conversation.conversationId, 0, 'hello'));
-    const renamed = await renameConversation(deps, owner, conversation.conversationId, 'new');
+    const renamed = await updateConversation(deps, owner, conversation.conversationId, { title: 'new' });
     expect(renamed).toMatchObject({ title: 'new', version: 1 });
     await deleteConversation(deps, owner, conversation.conversationId);
     expect(await getConversation(deps, owner, conversation.conversationId)).toBeUndefined();
@@ -132,123 +130,25 @@ describe('conversations', () => {
   });
 });
 
-describe('regenerated answers', () => {
-  it('replace the stored answer in place, keeping one answer per question', async () => {
+describe('the active branch', () => {
+  it("is the reserving turn's answer, and a switch changes only it", async () => {
     const owner = sub();
     const created = await createConversation(deps, owner, {
       title: 't',
       reserve: { count: 2, userTurns: 1 },
+      currentMessageId: 'msg_first',
     });
-    const answer = message(created.conversationId, 1, 'old answer', 'assistant');
-    await putMessage(deps, owner, message(created.conversationId, 0, 'question'));
-    await putMessage(deps, owner, answer);
+    expect(created.currentMessageId).toBe('msg_first');
+    const reserved = await reserveSequences(deps, owner, created, 1, 0, 'msg_second');
+    expect(reserved.conversation).toMatchObject({ currentMessageId: 'msg_second', messageCount: 3 });
 
-    const claimed = await claimRegeneration(deps, owner, created);
-    await replaceMessage(
-      deps,
-      owner,
-      message(created.conversationId, 1, 'new answer', 'assistant'),
-      answer.messageId,
-    );
-
-    const stored = await allMessages(deps, owner, created.conversationId);
-    expect(stored.map((item) => [item.role, item.content])).toEqual([
-      ['user', 'question'],
-      ['assistant', 'new answer'],
-    ]);
-    expect(claimed).toMatchObject({ version: created.version + 1, messageCount: 2, turnCount: 1 });
-  });
-
-  it('are not written over an answer that another request replaced first', async () => {
-    const owner = sub();
-    const created = await createConversation(deps, owner, {
-      title: 't',
-      reserve: { count: 2, userTurns: 1 },
+    const switched = await updateConversation(deps, owner, created.conversationId, {
+      currentMessageId: 'msg_first',
     });
-    const answer = message(created.conversationId, 1, 'old answer', 'assistant');
-    await putMessage(deps, owner, answer);
-    const winner = message(created.conversationId, 1, 'first regeneration', 'assistant');
-    await replaceMessage(deps, owner, winner, answer.messageId);
 
-    await expect(
-      replaceMessage(
-        deps,
-        owner,
-        message(created.conversationId, 1, 'second regeneration', 'assistant'),
-        answer.messageId,
-      ),
-    ).rejects.toThrow();
-    const [stored] = await allMessages(deps, owner, created.conversationId);
-    expect(stored?.content).toBe('first regeneration');
-  });
-
-  it('refuse to claim a conversation changed since it was read', async () => {
-    const owner = sub();
-    const created = await createConversation(deps, owner, {
-      title: 't',
-      reserve: { count: 2, userTurns: 1 },
-    });
-    await reserveSequences(deps, owner, created, 2, 1);
-
-    await expect(claimRegeneration(deps, owner, created)).rejects.toBeInstanceOf(ConflictError);
+    expect(switched).toMatchObject({ currentMessageId: 'msg_first', title: 't', messageCount: 3 });
     expect(await requireConversation(deps, owner, created.conversationId)).toMatchObject({
-      version: created.version + 1,
-      messageCount: 4,
+      currentMessageId: 'msg_first',
     });
-  });
-});
-
-describe('retention', () => {
-  it('stamps expiresAt on messages and hides expired items on read', async () => {
-    const owner = sub();
-    const retaining: ConversationStore = { ...deps, retentionDays: 30 };
-    const conversation = await createConversation(retaining, owner, { title: 't' });
-    await putMessage(retaining, owner, message(conversation.conversationId, 0, 'kept'));
-    const stored = await table.db.send(
-      new GetCommand({ TableName: TABLE_NAME, Key: keys.message(owner, conversation.conversationId, 0) }),
-    );
-    const expiresAt = stored.Item?.expiresAt as number;
-    expect(expiresAt - Date.now() / 1000).toBeGreaterThan(29 * 86_400);
-
-    // DynamoDB deletes expired items only eventually (the local emulator never): readers filter them.
-    await table.db.send(
-      new PutCommand({
-        TableName: TABLE_NAME,
-        Item: {
-          ...keys.message(owner, conversation.conversationId, 1),
-          type: 'message',
-          ...message(conversation.conversationId, 1, 'expired'),
-          expiresAt: Math.floor(Date.now() / 1000) - 10,
-        },
-      }),
-    );
-    const visible = await allMessages(retaining, owner, conversation.conversationId);
-    expect(visible.map((item) => item.content)).toEqual(['kept']);
-  });
-});
-
-describe('message items', () => {
-  it('keep their metadata (everything but the text) within 1 KB', async () => {
-    const owner = `user-${'x'.repeat(40)}`;
-    const conversation = await createConversation({ ...deps, retentionDays: 30 }, owner, { title: 't' });
-    const full: StoredMessage = {
-      ...message(conversation.conversationId, 0, 'some answer text', 'assistant'),
-      status: 'content_filter',
-      model: 'a-fairly-long-model-identifier-with-a-version-suffix-v1.2.3',
-      usage: { prompt_tokens: 123_456, completion_tokens: 4_096, total_tokens: 127_552 },
-      finishReason: 'content_filter',
-      moderation: { action: 'block', categories: ['prompt_injection', 'pii_card', 'blocklist', 'S10'] },
-      latencyMs: 123_456,
-      timeToFirstTokenMs: 12_345,
-      requestId: crypto.randomUUID(),
-    };
-    await putMessage({ ...deps, retentionDays: 30 }, owner, full);
-    const stored = await table.db.send(
-      new GetCommand({ TableName: TABLE_NAME, Key: keys.message(owner, conversation.conversationId, 0) }),
-    );
-    const { content: _content, ...metadata } = stored.Item ?? {};
-    // DynamoDB item size ≈ attribute names + values; JSON of the item is a close upper bound.
-    const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
-    expect(bytes).toBeLessThanOrEqual(1024);
   });
 });

@@ -57,16 +57,18 @@ describe('provisioned concurrency', () => {
     });
   });
 
-  it('has the streamed chat method invoke that alias, not the unqualified function', () => {
+  it('has the streamed chat methods (answers and re-attached answers) invoke that alias, not the unqualified function', () => {
     const api = region(PRIMARY).api;
     const aliasId = chatAliasId(api);
     const chatMethods = Object.values(resources(api, 'AWS::ApiGateway::Method')).filter(
       (method) => method.Properties.Integration?.ResponseTransferMode === 'STREAM',
     );
-    expect(chatMethods).toHaveLength(1);
-    const uri = JSON.stringify(chatMethods[0]?.Properties.Integration.Uri);
-    expect(uri).toContain(`"Ref":"${aliasId}"`);
-    expect(uri).not.toContain(`"${fn(api, 'chat')[0]}"`);
+    expect(chatMethods).toHaveLength(2);
+    for (const method of chatMethods) {
+      const uri = JSON.stringify(method.Properties.Integration.Uri);
+      expect(uri).toContain(`"Ref":"${aliasId}"`);
+      expect(uri).not.toContain(`"${fn(api, 'chat')[0]}"`);
+    }
     // API Gateway may invoke the alias (the permission names it).
     built.template(api).hasResourceProperties('AWS::Lambda::Permission', {
       FunctionName: { Ref: aliasId },

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type ApiClient, type StoredMessage, StreamInterruptedError } from '../api';
 import { SessionExpiredError } from '../auth';
+import { activeBranch } from '../branches';
 import { announceableText, type StreamState } from '../chat-stream';
 import { loadDraft, saveDraft } from '../drafts';
 import { ApiRequestError, describeProblem, type Problem } from '../errors';
@@ -46,7 +47,11 @@ function fromStored(messages: readonly StoredMessage[]): UiMessage[] {
   for (const message of messages) {
     if (message.role !== 'user' && message.role !== 'assistant') continue;
     const status: UiMessageStatus =
-      message.role === 'user' || message.status === 'complete' ? 'complete' : message.status;
+      message.role === 'user' || message.status === 'complete'
+        ? 'complete'
+        : message.status === 'generating'
+          ? 'streaming'
+          : message.status;
     shown.push({
       key: message.id,
       role: message.role,
@@ -76,6 +81,8 @@ export function ChatView(props: ChatViewProps) {
   const [loadedTitle, setLoadedTitle] = useState<string | undefined>(undefined);
   const activeId = useRef<string | undefined>(props.conversationId);
   const abort = useRef<AbortController | undefined>(undefined);
+  // The streaming answer's stored id: Stop asks the server to end it (leaving the page does not).
+  const answerId = useRef<string | undefined>(undefined);
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const mounted = useRef(false);
@@ -113,8 +120,11 @@ export function ChatView(props: ChatViewProps) {
       api
         .getConversation(id, controller.signal)
         .then((conversation) => {
-          setMessages(fromStored(conversation.messages));
+          const branch = activeBranch(conversation);
+          setMessages(fromStored(branch));
           setLoadedTitle(conversation.title);
+          const last = branch.at(-1);
+          if (last?.role === 'assistant' && last.status === 'generating') follow(id, last.id);
         })
         .catch((error: unknown) => {
           if (isAbort(error) || error instanceof SessionExpiredError) return;
@@ -124,6 +134,30 @@ export function ChatView(props: ChatViewProps) {
         })
         .finally(() => {
           if (!controller.signal.aborted) setLoading(false);
+        });
+    };
+    // An answer still generating (started before a reload, or in another tab) is followed to its end.
+    const follow = (conversationId: string, messageId: string) => {
+      const following = new AbortController();
+      abort.current = following;
+      answerId.current = messageId;
+      controller.signal.addEventListener('abort', () => following.abort(), { once: true });
+      setStreaming(true);
+      const show = (content: string, status: UiMessageStatus) =>
+        setMessages((current) =>
+          current.map((message) => (message.key === messageId ? { ...message, content, status } : message)),
+        );
+      api
+        .reattach(conversationId, messageId, {
+          signal: following.signal,
+          onUpdate: (state) => show(state.content, 'streaming'),
+        })
+        .then((result) => show(result.content, following.signal.aborted ? 'stopped' : 'complete'))
+        .catch(() => undefined)
+        .finally(() => {
+          if (abort.current === following) abort.current = undefined;
+          answerId.current = undefined;
+          setStreaming(false);
         });
     };
     load();
@@ -212,11 +246,14 @@ export function ChatView(props: ChatViewProps) {
       try {
         const result = await api.chat({
           content: text,
-          // The server answers its stored question again and replaces the stored answer: no duplicate turn.
+          // The server answers its stored question again, beside the stored answer: no duplicate turn.
           regenerate,
           fileIds: attached.map((file) => file.id),
           signal: controller.signal,
           onUpdate,
+          onMessageId: (messageId) => {
+            answerId.current = messageId;
+          },
           ...(requestedIn === undefined ? {} : { conversationId: requestedIn }),
         });
         cancelAnimationFrame(frame);
@@ -283,6 +320,7 @@ export function ChatView(props: ChatViewProps) {
         }
       } finally {
         abort.current = undefined;
+        answerId.current = undefined;
         setStreaming(false);
         if (activeId.current) onTurnFinished(activeId.current);
       }
@@ -382,7 +420,14 @@ export function ChatView(props: ChatViewProps) {
           onFiles={files.add}
           above={<AttachmentChips attachments={files.attachments} onRemove={files.remove} />}
           before={<AttachButton onFiles={files.add} disabled={streaming} />}
-          onStop={() => abort.current?.abort()}
+          onStop={() => {
+            // The answer runs on without this page: Stop asks the server to end it, then stops reading.
+            const conversationId = activeId.current;
+            const messageId = answerId.current;
+            if (conversationId && messageId)
+              void api.stopAnswer(conversationId, messageId).catch(() => undefined);
+            abort.current?.abort();
+          }}
         />
       </div>
     </main>
