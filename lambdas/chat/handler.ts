@@ -152,7 +152,8 @@ async function chat(
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ streamifyResponse: true })
-  .use(apiMiddlewares())
+  // The turn's admission is the chat route's per-user limit (requests, tokens, concurrent answers).
+  .use(apiMiddlewares({ routeLimit: 'own' }))
   .handler(
     (event, context, options) => chat(event, context, options?.signal) as Promise<APIGatewayProxyResult>,
   );

@@ -40,6 +40,8 @@ export const EnvName = {
   moderationThresholds: 'MODERATION_THRESHOLDS',
   /** Per-user limits. */
   requestsPerMinute: 'QUOTA_REQUESTS_PER_MINUTE',
+  routeReadsPerMinute: 'QUOTA_READS_PER_MINUTE',
+  routeWritesPerMinute: 'QUOTA_WRITES_PER_MINUTE',
   tokensPerDay: 'QUOTA_TOKENS_PER_DAY',
   maxCompletionTokens: 'MAX_COMPLETION_TOKENS',
   /**

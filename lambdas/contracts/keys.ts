@@ -24,6 +24,11 @@ export const keys = {
   activeTurns: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'TURNS#ACTIVE' }),
   /** Fixed-window quota counters: one item per user and window. */
   quota: (sub: string, window: string) => ({ pk: keys.userPartition(sub), sk: `QUOTA#${window}` }),
+  /** Per-user route limit counters: one item per bucket (`read` / `write`) and minute (YYYY-MM-DDTHH:MM). */
+  routeQuota: (sub: string, bucket: string, minute: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `QUOTA#ROUTE#${bucket}#${minute}`,
+  }),
   /** Usage aggregates per user and day (YYYY-MM-DD). */
   usage: (sub: string, day: string) => ({ pk: keys.userPartition(sub), sk: `USAGE#${day}` }),
   /**

@@ -173,23 +173,33 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets client-errors write only its report counter and read nothing', () => {
-    const statements = tableStatements(region(PRIMARY).api, 'client-errors');
-    expect(statements).toEqual([
+  it('gives client-errors no table access at all: it writes nothing to the table', () => {
+    expect(tableStatements(region(PRIMARY).api, 'client-errors')).toEqual([]);
+    expect(fn(region(PRIMARY).api, 'client-errors')[1].Environment.Variables).not.toHaveProperty(
+      'TABLE_NAME',
+    );
+  });
+
+  it('lets the models function update only its callers’ route limit counters, and read nothing', () => {
+    expect(tableStatements(region(PRIMARY).api, 'models')).toEqual([
       expect.objectContaining({
         Action: 'dynamodb:UpdateItem',
         Condition: {
-          'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'count', 'expiresAt'] },
-          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'requests', 'expiresAt'] },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'] },
         },
       }),
     ]);
   });
 
-  it('gives the models function no table access at all', () => {
-    expect(tableStatements(region(PRIMARY).api, 'models')).toEqual([]);
-    expect(fn(region(PRIMARY).api, 'models')[1].Environment.Variables).not.toHaveProperty('TABLE_NAME');
-  });
+  it.each(['models', 'conversations', 'me', 'jobs', 'api-keys', 'files'])(
+    'gives %s the per-user read and write limits and the table that counts them',
+    (name) => {
+      const variables = fn(region(PRIMARY).api, name)[1].Environment.Variables;
+      expect(variables).toMatchObject({ QUOTA_READS_PER_MINUTE: '300', QUOTA_WRITES_PER_MINUTE: '60' });
+      expect(variables).toHaveProperty('TABLE_NAME');
+    },
+  );
 
   it.each([
     ['async', 'audit', ['dynamodb:PutItem']],
