@@ -64,6 +64,11 @@ export const keys = {
   fileChunkPrefix: (fileId: string) => `CHUNK#${fileId}#`,
   /** Bytes of files the user stores (the per-user storage quota). */
   fileStorage: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'FILES#STORAGE' }),
+  /**
+   * Set when the user's data is erased (`erasedAt`, epoch ms): work that started before it (a stream, a job)
+   * writes nothing after it. Kept by erasure (lambdas/contracts/user-data.ts), expires on its own.
+   */
+  eraseMarker: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'ERASED' }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

@@ -12,6 +12,7 @@ import {
 import type { FinishReason, MessageStatus, Usage } from '../contracts/api';
 import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
+import { refuseWritesAfterErasure } from '../shared/erase-marker';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 
 /** What the context store needs: the table, its client and the retention setting. */
@@ -284,6 +285,7 @@ export async function replaceMessage(
   message: StoredMessage,
   replacedMessageId: string,
 ): Promise<void> {
+  await refuseWritesAfterErasure(deps, sub, turnStartOf(message));
   await deps.db.send(
     new PutCommand({
       TableName: deps.tableName,
@@ -292,6 +294,11 @@ export async function replaceMessage(
       ExpressionAttributeValues: { ':replaced': replacedMessageId },
     }),
   );
+}
+
+/** When the turn that wrote `message` began: an answer is stamped when it is written, `latencyMs` after that. */
+function turnStartOf(message: StoredMessage): number {
+  return Date.parse(message.createdAt) - (message.latencyMs ?? 0);
 }
 
 /** The item of one message: its key, its attributes and its expiry. */
@@ -314,6 +321,7 @@ async function putMessageItem(
     'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
   >,
 ): Promise<void> {
+  await refuseWritesAfterErasure(deps, sub, turnStartOf(message));
   await deps.db.send(
     new PutCommand({ TableName: deps.tableName, Item: messageItem(deps, sub, message), ...condition }),
   );

@@ -118,6 +118,7 @@ export class ApiStack extends Stack {
       allowedOrigins: allowedOrigins(config, props.webOrigin),
     });
     this.fileStore.grantApi(functions.files);
+    this.fileStore.grantUserData(functions.me);
     const ingest = fn(
       'files-ingest',
       'Extracts, chunks and indexes uploaded files',

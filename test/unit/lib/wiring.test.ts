@@ -173,6 +173,14 @@ describe('least privilege', () => {
     }
   });
 
+  it('lets the me function presign downloads of and delete the user’s files, never upload them', () => {
+    const s3 = statementsOf(region(PRIMARY).api, 'me')
+      .flatMap(actionsOf)
+      .filter((action) => action.startsWith('s3:'));
+    expect(s3.sort()).toEqual(['s3:DeleteObject', 's3:GetObject']);
+    expect(fn(region(PRIMARY).api, 'me')[1].Environment.Variables).toHaveProperty('FILES_BUCKET_NAME');
+  });
+
   it('gives client-errors no table access at all: it writes nothing to the table', () => {
     expect(tableStatements(region(PRIMARY).api, 'client-errors')).toEqual([]);
     expect(fn(region(PRIMARY).api, 'client-errors')[1].Environment.Variables).not.toHaveProperty(
