@@ -1,7 +1,7 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../contracts/keys';
-import { ROUTE_LIMIT_ATTRIBUTE, TABLE } from '../contracts/table';
+import { ROUTE_LIMIT_ATTRIBUTE } from '../contracts/table';
 import { QuotaExceededError } from '../shared/errors';
+import { countWithinLimit, type RegionalCounterDeps } from './regional-counter';
 
 /**
  * Per-user request limits for every API route: reads (GET/HEAD) and writes (everything else) count in separate
@@ -77,38 +77,22 @@ export async function consumeRoute(
 }
 
 /**
- * The counter in the single table: one conditional `ADD` per request on `QUOTA#ROUTE#<bucket>#<minute>` in the
- * caller's partition (concurrent requests never pass the limit), expiring through TTL. Only `requests` and the
- * TTL attribute are written (the CDK grant allows exactly those).
+ * The counter in the single table: `QUOTA#ROUTE#<bucket>#<minute>` in the caller's partition, kept per region and
+ * summed (lambdas/quota/regional-counter.ts), expiring through TTL. Only the count and the TTL attribute are
+ * written, and only the count is read (the CDK grant allows exactly those).
  */
-export function tableRouteCounter(db: DynamoDBDocumentClient, tableName: string): RouteCounter {
+export function tableRouteCounter(deps: RegionalCounterDeps): RouteCounter {
   return {
-    async count(sub, bucket, limit, nowMs) {
+    count(sub, bucket, limit, nowMs) {
       const { start } = windowOf(nowMs);
-      try {
-        const result = await db.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: keys.routeQuota(sub, bucket, new Date(start).toISOString().slice(0, 16)),
-            UpdateExpression: 'ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)',
-            ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-            ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute, '#count': ROUTE_LIMIT_ATTRIBUTE },
-            ExpressionAttributeValues: {
-              ':one': 1,
-              ':limit': limit,
-              ':ttl': Math.ceil((start + WINDOW_MS) / 1000) + 300,
-            },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        );
-        const used = result.Attributes?.[ROUTE_LIMIT_ATTRIBUTE];
-        return { ok: true, used: typeof used === 'number' ? used : 1 };
-      } catch (error) {
-        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
-          return { ok: false, used: limit };
-        }
-        throw error;
-      }
+      const key = keys.routeQuota(sub, bucket, new Date(start).toISOString().slice(0, 16));
+      return countWithinLimit(
+        deps,
+        key,
+        ROUTE_LIMIT_ATTRIBUTE,
+        limit,
+        Math.ceil((start + WINDOW_MS) / 1000) + 300,
+      );
     },
   };
 }

@@ -37,6 +37,7 @@ const ConfigSchema = z.object({
   [EnvName.moderationTimeoutMs]: positiveInt(1500),
   [EnvName.moderationThresholds]: z.string().min(1).optional(),
   [EnvName.requestsPerMinute]: positiveInt(60),
+  [EnvName.tableRegions]: csv,
   [EnvName.routeReadsPerMinute]: positiveInt(300),
   [EnvName.routeWritesPerMinute]: positiveInt(60),
   [EnvName.tokensPerDay]: positiveInt(1_000_000),
@@ -80,6 +81,8 @@ export interface Config {
   /** Raw `category=score` list; parsed by `moderationConfigFromEnv`. */
   readonly moderationThresholds?: string | undefined;
   readonly requestsPerMinute: number;
+  /** Regions writing the global table (per-region counters are summed over them); only this one when empty. */
+  readonly tableRegions?: readonly string[];
   /** Per-user requests per minute on every route, by bucket (lambdas/quota/route-limit.ts). */
   readonly routeReadsPerMinute?: number;
   readonly routeWritesPerMinute?: number;
@@ -135,6 +138,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     moderationTimeoutMs: raw[EnvName.moderationTimeoutMs],
     moderationThresholds: raw[EnvName.moderationThresholds],
     requestsPerMinute: raw[EnvName.requestsPerMinute],
+    tableRegions: raw[EnvName.tableRegions],
     routeReadsPerMinute: raw[EnvName.routeReadsPerMinute],
     routeWritesPerMinute: raw[EnvName.routeWritesPerMinute],
     tokensPerDay: raw[EnvName.tokensPerDay],

@@ -27,7 +27,13 @@ export function routeLimitsFromConfig(): RouteLimits {
 let tableCounter: RouteCounter | undefined;
 /** The table counter of this container (the table name is required: a route must not run unlimited). */
 export function sharedTableRouteCounter(): RouteCounter {
-  tableCounter ??= tableRouteCounter(documentClient(), required(config().tableName, EnvName.tableName));
+  const cfg = config();
+  tableCounter ??= tableRouteCounter({
+    db: documentClient(),
+    tableName: required(cfg.tableName, EnvName.tableName),
+    region: cfg.region,
+    regions: cfg.tableRegions ?? [],
+  });
   return tableCounter;
 }
 

@@ -168,16 +168,19 @@ export class RegionalTable extends Construct implements Watched {
   }
 
   /**
-   * The per-user route limit counters (lambdas/quota/route-limit.ts) and nothing else: `UpdateItem` that may
-   * touch only the keys, the count and its expiry, returning at most the updated count. For a function whose
-   * other code reads or writes nothing in the table.
+   * The per-user route limit counters (lambdas/quota/route-limit.ts) and nothing else: `UpdateItem` and `GetItem`
+   * that may touch only the keys, the count and its expiry (reads must name their attributes), returning at most
+   * the updated count. For a function whose other code reads or writes nothing in the table.
    */
   public grantRouteLimits(fn: AppFunction): void {
-    this.grant(fn, ['dynamodb:UpdateItem'], WRITE_KEY_ACTIONS, {
+    this.grant(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], WRITE_KEY_ACTIONS, {
       'ForAllValues:StringEquals': {
         'dynamodb:Attributes': [TABLE.partitionKey, TABLE.sortKey, ROUTE_LIMIT_ATTRIBUTE, TABLE.ttlAttribute],
       },
-      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'] },
+      StringEqualsIfExists: {
+        'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'],
+        'dynamodb:Select': 'SPECIFIC_ATTRIBUTES',
+      },
     });
   }
 

@@ -188,16 +188,25 @@ describe('least privilege', () => {
     );
   });
 
-  it('lets the models function update only its callers’ route limit counters, and read nothing', () => {
+  it('lets the models function read and update only its callers’ route limit counters', () => {
     expect(tableStatements(region(PRIMARY).api, 'models')).toEqual([
       expect.objectContaining({
-        Action: 'dynamodb:UpdateItem',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         Condition: {
           'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'requests', 'expiresAt'] },
-          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'] },
+          StringEqualsIfExists: {
+            'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'],
+            'dynamodb:Select': 'SPECIFIC_ATTRIBUTES',
+          },
         },
       }),
     ]);
+  });
+
+  it('tells every API function which regions write the table, so counters are summed over them', () => {
+    for (const name of ['chat', 'models', 'conversations', 'me']) {
+      expect(fn(region(PRIMARY).api, name)[1].Environment.Variables.TABLE_REGIONS).toBe(REGIONS.join(','));
+    }
   });
 
   it.each(['models', 'conversations', 'me', 'jobs', 'api-keys', 'files'])(
