@@ -10,6 +10,9 @@ export function applicationEnvironment(config: StageConfig): FunctionEnvironment
   return {
     [EnvName.modelId]: config.modelId,
     [EnvName.requestsPerMinute]: String(config.quotas.requestsPerMinute),
+    [EnvName.tableRegions]: config.regions.join(','),
+    [EnvName.routeReadsPerMinute]: String(config.quotas.readsPerMinute),
+    [EnvName.routeWritesPerMinute]: String(config.quotas.writesPerMinute),
     [EnvName.tokensPerDay]: String(config.quotas.tokensPerDay),
     [EnvName.maxCompletionTokens]: String(config.quotas.maxCompletionTokens),
     [EnvName.messageRetentionDays]: String(config.retention.messageDays),

@@ -196,6 +196,9 @@ const AlarmsSchema = z
 const QuotasSchema = z
   .object({
     requestsPerMinute: positiveInt.default(60),
+    /** Per-user requests per minute on every other route: GET/HEAD in one bucket, other methods in another. */
+    readsPerMinute: positiveInt.default(300),
+    writesPerMinute: positiveInt.default(60),
     tokensPerDay: positiveInt.default(1_000_000),
     maxCompletionTokens: positiveInt.default(LIMITS.defaultMaxCompletionTokens),
   })

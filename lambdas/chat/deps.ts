@@ -52,6 +52,8 @@ export function createChatDeps(cfg: Config): ChatDeps {
       tableName,
       requestsPerMinute: cfg.requestsPerMinute,
       tokensPerDay: cfg.tokensPerDay,
+      region: cfg.region,
+      regions: cfg.tableRegions ?? [],
       maxConcurrentTurns: cfg.maxConcurrentTurnsPerUser ?? 8,
     },
     inference,

@@ -198,7 +198,8 @@ async function answerRoute(event: APIGatewayProxyEvent, signal?: AbortSignal): P
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ streamifyResponse: true })
-  .use(apiMiddlewares())
+  // The turn's admission is the chat route's per-user limit (requests, tokens, concurrent answers).
+  .use(apiMiddlewares({ routeLimit: 'own' }))
   .handler(
     (event, context, options) =>
       (event.resource === '/v1/chat/completions'

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { Citation, FILE_LIMITS, FileId } from './files';
+import { ApiKey } from './api-keys';
+import { Citation, FILE_LIMITS, FileId, FileObject } from './files';
 
 /**
  * The public API's bodies, described once with zod: handlers parse with them, `z.infer` gives the types, and
@@ -380,6 +381,12 @@ export const ExportedJob = z
   .meta({ id: 'ExportedJob' });
 export type ExportedJob = z.infer<typeof ExportedJob>;
 
+export const ExportedFile = FileObject.extend({
+  download_url: z.string(),
+  download_expires_at: z.number().int(),
+}).meta({ id: 'ExportedFile' });
+export type ExportedFile = z.infer<typeof ExportedFile>;
+
 export const Export = z
   .object({
     object: z.literal('export'),
@@ -388,6 +395,10 @@ export const Export = z
     conversations: z.array(ConversationWithMessages),
     jobs: z.array(ExportedJob),
     usage: z.array(UsageDay),
+    /** Personal API keys as their list shows them (never a secret or its hash). */
+    api_keys: z.array(ApiKey),
+    /** Uploaded files, each with a download link that expires. */
+    files: z.array(ExportedFile),
   })
   .meta({ id: 'Export' });
 export type Export = z.infer<typeof Export>;

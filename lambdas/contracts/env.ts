@@ -38,8 +38,12 @@ export const EnvName = {
   moderationTimeoutMs: 'MODERATION_TIMEOUT_MS',
   /** Comma-separated `category=score` thresholds for score-based classifiers, e.g. `default=0.5,hate=0.3`. */
   moderationThresholds: 'MODERATION_THRESHOLDS',
+  /** Comma-separated regions that write the global table: counters are kept per region and summed over these. */
+  tableRegions: 'TABLE_REGIONS',
   /** Per-user limits. */
   requestsPerMinute: 'QUOTA_REQUESTS_PER_MINUTE',
+  routeReadsPerMinute: 'QUOTA_READS_PER_MINUTE',
+  routeWritesPerMinute: 'QUOTA_WRITES_PER_MINUTE',
   tokensPerDay: 'QUOTA_TOKENS_PER_DAY',
   maxCompletionTokens: 'MAX_COMPLETION_TOKENS',
   /**

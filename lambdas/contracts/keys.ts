@@ -24,6 +24,11 @@ export const keys = {
   activeTurns: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'TURNS#ACTIVE' }),
   /** Fixed-window quota counters: one item per user and window. */
   quota: (sub: string, window: string) => ({ pk: keys.userPartition(sub), sk: `QUOTA#${window}` }),
+  /** Per-user route limit counters: one item per bucket (`read` / `write`) and minute (YYYY-MM-DDTHH:MM). */
+  routeQuota: (sub: string, bucket: string, minute: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `QUOTA#ROUTE#${bucket}#${minute}`,
+  }),
   /** Usage aggregates per user and day (YYYY-MM-DD). */
   usage: (sub: string, day: string) => ({ pk: keys.userPartition(sub), sk: `USAGE#${day}` }),
   /**
@@ -59,6 +64,11 @@ export const keys = {
   fileChunkPrefix: (fileId: string) => `CHUNK#${fileId}#`,
   /** Bytes of files the user stores (the per-user storage quota). */
   fileStorage: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'FILES#STORAGE' }),
+  /**
+   * Set when the user's data is erased (`erasedAt`, epoch ms): work that started before it (a stream, a job)
+   * writes nothing after it. Kept by erasure (lambdas/contracts/user-data.ts), expires on its own.
+   */
+  eraseMarker: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'ERASED' }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

@@ -26,4 +26,7 @@ export const TABLE = {
 export type TableDefinition = typeof TABLE;
 
 /** The one attribute of an API key item the authorizer writes (its IAM policy allows no other). */
+/** The count of a per-user route limit counter: the only attribute besides the TTL its writers may touch. */
+export const ROUTE_LIMIT_ATTRIBUTE = 'requests';
+
 export const API_KEY_LAST_USED_ATTRIBUTE = 'lastUsedAt';

@@ -13,6 +13,7 @@ import type { FinishReason, MessageStatus, Usage } from '../contracts/api';
 import type { Citation } from '../contracts/files';
 import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
+import { refuseWritesAfterErasure } from '../shared/erase-marker';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 
 /** What the context store needs: the table, its client and the retention setting. */
@@ -258,6 +259,11 @@ export async function reserveSequences(
   );
 }
 
+/** When the turn that wrote `message` began: an answer is stamped when it is written, `latencyMs` after that. */
+function turnStartOf(message: StoredMessage): number {
+  return Date.parse(message.createdAt) - (message.latencyMs ?? 0);
+}
+
 /** The item of one message: its key, its attributes and its expiry. */
 function messageItem(deps: ConversationStore, sub: string, message: StoredMessage) {
   return {
@@ -278,6 +284,7 @@ async function putMessageItem(
     'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
   >,
 ): Promise<void> {
+  await refuseWritesAfterErasure(deps, sub, turnStartOf(message));
   await deps.db.send(
     new PutCommand({ TableName: deps.tableName, Item: messageItem(deps, sub, message), ...condition }),
   );

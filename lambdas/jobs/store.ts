@@ -226,7 +226,9 @@ export function createJobStore(deps: JobStoreDeps) {
 
   /**
    * Reserves one of the user's active-job slots. The slots are a string set of job ids on one item: adding and
-   * deleting an id are idempotent, so retries and redeliveries never make the count drift.
+   * deleting an id are idempotent, so retries and redeliveries never make the count drift. Each reservation also
+   * records when it was taken (`reservedAt#<jobId>`), so the cleanup can tell a job still being written from one
+   * whose submission died.
    */
   async function reserveSlot(sub: string, jobId: string, limit: number): Promise<boolean> {
     return conditionally(() =>
@@ -236,8 +238,14 @@ export function createJobStore(deps: JobStoreDeps) {
           Key: keys.activeJobs(sub),
           ConditionExpression:
             'attribute_not_exists(jobIds) OR size(jobIds) < :limit OR contains(jobIds, :id)',
-          UpdateExpression: 'ADD jobIds :ids',
-          ExpressionAttributeValues: { ':limit': limit, ':id': jobId, ':ids': new Set([jobId]) },
+          UpdateExpression: 'ADD jobIds :ids SET #reservedAt = if_not_exists(#reservedAt, :now)',
+          ExpressionAttributeNames: { '#reservedAt': reservedAtAttribute(jobId) },
+          ExpressionAttributeValues: {
+            ':limit': limit,
+            ':id': jobId,
+            ':ids': new Set([jobId]),
+            ':now': now().getTime(),
+          },
         }),
       ),
     );
@@ -245,22 +253,35 @@ export function createJobStore(deps: JobStoreDeps) {
 
   async function releaseSlots(sub: string, jobIds: readonly string[]): Promise<void> {
     if (jobIds.length === 0) return;
+    const names = Object.fromEntries(jobIds.map((id, index) => [`#at${index}`, reservedAtAttribute(id)]));
     await dynamo.send(
       new UpdateCommand({
         TableName: tableName,
         Key: keys.activeJobs(sub),
-        UpdateExpression: 'DELETE jobIds :ids',
+        UpdateExpression: `DELETE jobIds :ids REMOVE ${Object.keys(names).join(', ')}`,
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ':ids': new Set(jobIds) },
       }),
     );
   }
 
-  async function activeSlots(sub: string): Promise<string[]> {
+  /** The held slots with when each was reserved (`undefined` for reservations older than that record). */
+  async function slotReservations(sub: string): Promise<{ jobId: string; reservedAtMs?: number }[]> {
     const output = await dynamo.send(
       new GetCommand({ TableName: tableName, Key: keys.activeJobs(sub), ConsistentRead: true }),
     );
     const ids = output.Item?.jobIds;
-    return ids instanceof Set ? [...ids].filter((id): id is string => typeof id === 'string') : [];
+    if (!(ids instanceof Set)) return [];
+    return [...ids]
+      .filter((id): id is string => typeof id === 'string')
+      .map((jobId) => {
+        const at = output.Item?.[reservedAtAttribute(jobId)];
+        return typeof at === 'number' ? { jobId, reservedAtMs: at } : { jobId };
+      });
+  }
+
+  async function activeSlots(sub: string): Promise<string[]> {
+    return (await slotReservations(sub)).map((slot) => slot.jobId);
   }
 
   return {
@@ -273,6 +294,7 @@ export function createJobStore(deps: JobStoreDeps) {
     abandonJob,
     reserveSlot,
     releaseSlots,
+    slotReservations,
     activeSlots,
   };
 }
@@ -304,4 +326,9 @@ export function toJobView(job: JobItem): JobView {
     ...(job.result === undefined ? {} : { result: job.result }),
     ...(job.error === undefined ? {} : { error: job.error }),
   };
+}
+
+/** The attribute beside the slot set that records when a job's slot was reserved. */
+function reservedAtAttribute(jobId: string): string {
+  return `reservedAt#${jobId}`;
 }

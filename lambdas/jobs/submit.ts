@@ -121,18 +121,30 @@ async function enqueue(deps: SubmitDeps, message: JobMessage): Promise<void> {
 }
 
 /**
+ * How long after its reservation a slot whose job item is missing still belongs to a submission in progress: the
+ * jobs function's timeout (29 s) with room to spare. After that the submission is dead and its slot is freed.
+ */
+export const SLOT_WRITE_GRACE_MS = 120_000;
+
+/**
  * Takes a slot, first freeing slots of jobs that settled without releasing theirs (a worker that died between
  * finishing a job and releasing its slot), so the limit never locks a user out. A slot whose job item is not
- * written yet (a concurrent submission) is freed too: at worst the limit is briefly exceeded by one.
+ * written yet is freed only once its submission cannot still be running (`SLOT_WRITE_GRACE_MS`): a concurrent
+ * submission keeps its slot, so the limit is never exceeded.
  */
 async function reserveSlotOrRefuse(deps: SubmitDeps, sub: string, jobId: string): Promise<void> {
   const limit = deps.maxActiveJobsPerUser;
   if (await deps.store.reserveSlot(sub, jobId, limit)) return;
-  const held = await deps.store.activeSlots(sub);
+  const nowMs = (deps.now ?? (() => new Date()))().getTime();
+  const held = await deps.store.slotReservations(sub);
   const settled: string[] = [];
-  for (const heldId of held) {
-    const job = await deps.store.getJob(sub, heldId);
-    if (job === undefined || JOB_STATUS_RANK[job.status] === JOB_STATUS_RANK.completed) settled.push(heldId);
+  for (const slot of held) {
+    const job = await deps.store.getJob(sub, slot.jobId);
+    const beingWritten =
+      job === undefined && slot.reservedAtMs !== undefined && nowMs - slot.reservedAtMs < SLOT_WRITE_GRACE_MS;
+    if (beingWritten) continue;
+    if (job === undefined || JOB_STATUS_RANK[job.status] === JOB_STATUS_RANK.completed)
+      settled.push(slot.jobId);
   }
   await deps.store.releaseSlots(sub, settled);
   if (settled.length > 0 && (await deps.store.reserveSlot(sub, jobId, limit))) return;

@@ -1,12 +1,14 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type ApiKeyItem, apiKeyView } from '../api-keys/store';
 import { type Export, type ExportedJob, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
 import { type AnalyticsEvent, buildEvent } from '../contracts/events';
+import { keys } from '../contracts/keys';
+import { userDataKindOf } from '../contracts/user-data';
 import { conversationStoreFromEnv } from '../conversations/deps';
 import { conversationView, messageView } from '../conversations/handler';
 import {
   type ConversationStore,
-  deleteKeys,
   isExpired,
   partitionItems,
   toConversation,
@@ -14,6 +16,8 @@ import {
   usageItems,
 } from '../conversations/store';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
+import { fileDepsFromEnv } from '../files/deps';
+import { eraseFiles, exportFiles, type FilesDeps } from '../files/service';
 import type { JobItem } from '../jobs/store';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
@@ -21,11 +25,24 @@ import { MethodNotAllowedError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { kinesisClient } from '../shared/kinesis-client';
 import { parseQuery } from '../validation';
+import { eraseUserData } from './erasure';
 
 /** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */
 const cfg = config();
 let emitter: EventEmitter | undefined;
 const store = conversationStoreFromEnv;
+let files: FilesDeps | undefined;
+/** The files service's dependencies, built on first export or erasure (the other routes need no bucket). */
+function filesDeps(): FilesDeps {
+  if (files) return files;
+  const built = fileDepsFromEnv();
+  files = {
+    ...built,
+    maxBytes: built.settings.maxBytes,
+    quotaBytesPerUser: built.settings.quotaBytesPerUser,
+  };
+  return files;
+}
 
 /** Audit events for export and erasure; sent after the work, never failing the request. */
 async function audit(event: APIGatewayProxyEvent, type: AnalyticsEvent['type'], sub: string): Promise<void> {
@@ -61,13 +78,19 @@ function exportedJob(item: Record<string, unknown>): ExportedJob {
   };
 }
 
-/** All of the caller's data as one document: conversations with their messages, jobs, and usage. */
+/**
+ * All of the caller's data as one document: conversations with their messages, jobs, usage, API keys and files.
+ * Only items of a registered kind of user data are read (lambdas/contracts/user-data.ts); limits are not data.
+ */
 export function buildExport(
   sub: string,
   items: readonly Record<string, unknown>[],
   deps: ConversationStore,
+  files: Export['files'] = [],
 ): Export {
-  const live = items.filter((item) => !isExpired(item, deps));
+  const live = items.filter(
+    (item) => !isExpired(item, deps) && userDataKindOf(String(item.sk)) !== undefined,
+  );
   const messagesByConversation = new Map<string, ReturnType<typeof messageView>[]>();
   for (const item of live) {
     if (item.type !== 'message') continue;
@@ -92,6 +115,10 @@ export function buildExport(
       }),
     jobs: live.filter((item) => item.entity === 'job').map(exportedJob),
     usage: live.filter((item) => String(item.sk).startsWith('USAGE#')).map(usageDayOf),
+    api_keys: live
+      .filter((item) => String(item.sk).startsWith(keys.apiKeyPrefix))
+      .map((item) => apiKeyView(item as unknown as ApiKeyItem)),
+    files,
   };
 }
 
@@ -111,7 +138,7 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   const path = event.resource ?? event.path;
   if (method === 'GET' && path.endsWith('/me/export')) {
     const items = await partitionItems(store(), sub);
-    const document: Export = buildExport(sub, items, store());
+    const document: Export = buildExport(sub, items, store(), await exportFiles(filesDeps(), sub));
     await audit(event, 'data.exported', sub);
     return json(event, 200, document, {
       'content-disposition': 'attachment; filename="chatstack-export.json"',
@@ -121,12 +148,8 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     return json(event, 200, await usage(event, sub));
   }
   if (method === 'DELETE' && path.endsWith('/me')) {
-    // Idempotent: a second erasure finds nothing and answers the same.
-    const items = await partitionItems(store(), sub, { projection: 'pk, sk' });
-    await deleteKeys(
-      store(),
-      items.map((item) => ({ pk: item.pk, sk: item.sk })),
-    );
+    // Idempotent: a second erasure finds nothing and answers the same. The caller's limits survive it.
+    await eraseUserData({ store: store(), eraseFiles: (owner) => eraseFiles(filesDeps(), owner) }, sub);
     await audit(event, 'data.erased', sub);
     return json(event, 200, { id: sub, object: 'user.data', deleted: true });
   }

@@ -2,6 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
 import { QuotaExceededError } from '../shared/errors';
+import { countWithinLimit, type RegionalCounterDeps, regionalTotal } from './regional-counter';
 import { freeSlot, takeSlot } from './slots';
 
 /**
@@ -14,6 +15,12 @@ export interface QuotaDeps {
   readonly tableName: string;
   readonly requestsPerMinute: number;
   readonly tokensPerDay: number;
+  /**
+   * The region this runs in and every region writing the table: the request counter is kept per region and
+   * summed (./regional-counter.ts). One region when absent.
+   */
+  readonly region?: string;
+  readonly regions?: readonly string[];
   /** Turns one user may have in progress at once; unlimited when absent. */
   readonly maxConcurrentTurns?: number;
   readonly now?: () => Date;
@@ -164,35 +171,31 @@ export async function settleTurn(
 
 type Windows = ReturnType<typeof windows>;
 
+function regional(deps: QuotaDeps): RegionalCounterDeps {
+  return {
+    db: deps.db,
+    tableName: deps.tableName,
+    region: deps.region ?? 'local',
+    regions: deps.regions ?? [],
+  };
+}
+
 async function currentRequests(deps: QuotaDeps, sub: string, window: Windows) {
-  const current = await deps.db.send(
-    new GetCommand({ TableName: deps.tableName, Key: keys.quota(sub, window.minute) }),
-  );
-  return { ok: true as const, used: numberOf(current.Item, 'requests') };
+  const used = await regionalTotal(regional(deps), keys.quota(sub, window.minute), 'requests');
+  return { ok: true as const, used };
 }
 
 async function countRequest(deps: QuotaDeps, sub: string, window: Windows) {
-  try {
-    const result = await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: keys.quota(sub, window.minute),
-        UpdateExpression: 'ADD requests :one SET #ttl = if_not_exists(#ttl, :ttl)',
-        ConditionExpression: 'attribute_not_exists(requests) OR requests < :limit',
-        ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
-        ExpressionAttributeValues: {
-          ':one': 1,
-          ':limit': deps.requestsPerMinute,
-          ':ttl': window.minuteExpiresAt,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return { ok: true as const, used: numberOf(result.Attributes, 'requests') };
-  } catch (error) {
-    if (isConditionFailure(error)) return { ok: false as const, used: deps.requestsPerMinute };
-    throw error;
-  }
+  const counted = await countWithinLimit(
+    regional(deps),
+    keys.quota(sub, window.minute),
+    'requests',
+    deps.requestsPerMinute,
+    window.minuteExpiresAt,
+  );
+  return counted.ok
+    ? { ok: true as const, used: counted.used }
+    : { ok: false as const, used: deps.requestsPerMinute };
 }
 
 /**

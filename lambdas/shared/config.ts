@@ -43,6 +43,9 @@ const ConfigSchema = z.object({
   [EnvName.moderationTimeoutMs]: positiveInt(1500),
   [EnvName.moderationThresholds]: z.string().min(1).optional(),
   [EnvName.requestsPerMinute]: positiveInt(60),
+  [EnvName.tableRegions]: csv,
+  [EnvName.routeReadsPerMinute]: positiveInt(300),
+  [EnvName.routeWritesPerMinute]: positiveInt(60),
   [EnvName.tokensPerDay]: positiveInt(1_000_000),
   [EnvName.maxCompletionTokens]: positiveInt(4096),
   [EnvName.modelContextTokens]: positiveInt(4096),
@@ -86,6 +89,11 @@ export interface Config {
   /** Raw `category=score` list; parsed by `moderationConfigFromEnv`. */
   readonly moderationThresholds?: string | undefined;
   readonly requestsPerMinute: number;
+  /** Regions writing the global table (per-region counters are summed over them); only this one when empty. */
+  readonly tableRegions?: readonly string[];
+  /** Per-user requests per minute on every route, by bucket (lambdas/quota/route-limit.ts). */
+  readonly routeReadsPerMinute?: number;
+  readonly routeWritesPerMinute?: number;
   readonly tokensPerDay: number;
   readonly maxCompletionTokens: number;
   /** Tokens of one engine slot's context (prompt + answer); optional so hand-built configs need not list it. */
@@ -139,6 +147,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     moderationTimeoutMs: raw[EnvName.moderationTimeoutMs],
     moderationThresholds: raw[EnvName.moderationThresholds],
     requestsPerMinute: raw[EnvName.requestsPerMinute],
+    tableRegions: raw[EnvName.tableRegions],
+    routeReadsPerMinute: raw[EnvName.routeReadsPerMinute],
+    routeWritesPerMinute: raw[EnvName.routeWritesPerMinute],
     tokensPerDay: raw[EnvName.tokensPerDay],
     maxCompletionTokens: raw[EnvName.maxCompletionTokens],
     modelContextTokens: raw[EnvName.modelContextTokens],

@@ -58,6 +58,19 @@ export class NotFoundError extends ApiError {
   }
 }
 
+/** A write of work that started before its user's data was erased: refused, so nothing comes back. */
+export class UserErasedError extends ApiError {
+  constructor() {
+    super(
+      410,
+      'invalid_request_error',
+      'Your data was erased while this request was running.',
+      null,
+      'user_erased',
+    );
+  }
+}
+
 /** A route's resource exists but not with this method. */
 export class MethodNotAllowedError extends ApiError {
   constructor(method: string) {

@@ -7,9 +7,11 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CORS_EXPOSE_HEADERS } from '../contracts/cors';
 import { MetricDimension, MetricName } from '../contracts/metrics';
+import { memoryRouteCounter, type RouteCounter, type RouteLimits } from '../quota/route-limit';
 import { config } from './config';
 import { toApiError } from './errors';
 import { logger, metrics } from './powertools';
+import { type RouteLimitMode, routeLimitMiddlewares, sharedTableRouteCounter } from './route-limit';
 
 export type ApiRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -79,8 +81,22 @@ export function countRequests(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayP
   };
 }
 
+export interface ApiMiddlewareOptions {
+  /**
+   * How the route is limited per user: `table` (default) the shared read/write buckets in the table; `memory` a
+   * per-container window for a function that writes nothing to the table; `own` a handler whose admission is its
+   * limit and sets the headers itself (chat).
+   * @default 'table'
+   */
+  readonly routeLimit?: RouteLimitMode;
+  /** @default the configured per-user reads and writes per minute */
+  readonly routeLimits?: RouteLimits;
+}
+
 /** The house middleware chain for API handlers: `middy().use(apiMiddlewares()).handler(fn)`. */
-export function apiMiddlewares(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
+export function apiMiddlewares(
+  options: ApiMiddlewareOptions = {},
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
   // middy runs `onError` in reverse order of registration: CORS is registered first so that it decorates the error
   // response the mapping below produces — a browser must be able to read a 429 or a content-filter error.
   // WEB_ORIGIN lists every allowed origin (comma-separated): the request's own is echoed when it is one of them,
@@ -97,12 +113,23 @@ export function apiMiddlewares(): MiddlewareObj<APIGatewayProxyEvent, APIGateway
     // @middy/http-cors that its type definitions leave out.)
     vary: origins.length > 1 ? undefined : 'Origin',
   };
+  const mode = options.routeLimit ?? 'table';
+  let memory: RouteCounter | undefined;
+  const limits =
+    mode === 'own'
+      ? undefined
+      : routeLimitMiddlewares(
+          mode === 'memory' ? () => (memory ??= memoryRouteCounter()) : sharedTableRouteCounter,
+          options.routeLimits ? () => options.routeLimits as RouteLimits : undefined,
+        );
   return [
     httpCors(cors),
+    ...(limits ? [limits.decorate] : []),
     openAiErrors(),
     injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }),
     logMetrics(metrics),
     countRequests(),
     httpHeaderNormalizer(),
+    ...(limits ? [limits.count] : []),
   ];
 }

@@ -58,7 +58,7 @@ export function idempotencyKeyOf(
 /**
  * The one idempotency mechanism of the API (chat completions and job submissions): runs `work` at most once per
  * (user, endpoint, key) with Powertools idempotency, the record kept in the caller's own
- * partition (`pk = USER#<sub>`, `sk = <function>#<hash>`, `expiresAt` for TTL), so export and erasure cover it.
+ * partition (`pk = USER#<sub>`, `sk = IDEM#<endpoint>#<hash>`, `expiresAt` for TTL), so export and erasure cover it.
  * A retry after success gets the stored outcome (`replayed: true`); a retry while the first is still running
  * is a 409; the same key with a different body is a 400. A failed attempt leaves no record.
  */
@@ -97,7 +97,8 @@ export async function runIdempotently<T extends object>(
       ran = true;
       return work();
     },
-    { persistenceStore, config },
+    // A fixed prefix (not the function's name) so export and erasure find the records by it (contracts/user-data).
+    { persistenceStore, config, keyPrefix: `IDEM#${scope.endpoint}` },
   );
   try {
     const value = (await once({

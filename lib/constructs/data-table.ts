@@ -11,7 +11,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
-import { API_KEY_LAST_USED_ATTRIBUTE, TABLE } from '../../lambdas/contracts/table';
+import { API_KEY_LAST_USED_ATTRIBUTE, ROUTE_LIMIT_ATTRIBUTE, TABLE } from '../../lambdas/contracts/table';
 import type { AppFunction } from './app-function';
 import { alarm, type Watched } from './monitoring/alarm';
 import { FIVE_MINUTES } from './monitoring/metrics';
@@ -168,15 +168,19 @@ export class RegionalTable extends Construct implements Watched {
   }
 
   /**
-   * `UpdateItem` that may touch only the named attributes (besides the keys) and return nothing: a counter that
-   * cannot read or rewrite anything else stored under the same user.
+   * The per-user route limit counters (lambdas/quota/route-limit.ts) and nothing else: `UpdateItem` and `GetItem`
+   * that may touch only the keys, the count and its expiry (reads must name their attributes), returning at most
+   * the updated count. For a function whose other code reads or writes nothing in the table.
    */
-  public grantCounterUpdates(fn: AppFunction, attributes: readonly string[]): void {
-    this.grant(fn, ['dynamodb:UpdateItem'], WRITE_KEY_ACTIONS, {
+  public grantRouteLimits(fn: AppFunction): void {
+    this.grant(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], WRITE_KEY_ACTIONS, {
       'ForAllValues:StringEquals': {
-        'dynamodb:Attributes': [TABLE.partitionKey, TABLE.sortKey, ...attributes],
+        'dynamodb:Attributes': [TABLE.partitionKey, TABLE.sortKey, ROUTE_LIMIT_ATTRIBUTE, TABLE.ttlAttribute],
       },
-      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      StringEqualsIfExists: {
+        'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'],
+        'dynamodb:Select': 'SPECIFIC_ATTRIBUTES',
+      },
     });
   }
 

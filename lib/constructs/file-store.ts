@@ -192,6 +192,16 @@ export class FileStore extends Construct {
     this.setSettings(fn);
   }
 
+  /**
+   * What export and erasure of a user's data (`/v1/me`) need: download links (GetObject, for presigning) and the
+   * deletion of objects and vectors; no uploads.
+   */
+  public grantUserData(fn: AppFunction): void {
+    this.grantObjects(fn, ['s3:GetObject', 's3:DeleteObject'], ['kms:Decrypt']);
+    this.grantVectors(fn, ['s3vectors:DeleteVectors']);
+    this.setSettings(fn);
+  }
+
   /** Retrieval in the chat function: query vectors and embed the query (when embeddings are configured). */
   public grantRetrieval(fn: AppFunction): void {
     this.grantVectors(fn, ['s3vectors:QueryVectors', 's3vectors:GetVectors']);

@@ -107,8 +107,9 @@ export class ApiStack extends Stack {
     }
     // Jobs are put and updated (cancel, slot counters), never deleted here.
     table.grantReadAndWriteItems(functions.jobs, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    // The per-user report counter (lambdas/client-errors/rate-limit.ts) is the only thing it writes.
-    table.grantCounterUpdates(functions[FunctionName.clientErrors], ['count', 'expiresAt']);
+    // The model list touches the table only for its callers' route limit counters. Client error reports touch
+    // nothing in the table (their per-user window is in memory, see lambdas/client-errors/handler.ts).
+    table.grantRouteLimits(functions.models);
     props.endpoint.grantInvoke(functions.chat, props.fallbackEndpoints);
     props.eventStream.grantWrite(functions.chat);
     props.eventStream.grantWrite(functions.me);
@@ -119,6 +120,7 @@ export class ApiStack extends Stack {
     this.fileStore.grantApi(functions.files);
     // Answers grounded in the user's files (`file_ids`): chunks come from the table, vectors and embeddings here.
     this.fileStore.grantRetrieval(functions.chat);
+    this.fileStore.grantUserData(functions.me);
     const ingest = fn(
       'files-ingest',
       'Extracts, chunks and indexes uploaded files',

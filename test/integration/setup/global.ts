@@ -22,6 +22,9 @@ export default async function setup(project: TestProject) {
   const running = await startTestStack({
     handlerEnv: {
       QUOTA_REQUESTS_PER_MINUTE: '100000',
+      // The test clients share two users across every file; the route limits are tested on users of their own.
+      QUOTA_READS_PER_MINUTE: '100000',
+      QUOTA_WRITES_PER_MINUTE: '100000',
       QUOTA_TOKENS_PER_DAY: '100000000',
       // Small enough that the files tests can reach it with small files.
       FILES_QUOTA_BYTES_PER_USER: String(FILES_TEST_QUOTA_BYTES),

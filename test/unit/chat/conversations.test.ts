@@ -181,6 +181,8 @@ describe('me handler', () => {
     expect(body.usage).toEqual([
       { date: '2026-01-01', requests: 3, prompt_tokens: 10, completion_tokens: 20 },
     ]);
+    expect(body.api_keys).toEqual([]);
+    expect(body.files).toEqual([]);
   });
 
   it('reports usage per day with the limits', async () => {

@@ -199,6 +199,8 @@ export function useTable(table: TestTable, extra: Record<string, string> = {}): 
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+    // The `/v1/me` handler exports and erases files too; with no file records it never calls the bucket.
+    FILES_BUCKET_NAME: 'unit-files',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
     ...extra,

@@ -1,5 +1,5 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatDeps, runTurn } from '../../../lambdas/chat/pipeline';
 import type { TurnRef } from '../../../lambdas/chat/prepare';
@@ -40,12 +40,18 @@ afterAll(async () => {
   await table.close();
 });
 
+/** The minute's requests over every region's counter item (`<sk>@<region>`). */
 async function requestsCounted(sub: string): Promise<number> {
   const minute = new Date().toISOString().slice(0, 16);
-  const item = await table.db.send(
-    new GetCommand({ TableName: TABLE_NAME, Key: keys.quota(sub, `RPM#${minute}`) }),
+  const key = keys.quota(sub, `RPM#${minute}`);
+  const page = await table.db.send(
+    new QueryCommand({
+      TableName: TABLE_NAME,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': key.pk, ':sk': `${key.sk}@` },
+    }),
   );
-  return Number(item.Item?.requests ?? 0);
+  return (page.Items ?? []).reduce((total, item) => total + Number(item.requests ?? 0), 0);
 }
 
 describe('a retried turn', () => {

@@ -1,19 +1,9 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TABLE } from '../../../lambdas/contracts/table';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { captureEmf, type EmfCapture } from '../../helpers/emf';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-// dynalite ships no type declarations; its factory returns a plain node:http server.
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs: number }) => Server;
-
-const TABLE_NAME = 'client-errors-test';
-let server: Server;
 let handler: Handler;
 let emf: EmfCapture;
 
@@ -55,36 +45,10 @@ function event(body: unknown, sub = 'user-1'): APIGatewayProxyEvent {
 }
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}`,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    TABLE_NAME,
-    POWERTOOLS_SERVICE_NAME: 'client-errors',
-  });
-  await new DynamoDBClient({}).send(
-    new CreateTableCommand({
-      TableName: TABLE_NAME,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  // No table and no DynamoDB endpoint: the function writes nothing to the table, its limit included.
+  delete process.env.TABLE_NAME;
+  Object.assign(process.env, { AWS_REGION: 'us-east-1', POWERTOOLS_SERVICE_NAME: 'client-errors' });
   ({ handler } = (await import('../../../lambdas/client-errors/handler')) as unknown as { handler: Handler });
-});
-
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
 });
 
 beforeEach(() => {
@@ -100,6 +64,8 @@ describe('POST /v1/client-errors', () => {
     );
 
     expect(response.statusCode).toBe(202);
+    expect(response.headers?.['x-ratelimit-limit-requests']).toBe('30');
+    expect(response.headers?.['x-ratelimit-remaining-requests']).toBe('29');
     const [line] = emf.linesWith('ClientErrors');
     expect(line?.ClientErrors).toBe(1);
     expect(line?._aws.CloudWatchMetrics[0]?.Namespace).toBe('Chatstack');
@@ -161,6 +127,7 @@ describe('POST /v1/client-errors', () => {
       expect(statuses.slice(0, 30).every((status) => status === 202)).toBe(true);
       expect(last?.statusCode).toBe(429);
       expect(last?.headers?.['retry-after']).toBe('50');
+      expect(last?.headers?.['x-ratelimit-remaining-requests']).toBe('0');
       expect(JSON.parse(last?.body ?? '{}')).toMatchObject({ error: { type: 'rate_limit_error' } });
     });
 

@@ -188,14 +188,31 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets client-errors write only its report counter and read nothing', () => {
-    const statements = tableStatements(region(PRIMARY).api, 'client-errors');
-    expect(statements).toEqual([
+  it('lets the me function presign downloads of and delete the user’s files, never upload them', () => {
+    const s3 = statementsOf(region(PRIMARY).api, 'me')
+      .flatMap(actionsOf)
+      .filter((action) => action.startsWith('s3:'));
+    expect(s3.sort()).toEqual(['s3:DeleteObject', 's3:GetObject']);
+    expect(fn(region(PRIMARY).api, 'me')[1].Environment.Variables).toHaveProperty('FILES_BUCKET_NAME');
+  });
+
+  it('gives client-errors no table access at all: it writes nothing to the table', () => {
+    expect(tableStatements(region(PRIMARY).api, 'client-errors')).toEqual([]);
+    expect(fn(region(PRIMARY).api, 'client-errors')[1].Environment.Variables).not.toHaveProperty(
+      'TABLE_NAME',
+    );
+  });
+
+  it('lets the models function read and update only its callers’ route limit counters', () => {
+    expect(tableStatements(region(PRIMARY).api, 'models')).toEqual([
       expect.objectContaining({
-        Action: 'dynamodb:UpdateItem',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         Condition: {
-          'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'count', 'expiresAt'] },
-          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'requests', 'expiresAt'] },
+          StringEqualsIfExists: {
+            'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'],
+            'dynamodb:Select': 'SPECIFIC_ATTRIBUTES',
+          },
         },
       }),
     ]);
@@ -209,10 +226,20 @@ describe('least privilege', () => {
     expect(actions.filter((action) => action.startsWith('s3vectors:Put'))).toEqual([]);
   });
 
-  it('gives the models function no table access at all', () => {
-    expect(tableStatements(region(PRIMARY).api, 'models')).toEqual([]);
-    expect(fn(region(PRIMARY).api, 'models')[1].Environment.Variables).not.toHaveProperty('TABLE_NAME');
+  it('tells every API function which regions write the table, so counters are summed over them', () => {
+    for (const name of ['chat', 'models', 'conversations', 'me']) {
+      expect(fn(region(PRIMARY).api, name)[1].Environment.Variables.TABLE_REGIONS).toBe(REGIONS.join(','));
+    }
   });
+
+  it.each(['models', 'conversations', 'me', 'jobs', 'api-keys', 'files'])(
+    'gives %s the per-user read and write limits and the table that counts them',
+    (name) => {
+      const variables = fn(region(PRIMARY).api, name)[1].Environment.Variables;
+      expect(variables).toMatchObject({ QUOTA_READS_PER_MINUTE: '300', QUOTA_WRITES_PER_MINUTE: '60' });
+      expect(variables).toHaveProperty('TABLE_NAME');
+    },
+  );
 
   it.each([
     ['async', 'audit', ['dynamodb:PutItem']],

@@ -1,0 +1,46 @@
+/**
+ * The one registry of what a user owns in the table: every sort-key prefix of the user's partition is listed here
+ * either as user data (exported and erased) or as a limit (kept by erasure, so erasing your data never resets your
+ * quotas). Export and erasure query one prefix at a time from this list; a new feature registers its prefix here
+ * (test/unit/contracts/user-data.test.ts fails for a key builder that is in neither list).
+ */
+export interface UserDataPrefix {
+  /** Sort-key prefix in `USER#<sub>`. */
+  readonly prefix: string;
+  /** What the items are, in the export's words. */
+  readonly kind:
+    | 'conversations'
+    | 'messages'
+    | 'jobs'
+    | 'usage'
+    | 'api_keys'
+    | 'files'
+    | 'file_passages'
+    | 'idempotency_records';
+}
+
+export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
+  { prefix: 'CONV#', kind: 'conversations' },
+  { prefix: 'MSG#', kind: 'messages' },
+  { prefix: 'JOB#', kind: 'jobs' },
+  { prefix: 'USAGE#', kind: 'usage' },
+  { prefix: 'KEYUSAGE#', kind: 'usage' },
+  { prefix: 'APIKEY#', kind: 'api_keys' },
+  { prefix: 'APIKEYS#', kind: 'api_keys' },
+  { prefix: 'FILE#', kind: 'files' },
+  { prefix: 'FILES#', kind: 'files' },
+  { prefix: 'CHUNK#', kind: 'file_passages' },
+  // Stored answers of requests sent with an Idempotency-Key (lambdas/shared/idempotency.ts).
+  { prefix: 'IDEM#', kind: 'idempotency_records' },
+];
+
+/**
+ * Items of the user's partition that erasure keeps: the request and token counters, the slots of turns and jobs
+ * in progress, and the erase marker itself. They hold no content, and they expire on their own.
+ */
+export const USER_LIMIT_PREFIXES: readonly string[] = ['QUOTA#', 'JOBS#ACTIVE', 'TURNS#ACTIVE', 'ERASED'];
+
+/** Whether `sk` belongs to a registered kind of user data. */
+export function userDataKindOf(sk: string): UserDataPrefix['kind'] | undefined {
+  return USER_DATA_PREFIXES.find((entry) => sk.startsWith(entry.prefix))?.kind;
+}

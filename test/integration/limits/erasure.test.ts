@@ -1,0 +1,157 @@
+/**
+ * `DELETE /v1/me` and `GET /v1/me/export` on the real handler and the local stack (table and bucket): erasure
+ * removes every registered kind of user data — conversations, messages, jobs, usage, API keys, files and their
+ * objects, idempotency records — keeps the caller's limits, and its marker stops work that was in flight.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../../lambdas/api-keys/store';
+import { EnvName } from '../../../lambdas/contracts/env';
+import { keys } from '../../../lambdas/contracts/keys';
+import { type ConversationStore, createConversation, putMessage } from '../../../lambdas/conversations/store';
+import { uploadInline } from '../../../lambdas/files/service';
+import { takeSlot } from '../../../lambdas/quota/slots';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
+import { LOCAL_FILES } from '../../../scripts/local/files-resources';
+import { filesDeps } from '../files/support';
+import { stack } from '../setup/context';
+import { type ApiHandler, apiEvent, lambdaContext, useStackEnvironment } from './harness';
+
+let me: ApiHandler;
+let db: DynamoDBDocumentClient;
+let store: ConversationStore;
+
+beforeAll(async () => {
+  useStackEnvironment({
+    [EnvName.s3Endpoint]: stack().s3,
+    [EnvName.filesBucketName]: LOCAL_FILES.bucket,
+  });
+  ({ handler: me } = (await import('../../../lambdas/me/handler')) as unknown as { handler: ApiHandler });
+  db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: stack().dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+  );
+  store = { db, tableName: LOCAL_TABLE_NAME, retentionDays: 0 };
+});
+
+async function sortKeys(sub: string): Promise<string[]> {
+  const page = await db.send(
+    new QueryCommand({
+      TableName: LOCAL_TABLE_NAME,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.userPartition(sub) },
+      ConsistentRead: true,
+    }),
+  );
+  return (page.Items ?? []).map((item) => String(item.sk)).sort();
+}
+
+function message(conversationId: string, sequence: number, createdAt: Date) {
+  return {
+    messageId: `msg_${randomUUID().replaceAll('-', '')}`,
+    conversationId,
+    sequence,
+    role: 'user' as const,
+    content: `question ${sequence}`,
+    createdAt: createdAt.toISOString(),
+    status: 'complete' as const,
+  };
+}
+
+/** One of everything a user can own, plus a request counter and a turn and a job slot. */
+async function seed(sub: string) {
+  const conversation = await createConversation(store, sub, { title: 'Notes' });
+  await putMessage(store, sub, message(conversation.conversationId, 0, new Date()));
+  await db.send(
+    new PutCommand({
+      TableName: LOCAL_TABLE_NAME,
+      Item: { ...keys.usage(sub, '2026-12-01'), date: '2026-12-01', requests: 4, tokensIn: 1, tokensOut: 2 },
+    }),
+  );
+  await db.send(
+    new PutCommand({ TableName: LOCAL_TABLE_NAME, Item: { ...keys.job(sub, 'job_1'), entity: 'job' } }),
+  );
+  await db.send(
+    new PutCommand({
+      TableName: LOCAL_TABLE_NAME,
+      Item: { pk: keys.userPartition(sub), sk: 'IDEM#chat#abc' },
+    }),
+  );
+  const apiKey = await createApiKey(
+    { db, tableName: LOCAL_TABLE_NAME },
+    { sub, scopes: ['chat:read'] },
+    {
+      name: 'laptop',
+    },
+  );
+  const file = await uploadInline(filesDeps(), sub, {
+    filename: 'notes.md',
+    contentType: 'text/markdown',
+    purpose: 'assistants',
+    body: new TextEncoder().encode('# Notes\n\nremember the milk'),
+  });
+  const quota = { db, tableName: LOCAL_TABLE_NAME, requestsPerMinute: 60, tokensPerDay: 1000 };
+  await takeSlot(quota, keys.activeTurns(sub), 'turn-1', Date.now() + 60_000, 8);
+  await db.send(
+    new PutCommand({
+      TableName: LOCAL_TABLE_NAME,
+      Item: { ...keys.activeJobs(sub), jobIds: new Set(['job_1']) },
+    }),
+  );
+  return { conversation, apiKey, file };
+}
+
+describe('export', () => {
+  it('includes the caller’s API keys (without secrets) and files with working download links', async () => {
+    const sub = `export-${randomUUID()}`;
+    const { apiKey, file } = await seed(sub);
+
+    const answer = await me(apiEvent(sub, 'GET', '/v1/me/export'), lambdaContext);
+
+    expect(answer.statusCode).toBe(200);
+    const document = JSON.parse(answer.body);
+    expect(document.api_keys).toEqual([expect.objectContaining({ id: apiKey.id, name: 'laptop' })]);
+    expect(answer.body).not.toContain(apiKey.key);
+    expect(document.files).toEqual([expect.objectContaining({ id: file.id, filename: 'notes.md' })]);
+    const download = await fetch(document.files[0].download_url);
+    expect(await download.text()).toContain('remember the milk');
+    expect(document.conversations[0].messages).toHaveLength(1);
+  });
+});
+
+describe('erasure', () => {
+  it('removes every kind of user data and keeps the caller’s limits', async () => {
+    const sub = `erase-${randomUUID()}`;
+    await seed(sub);
+    const objectKey = (await filesDeps().store.listFiles(sub))[0]?.objectKey;
+    expect(objectKey).toBeDefined();
+
+    const answer = await me(apiEvent(sub, 'DELETE', '/v1/me'), lambdaContext);
+
+    expect(answer.statusCode).toBe(200);
+    const left = await sortKeys(sub);
+    expect(left.filter((sk) => !/^(QUOTA#|JOBS#ACTIVE$|TURNS#ACTIVE$|ERASED$)/.test(sk))).toEqual([]);
+    expect(left).toEqual(expect.arrayContaining(['ERASED', 'JOBS#ACTIVE', 'TURNS#ACTIVE']));
+    // The write bucket's counter of this DELETE itself survives it: erasing does not reset the limits.
+    expect(left.some((sk) => sk.startsWith('QUOTA#ROUTE#write#'))).toBe(true);
+    expect(await filesDeps().objects.size(String(objectKey))).toBeUndefined();
+  });
+
+  it('refuses the writes of a turn that started before the erasure, and accepts those of a new one', async () => {
+    const sub = `inflight-${randomUUID()}`;
+    const { conversation } = await seed(sub);
+    const startedBefore = new Date();
+
+    await me(apiEvent(sub, 'DELETE', '/v1/me'), lambdaContext);
+
+    await expect(
+      putMessage(store, sub, message(conversation.conversationId, 1, startedBefore)),
+    ).rejects.toMatchObject({ statusCode: 410, code: 'user_erased' });
+    expect((await sortKeys(sub)).filter((sk) => sk.startsWith('MSG#'))).toEqual([]);
+
+    const fresh = await createConversation(store, sub, { title: 'After' });
+    await putMessage(store, sub, message(fresh.conversationId, 0, new Date(Date.now() + 5)));
+    expect((await sortKeys(sub)).filter((sk) => sk.startsWith('MSG#'))).toHaveLength(1);
+  });
+});
