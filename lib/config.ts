@@ -24,6 +24,7 @@ export const FUNCTION_NAMES = [
   'files',
   'files-ingest',
   'files-ingest-dlq',
+  'admin',
 ] as const;
 export type AppFunctionName = (typeof FUNCTION_NAMES)[number];
 
