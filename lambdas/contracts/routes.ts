@@ -23,6 +23,9 @@ export interface RouteDefinition {
 /** The Cognito group the admin API requires (lib/constructs/identity.ts creates it). */
 export const ADMIN_GROUP = 'admin';
 
+/** The authorizer context key API Gateway's AccessDenied response reads its error `code` from. */
+export const DENIAL_CODE_KEY = 'denial_code';
+
 export const FunctionName = {
   chat: 'chat',
   models: 'models',

@@ -101,6 +101,8 @@ describe('authorize', () => {
     expect(answer.policyDocument.Statement).toEqual([
       { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: METHOD_ARN },
     ]);
+    // API Gateway's AccessDenied answer reads its error code from here.
+    expect(answer.context?.denial_code).toBe('account_suspended');
   });
 
   it.each([
