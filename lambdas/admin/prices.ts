@@ -1,18 +1,14 @@
 import * as z from 'zod';
+import { ModelPrices } from '../contracts/admin';
+
+export { ModelPrices };
 
 /**
  * Prices for the cost report, per million tokens, by model id; `*` prices any other model. Cost is
  * `tokensIn / 1e6 × inputPerMillion + tokensOut / 1e6 × outputPerMillion`, in whatever currency the prices are
  * in. A GPU-hour price can be apportioned by setting these to (hourly price ÷ tokens served per hour).
- */
-const Price = z.strictObject({
-  inputPerMillion: z.number().min(0),
-  outputPerMillion: z.number().min(0),
-});
-export const ModelPrices = z.record(z.string().min(1), Price);
-export type ModelPrices = z.infer<typeof ModelPrices>;
-
-/** Parses MODEL_PRICES; a malformed value fails loudly at cold start rather than reporting wrong costs. */
+ *
+ * Parses MODEL_PRICES; a malformed value fails loudly at cold start rather than reporting wrong costs. */
 export function parseModelPrices(raw: string | undefined): ModelPrices {
   if (!raw) return {};
   const parsed = ModelPrices.safeParse(JSON.parse(raw));

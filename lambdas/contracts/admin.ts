@@ -9,6 +9,16 @@ const count = z.number().int().min(0);
 
 export const UserId = z.string().min(1).max(128);
 
+/**
+ * Prices of the cost report by model id (`*`: any other model), per million tokens: the `prices` setting,
+ * handed to the admin function as MODEL_PRICES (lambdas/admin/prices.ts).
+ */
+export const ModelPrices = z.record(
+  z.string().min(1),
+  z.strictObject({ inputPerMillion: z.number().min(0), outputPerMillion: z.number().min(0) }),
+);
+export type ModelPrices = z.infer<typeof ModelPrices>;
+
 export const AdminUsageTotals = z.object({
   requests: count,
   tokens_in: count,

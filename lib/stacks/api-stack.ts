@@ -119,6 +119,9 @@ export class ApiStack extends Stack {
     props.jobQueue.grantSendMessages(functions.jobs);
     table.grantAdminAccess(functions.admin);
     props.identity.grantUserAdministration(functions.admin);
+    if (Object.keys(config.prices).length > 0) {
+      functions.admin.setEnvironment(EnvName.modelPrices, JSON.stringify(config.prices));
+    }
     this.fileStore = new FileStore(this, 'FileStore', {
       allowedOrigins: allowedOrigins(config, props.webOrigin),
     });

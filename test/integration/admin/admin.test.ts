@@ -65,6 +65,8 @@ describe('the admin API', () => {
     expect(user).toMatchObject({ status: 'active', last_active: new Date().toISOString().slice(0, 10) });
     expect(user?.usage.tokens_out).toBe(completion.usage?.completion_tokens);
     expect(user?.usage.tokens_in).toBeGreaterThan(0);
+    // Priced by the stack's MODEL_PRICES: 1 per prompt token, 2 per answer token.
+    expect(user?.usage.cost).toBe((user?.usage.tokens_in ?? 0) + 2 * (user?.usage.tokens_out ?? 0));
 
     const detail = await call(admin, 'GET', `/admin/users/${id}`);
     expect(detail.status).toBe(200);
