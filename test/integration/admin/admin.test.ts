@@ -86,16 +86,26 @@ describe('the admin API', () => {
     const person = await personToken(id);
     const admin = await adminToken();
     expect((await call(person, 'GET', '/models')).status).toBe(200);
+    const created = await call(person, 'POST', '/me/api-keys', { name: 'laptop' });
+    expect(created.status).toBe(201);
+    const apiKey = created.json<{ key: string }>().key;
+    expect((await call(apiKey, 'GET', '/models')).status).toBe(200);
 
     const suspended = await call(admin, 'POST', `/admin/users/${id}/suspend`);
     expect(suspended.status).toBe(200);
-    const refused = await call(person, 'GET', '/models');
-    expect(refused.status).toBe(403);
-    expect(refused.json()).toMatchObject({ error: { code: 'account_suspended', type: 'permission_error' } });
+    // Both the access token and the personal API key, from the very next request.
+    for (const credential of [person, apiKey]) {
+      const refused = await call(credential, 'GET', '/models');
+      expect(refused.status).toBe(403);
+      expect(refused.json()).toMatchObject({
+        error: { code: 'account_suspended', type: 'permission_error' },
+      });
+    }
     expect(await userInList(admin, id)).toMatchObject({ status: 'suspended' });
 
     expect((await call(admin, 'POST', `/admin/users/${id}/unsuspend`)).status).toBe(200);
     expect((await call(person, 'GET', '/models')).status).toBe(200);
+    expect((await call(apiKey, 'GET', '/models')).status).toBe(200);
   });
 
   it('applies a quota override at the user’s next request, and the default again once cleared', async () => {
