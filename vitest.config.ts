@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // CDK assertion tests synthesize whole stacks (seconds of CPU each); vitest's 5 s default is a guess
+          // about the machine, not a bound on the work.
+          testTimeout: 30_000,
           // Projects run one after another (they differ in workers): unit, then integration, then browser.
           sequence: { groupOrder: 0 },
         },

@@ -152,6 +152,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       ],
       tokenScopePrefix: `${identity.identity.resourceServerId}/`,
       webOrigin: web.hosting.url,
+      identity: identity.identity,
     });
     const ops = new OpsStack(app, stackName(config, 'ops', region), {
       ...common,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelPrices } from '../lambdas/contracts/admin';
 import { LIMITS } from '../lambdas/contracts/api';
 import { ModerationRulesSchema } from '../lambdas/moderation/config';
 import { AlarmThresholdsSchema } from './constructs/monitoring/thresholds';
@@ -24,6 +25,7 @@ export const FUNCTION_NAMES = [
   'files',
   'files-ingest',
   'files-ingest-dlq',
+  'admin',
 ] as const;
 export type AppFunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -325,6 +327,11 @@ const RawConfigSchema = z
     reservedConcurrency: z.partialRecord(z.enum(FUNCTION_NAMES), z.number().int().min(0)).default({}),
     /** Provisioned concurrency for the chat function's live alias (0: none). */
     chatProvisionedConcurrency: z.number().int().min(0).default(0),
+    /**
+     * Prices for the admin API's cost report, per million tokens, by model id (`*` for any other model), e.g.
+     * `{"*":{"inputPerMillion":0.5,"outputPerMillion":1.5}}`. @default {} (costs reported as 0)
+     */
+    prices: ModelPrices.default({}),
     /** Built web app (vite output); a placeholder page is deployed when it is missing. */
     webDistPath: z.string().min(1).default('web/dist'),
   })

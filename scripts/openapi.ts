@@ -35,6 +35,7 @@ import {
   FileUploadRequest,
 } from '../lambdas/contracts/files';
 import { ROUTES, type RouteDefinition } from '../lambdas/contracts/routes';
+import { ADMIN_OPERATIONS } from './openapi-admin';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OPENAPI_PATH = join(ROOT, 'docs', 'openapi.json');
@@ -256,6 +257,7 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     summary: 'Erase all of the caller’s data (idempotent).',
     responses: { '200': { description: 'Erased.', content: jsonContent(Deleted) }, ...errors(401, 403) },
   },
+  ...ADMIN_OPERATIONS,
 };
 
 function operationFor(route: RouteDefinition): ZodOpenApiOperationObject | undefined {

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       `  DynamoDB ${urls.dynamodb} · SQS ${urls.sqs} · Kinesis ${urls.kinesis} · S3 ${urls.s3}`,
       '',
       `  Machine clients: ${a.clientId} / ${a.clientSecret} and ${DEV_MACHINE_CLIENTS.b.clientId} / ${DEV_MACHINE_CLIENTS.b.clientSecret}`,
+      `  Admin: ${DEV_MACHINE_CLIENTS.admin.clientId} / ${DEV_MACHINE_CLIENTS.admin.clientSecret}, or the dev login "admin" (the admin API, /v1/admin/…)`,
       `  Try:  TOKEN=$(curl -s -u ${a.clientId}:${a.clientSecret} -d grant_type=client_credentials -d 'scope=chat:read chat:write' ${urls.issuer}/token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
       `        curl -N ${urls.api}/v1/chat/completions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"model":"chatstack-local","stream":true,"messages":[{"role":"user","content":"Hello"}]}'`,
       '',

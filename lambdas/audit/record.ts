@@ -36,6 +36,7 @@ export interface AuditRecord {
   readonly status: AnalyticsEvent['status'];
   readonly errorCode?: string;
   readonly moderation?: AnalyticsEvent['moderation'];
+  readonly admin?: AnalyticsEvent['admin'];
   readonly expiresAt?: number;
 }
 
@@ -64,6 +65,7 @@ export async function recordAuditEvent(deps: AuditDeps, event: AnalyticsEvent): 
     ...(event.region === undefined ? {} : { region: event.region }),
     ...(event.errorCode === undefined ? {} : { errorCode: event.errorCode }),
     ...(event.moderation === undefined ? {} : { moderation: event.moderation }),
+    ...(event.admin === undefined ? {} : { admin: event.admin }),
     ...(deps.retentionDays > 0 ? { expiresAt: occurredAtSeconds + deps.retentionDays * 86_400 } : {}),
   };
   try {

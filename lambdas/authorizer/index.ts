@@ -1,11 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { JwtExpiredError, JwtInvalidScopeError } from 'aws-jwt-verify/error';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { findSuspension } from '../admin/suspension';
 import { hashApiKeySecret, isWellFormedApiKey, looksLikeApiKey } from '../api-keys/secret';
 import { type ApiKeyStoreDeps, findApiKeyByHash, isLive, recordApiKeyUse } from '../api-keys/store';
 import { type AnalyticsEvent, buildEvent, EventType } from '../contracts/events';
 import { MetricDimension, MetricName } from '../contracts/metrics';
-import { API_SCOPES, ROUTES, type RouteDefinition, type Scope } from '../contracts/routes';
+import { ADMIN_GROUP, API_SCOPES, ROUTES, type RouteDefinition, type Scope } from '../contracts/routes';
 import { logger, metrics } from '../shared/powertools';
 import type { AccessTokenVerifier } from './jwt';
 
@@ -16,7 +17,14 @@ import type { AccessTokenVerifier } from './jwt';
  * (`AuthFailures` by `Reason`) and emitted as an `auth.failed` event for the audit log.
  */
 export type AuthMethod = 'oauth' | 'api_key';
-export type AuthFailureReason = 'no_token' | 'bad_token' | 'expired' | 'wrong_scope' | 'revoked_key';
+export type AuthFailureReason =
+  | 'no_token'
+  | 'bad_token'
+  | 'expired'
+  | 'wrong_scope'
+  | 'revoked_key'
+  | 'not_admin'
+  | 'account_suspended';
 
 /** Who is calling, as the handlers read it (lambdas/shared/auth.ts). */
 export interface Identity {
@@ -148,7 +156,12 @@ async function verifyApiKey(deps: AuthorizerDeps, secret: string): Promise<Ident
   return { sub: item.sub, scopes: [...item.scopes], groups: [], authMethod: 'api_key', apiKeyId: item.keyId };
 }
 
-/** The routes an identity may call: every scope held, and never key management with a key. */
+const isAdmin = (identity: Identity) => identity.groups.includes(ADMIN_GROUP);
+
+/**
+ * The routes an identity may call: every scope held, never key management with a key, and the admin API only
+ * for members of the `admin` group (keys carry no groups, so never with a key).
+ */
 export function allowedRoutes(
   identity: Identity,
   routes: readonly RouteDefinition[] = ROUTES,
@@ -157,12 +170,22 @@ export function allowedRoutes(
   return routes.filter(
     (route) =>
       route.scopes.every((scope) => held.has(scope)) &&
-      !(route.signInOnly && identity.authMethod === 'api_key'),
+      !(route.signInOnly && identity.authMethod === 'api_key') &&
+      !(route.adminOnly && !isAdmin(identity)),
   );
 }
 
 function routeRefusal(route: RouteDefinition | undefined, identity: Identity): Refusal {
   const forKey = identity.authMethod === 'api_key' ? identity.apiKeyId : undefined;
+  if (route?.adminOnly && !isAdmin(identity)) {
+    return new Refusal(
+      403,
+      'not_admin',
+      `Only members of the "${ADMIN_GROUP}" group may call the admin API.`,
+      identity.sub,
+      forKey,
+    );
+  }
   if (route?.signInOnly && identity.authMethod === 'api_key') {
     return new Refusal(
       403,
@@ -208,6 +231,15 @@ export async function authorize(deps: AuthorizerDeps, request: AuthRequest): Pro
     identity = looksLikeApiKey(credential)
       ? await verifyApiKey(deps, credential)
       : await verifyToken(deps, credential);
+    if (await findSuspension(deps.apiKeys, identity.sub)) {
+      throw new Refusal(
+        403,
+        'account_suspended',
+        'This account is suspended: contact your administrator.',
+        identity.sub,
+        identity.authMethod === 'api_key' ? identity.apiKeyId : undefined,
+      );
+    }
     const allowed = allowedRoutes(identity, routes);
     const route = routes.find(
       (candidate) => candidate.method === request.method && candidate.path === request.resource,
@@ -226,7 +258,8 @@ export async function authorize(deps: AuthorizerDeps, request: AuthRequest): Pro
       reason: error.reason,
       message: error.message,
       ...(identity ? { identity } : {}),
-      allowed: identity ? allowedRoutes(identity, routes) : [],
+      // A suspended account may call nothing: the cached policy must not allow any route either.
+      allowed: identity && error.reason !== 'account_suspended' ? allowedRoutes(identity, routes) : [],
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import type { RouteDefinition } from '../contracts/routes';
+import { DENIAL_CODE_KEY, type RouteDefinition } from '../contracts/routes';
 import { type AuthDecision, authorizerContext } from './index';
 
 /**
@@ -35,6 +35,12 @@ export function authorizerResult(decision: AuthDecision, methodArn: string): API
   return {
     principalId: identity.sub,
     policyDocument: { Version: '2012-10-17', Statement: statements },
-    context: authorizerContext(identity),
+    // The gateway's AccessDenied response names this code (lib/constructs/chat-api.ts): a Deny of a suspended
+    // account says so; any other 403 (a cached policy without the asked-for route included) is about scope.
+    context: {
+      ...authorizerContext(identity),
+      [DENIAL_CODE_KEY]:
+        !decision.ok && decision.reason === 'account_suspended' ? 'account_suspended' : 'insufficient_scope',
+    },
   };
 }

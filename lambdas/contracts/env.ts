@@ -93,6 +93,13 @@ export const EnvName = {
   authClientIds: 'AUTH_CLIENT_IDS',
   /** What the issuer puts before each API scope, e.g. Cognito's `<resource server id>/`; empty locally. */
   authScopePrefix: 'AUTH_SCOPE_PREFIX',
+  /** The Cognito user pool the admin API lists, disables and signs out users of; unset locally (no Cognito). */
+  userPoolId: 'USER_POOL_ID',
+  /**
+   * Prices for the admin API's cost report, per million tokens, by model id (`*` for any other model), as JSON:
+   * `{"*":{"inputPerMillion":0.5,"outputPerMillion":1.5}}`. Unset: costs are reported as 0.
+   */
+  modelPrices: 'MODEL_PRICES',
   /** Origins allowed by CORS, comma-separated (the web app's URL first); the request's own is echoed. */
   webOrigin: 'WEB_ORIGIN',
   /** Powertools settings (standard names). */

@@ -15,6 +15,8 @@ export const EventType = {
   authFailed: 'auth.failed',
   dataExported: 'data.exported',
   dataErased: 'data.erased',
+  /** An administrator acted on an account (suspend, unsuspend, quota override); `sub` is the administrator. */
+  adminAction: 'admin.action',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -31,7 +33,11 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<EventType> = new Set([
   EventType.authFailed,
   EventType.dataExported,
   EventType.dataErased,
+  EventType.adminAction,
 ]);
+
+export const ADMIN_ACTIONS = ['suspend', 'unsuspend', 'quota.set', 'quota.clear'] as const;
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
 const id = z.string().min(1).max(64);
 const milliseconds = z.number().int().min(0).max(86_400_000);
@@ -72,6 +78,8 @@ export const AnalyticsEventSchema = z.strictObject({
   tokensOut: tokens.optional(),
   moderation: ModerationVerdictSchema.optional(),
   status: EventStatusSchema,
+  /** What an administrator did, and to whom (the target's audit pseudonym, never its id). */
+  admin: z.strictObject({ action: z.enum(ADMIN_ACTIONS), target: z.string().max(80) }).optional(),
   /** Machine-readable error code (`model_unavailable`, `content_filter`, `invalid_token`…). */
   errorCode: z.string().max(48).optional(),
 });

@@ -53,6 +53,12 @@ export const keys = {
     pk: keys.userPartition(sub),
     sk: `KEYUSAGE#${keyId}#${day}`,
   }),
+  /** Usage of one model by a user per day (YYYY-MM-DD), beside the user's total: the admin API's breakdown. */
+  modelUsage: (sub: string, model: string, day: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `MODELUSAGE#${day}#${model}`,
+  }),
+  modelUsagePrefix: 'MODELUSAGE#',
   /** An uploaded file's record (name, size, status). */
   file: (sub: string, fileId: string) => ({ pk: keys.userPartition(sub), sk: `FILE#${fileId}` }),
   filePrefix: 'FILE#',
@@ -69,6 +75,14 @@ export const keys = {
    * writes nothing after it. Kept by erasure (lambdas/contracts/user-data.ts), expires on its own.
    */
   eraseMarker: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'ERASED' }),
+  /**
+   * A suspended account, outside the user's partition so erasing the user's data cannot lift it; the
+   * authorizer reads it on every request (lambdas/admin/suspension.ts).
+   */
+  suspension: (sub: string) => ({ pk: `SUSPENSION#${sub}`, sk: 'SUSPENSION' }),
+  suspensionPrefix: 'SUSPENSION#',
+  /** An administrator's override of a user's quota limits (lambdas/admin/quota-override.ts). */
+  quotaOverride: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'LIMITS#OVERRIDE' }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

@@ -16,7 +16,15 @@ export interface RouteDefinition {
   readonly streaming?: boolean;
   /** Only a sign-in (OAuth access) token may call it, never an API key: key management. @default false */
   readonly signInOnly?: boolean;
+  /** Only members of the `admin` group (`cognito:groups`) may call it: the admin API. @default false */
+  readonly adminOnly?: boolean;
 }
+
+/** The Cognito group the admin API requires (lib/constructs/identity.ts creates it). */
+export const ADMIN_GROUP = 'admin';
+
+/** The authorizer context key API Gateway's AccessDenied response reads its error `code` from. */
+export const DENIAL_CODE_KEY = 'denial_code';
 
 export const FunctionName = {
   chat: 'chat',
@@ -27,6 +35,7 @@ export const FunctionName = {
   clientErrors: 'client-errors',
   apiKeys: 'api-keys',
   files: 'files',
+  admin: 'admin',
 } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 
@@ -62,6 +71,17 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/files/{id}', fn: 'files', scopes: read },
   { method: 'GET', path: '/v1/files/{id}/content', fn: 'files', scopes: read },
   { method: 'DELETE', path: '/v1/files/{id}', fn: 'files', scopes: write },
+  // Few resources on purpose: a function's release alarm sums its routes' metrics, ten metrics at most.
+  ...(
+    [
+      ['GET', '/v1/admin/users', read],
+      ['GET', '/v1/admin/users/{id}', read],
+      // `suspend`, `unsuspend` and `quota` (lambdas/contracts/admin.ts `AdminUserAction`).
+      ['POST', '/v1/admin/users/{id}/{action}', write],
+      ['GET', '/v1/admin/usage', read],
+      ['GET', '/v1/admin/audit', read],
+    ] as const
+  ).map(([method, path, scopes]) => ({ method, path, fn: FunctionName.admin, scopes, adminOnly: true })),
 ];
 
 /** Every API scope, in the order tokens list them. */

@@ -25,6 +25,7 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'JOB#', kind: 'jobs' },
   { prefix: 'USAGE#', kind: 'usage' },
   { prefix: 'KEYUSAGE#', kind: 'usage' },
+  { prefix: 'MODELUSAGE#', kind: 'usage' },
   { prefix: 'APIKEY#', kind: 'api_keys' },
   { prefix: 'APIKEYS#', kind: 'api_keys' },
   { prefix: 'FILE#', kind: 'files' },
@@ -36,9 +37,16 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
 
 /**
  * Items of the user's partition that erasure keeps: the request and token counters, the slots of turns and jobs
- * in progress, and the erase marker itself. They hold no content, and they expire on their own.
+ * in progress, an administrator's quota override, and the erase marker itself. They hold no content; all but the
+ * override expire on their own.
  */
-export const USER_LIMIT_PREFIXES: readonly string[] = ['QUOTA#', 'JOBS#ACTIVE', 'TURNS#ACTIVE', 'ERASED'];
+export const USER_LIMIT_PREFIXES: readonly string[] = [
+  'QUOTA#',
+  'JOBS#ACTIVE',
+  'TURNS#ACTIVE',
+  'LIMITS#',
+  'ERASED',
+];
 
 /** Whether `sk` belongs to a registered kind of user data. */
 export function userDataKindOf(sk: string): UserDataPrefix['kind'] | undefined {

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { withQuotaOverride } from '../admin/quota-override';
 import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
 import { QuotaExceededError } from '../shared/errors';
@@ -92,7 +93,7 @@ const MIN_RESERVATION = 16;
  * (429, `retry-after`, `x-ratelimit-*`) when any of them is exhausted; nothing is held after a refusal.
  */
 export async function admitTurn(
-  deps: QuotaDeps,
+  defaults: QuotaDeps,
   sub: string,
   turn: {
     readonly turnId: string;
@@ -102,6 +103,8 @@ export async function admitTurn(
     readonly countRequest?: boolean;
   },
 ): Promise<Admission> {
+  // An administrator's per-user limits replace the defaults (lambdas/admin/quota-override.ts).
+  const deps = await withQuotaOverride(defaults, sub);
   const now = deps.now ? deps.now() : new Date();
   const window = windows(now);
   // The three writes go out together (one round trip); whatever a refusal leaves taken is given back.

@@ -77,6 +77,9 @@ export async function aggregateUsage(
     ...(event.apiKeyId
       ? [addOnce(deps, keys.apiKeyUsage(event.sub, event.apiKeyId, day), event, position, day, now)]
       : []),
+    ...(event.model
+      ? [addOnce(deps, keys.modelUsage(event.sub, event.model, day), event, position, day, now, event.model)]
+      : []),
   ]);
   return owner;
 }
@@ -89,6 +92,7 @@ async function addOnce(
   position: RecordPosition,
   day: string,
   now: Date,
+  model?: string,
 ): Promise<'counted' | 'already-counted'> {
   try {
     await deps.dynamo.send(
@@ -97,17 +101,22 @@ async function addOnce(
         Key: key,
         ConditionExpression: 'attribute_not_exists(#checkpoint) OR #checkpoint < :sequence',
         UpdateExpression:
-          'SET #checkpoint = :sequence, entity = :entity, #date = :date, updatedAt = :now ' +
+          `SET #checkpoint = :sequence, entity = :entity, #date = :date, updatedAt = :now${model ? ', #model = :model' : ''} ` +
           'ADD requests :one, tokensIn :tokensIn, tokensOut :tokensOut',
-        ExpressionAttributeNames: { '#checkpoint': `checkpoint#${position.shardId}`, '#date': 'date' },
+        ExpressionAttributeNames: {
+          '#checkpoint': `checkpoint#${position.shardId}`,
+          '#date': 'date',
+          ...(model ? { '#model': 'model' } : {}),
+        },
         ExpressionAttributeValues: {
           ':sequence': sortableSequence(position.sequenceNumber),
-          ':entity': 'usage',
+          ':entity': model ? 'model-usage' : 'usage',
           ':date': day,
           ':now': now.toISOString(),
           ':one': 1,
           ':tokensIn': event.tokensIn ?? 0,
           ':tokensOut': event.tokensOut ?? 0,
+          ...(model ? { ':model': model } : {}),
         },
       }),
     );

@@ -41,7 +41,12 @@ import { Construct } from 'constructs';
 import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS } from '../../lambdas/contracts/cors';
 import { EnvName } from '../../lambdas/contracts/env';
 import { MetricName } from '../../lambdas/contracts/metrics';
-import { type FunctionName, ROUTES, type RouteDefinition } from '../../lambdas/contracts/routes';
+import {
+  DENIAL_CODE_KEY,
+  type FunctionName,
+  ROUTES,
+  type RouteDefinition,
+} from '../../lambdas/contracts/routes';
 import type { OpenAiErrorType } from '../../lambdas/shared/errors';
 import { acknowledgeManagedPolicy } from '../nag';
 import type { AppFunction } from './app-function';
@@ -129,7 +134,8 @@ const GATEWAY_ERRORS: readonly GatewayError[] = [
     type: ResponseType.ACCESS_DENIED,
     status: '403',
     errorType: 'permission_error',
-    code: 'insufficient_scope',
+    // `insufficient_scope`, or `account_suspended` for a suspended account (lambdas/authorizer/policy.ts).
+    code: `$context.authorizer.${DENIAL_CODE_KEY}`,
     headers: { 'WWW-Authenticate': `'Bearer error="insufficient_scope"'` },
   },
   // With Cognito authorizers, API Gateway answers this for a path or method no route defines.

@@ -11,6 +11,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
+import { keys } from '../../lambdas/contracts/keys';
 import { API_KEY_LAST_USED_ATTRIBUTE, ROUTE_LIMIT_ATTRIBUTE, TABLE } from '../../lambdas/contracts/table';
 import type { AppFunction } from './app-function';
 import { alarm, type Watched } from './monitoring/alarm';
@@ -165,6 +166,29 @@ export class RegionalTable extends Construct implements Watched {
    */
   public grantReadAndWriteItems(fn: AppFunction, actions: readonly WriteAction[]): void {
     this.grant(fn, [...READ_ACTIONS, ...actions], WRITE_KEY_ACTIONS);
+  }
+
+  /**
+   * The admin API's access: reads plus Scan (the usage and suspension report reads every user's aggregates), and
+   * only the writes it makes (suspension, quota override and audit items are put and deleted, never updated).
+   */
+  public grantAdminAccess(fn: AppFunction): void {
+    this.grant(
+      fn,
+      [...READ_ACTIONS, 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      WRITE_KEY_ACTIONS,
+    );
+  }
+
+  /** GetItem of the suspension items only (`SUSPENSION#<sub>`): the authorizer's check of every caller. */
+  public grantSuspensionLookup(fn: AppFunction): void {
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${keys.suspensionPrefix}*`] } },
+      }),
+    );
   }
 
   /**

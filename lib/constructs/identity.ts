@@ -22,7 +22,9 @@ import {
   type UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { API_SCOPES, type Scope } from '../../lambdas/contracts/routes';
+import { EnvName } from '../../lambdas/contracts/env';
+import { ADMIN_GROUP, API_SCOPES, type Scope } from '../../lambdas/contracts/routes';
+import type { AppFunction } from './app-function';
 
 /** An OpenID Connect provider (Entra ID, Okta, Auth0…); its client secret stays in Secrets Manager. */
 export interface OidcFederation {
@@ -52,7 +54,7 @@ export interface GoogleFederation {
 export type Federation = OidcFederation | SamlFederation | GoogleFederation;
 
 /** The group the admin API requires (`cognito:groups` in the access token). */
-export const ADMIN_GROUP = 'admin';
+export { ADMIN_GROUP };
 
 export interface IdentityProps {
   /** Managed login domain prefix, unique in the region. */
@@ -268,6 +270,21 @@ export class Identity extends Construct {
   /** The OAuth issuer every region verifies tokens against. */
   public get issuerUrl(): string {
     return `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
+  }
+
+  /**
+   * What the admin API does with the pool, on this pool only: list users, disable and enable them, and sign
+   * them out everywhere; and the `USER_POOL_ID` variable it finds the pool by.
+   */
+  public grantUserAdministration(fn: AppFunction): void {
+    this.userPool.grant(
+      fn,
+      'cognito-idp:ListUsers',
+      'cognito-idp:AdminDisableUser',
+      'cognito-idp:AdminEnableUser',
+      'cognito-idp:AdminUserGlobalSignOut',
+    );
+    fn.setEnvironment(EnvName.userPoolId, this.userPool.userPoolId);
   }
 
   /** The Cognito scope string API Gateway checks for one of the API's scopes. */

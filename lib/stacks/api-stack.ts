@@ -15,6 +15,7 @@ import { ChatApi } from '../constructs/chat-api';
 import { RegionalTable } from '../constructs/data-table';
 import type { EventStream } from '../constructs/event-stream';
 import { FileStore } from '../constructs/file-store';
+import type { Identity } from '../constructs/identity';
 import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { grantModeration } from '../constructs/moderation-access';
@@ -38,6 +39,8 @@ export interface ApiStackProps extends StackProps {
   readonly tokenScopePrefix: string;
   /** The web app's origin (CloudFront). */
   readonly webOrigin: string;
+  /** The user directory the admin API administers. */
+  readonly identity: Identity;
 }
 
 /** Stateless: this region's REST API and the functions behind it. */
@@ -94,6 +97,7 @@ export class ApiStack extends Stack {
       'client-errors': fn(FunctionName.clientErrors, 'Records errors reported by the web app'),
       'api-keys': fn(FunctionName.apiKeys, 'Creates, lists and revokes personal API keys'),
       files: fn(FunctionName.files, 'Uploads, lists, serves and deletes a user’s files'),
+      admin: fn(FunctionName.admin, 'Administers users, usage, costs and the audit log'),
     };
     // Each function gets the table access its code uses, and no more.
     for (const name of [
@@ -114,6 +118,13 @@ export class ApiStack extends Stack {
     props.eventStream.grantWrite(functions.chat);
     props.eventStream.grantWrite(functions.me);
     props.jobQueue.grantSendMessages(functions.jobs);
+    table.grantAdminAccess(functions.admin);
+    // Its own callers' route limits (the shared API middleware counts every request).
+    table.grantRouteLimits(functions.admin);
+    props.identity.grantUserAdministration(functions.admin);
+    if (Object.keys(config.prices).length > 0) {
+      functions.admin.setEnvironment(EnvName.modelPrices, JSON.stringify(config.prices));
+    }
     this.fileStore = new FileStore(this, 'FileStore', {
       allowedOrigins: allowedOrigins(config, props.webOrigin),
     });
@@ -145,6 +156,7 @@ export class ApiStack extends Stack {
       .setEnvironment(EnvName.authClientIds, props.tokenClientIds.join(','))
       .setEnvironment(EnvName.authScopePrefix, props.tokenScopePrefix);
     table.grantApiKeyLookup(authorizer);
+    table.grantSuspensionLookup(authorizer);
     props.eventStream.grantWrite(authorizer);
     this.authorizer = authorizer;
 

@@ -245,7 +245,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       if (!decision.ok) {
         // What the gateway responses in lib/constructs/chat-api.ts answer.
         const type = decision.status === 401 ? 'authentication_error' : 'permission_error';
-        const code = decision.status === 401 ? 'invalid_token' : 'insufficient_scope';
+        const code =
+          decision.status === 401
+            ? 'invalid_token'
+            : decision.reason === 'account_suspended'
+              ? 'account_suspended'
+              : 'insufficient_scope';
         send(res, decision.status, errorBody(decision.message, type, code), {
           'www-authenticate': `Bearer error="${code}"`,
           'x-request-id': requestId,

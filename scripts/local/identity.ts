@@ -9,4 +9,19 @@ export const WEB_CLIENT_ID = 'chatstack-web';
 export const DEV_MACHINE_CLIENTS = {
   a: { clientId: 'dev-client-a', clientSecret: 'dev-secret-a' },
   b: { clientId: 'dev-client-b', clientSecret: 'dev-secret-b' },
+  /** A member of the `admin` group, for the admin API. */
+  admin: { clientId: 'dev-admin', clientSecret: 'dev-secret-admin' },
 } as const;
+
+/** The group the dev issuer puts in `cognito:groups` for admins, as Cognito does for the pool's `admin` group. */
+export const DEV_ADMIN_GROUP = 'admin';
+
+/**
+ * Who is an admin locally: the `dev-admin` machine client, and a person whose dev login is `admin` or starts
+ * with `admin-` (the dev login form accepts any login; that is its "admin" option).
+ */
+export function isDevAdmin(subject: string): boolean {
+  return (
+    subject === DEV_MACHINE_CLIENTS.admin.clientId || subject === 'admin' || subject.startsWith('admin-')
+  );
+}

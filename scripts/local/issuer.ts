@@ -5,6 +5,8 @@
  *   login (field `login`) and any password (field `password`); the login becomes the user's `sub`.
  * - Machines: `client_credentials` for `dev-client-a` / `dev-secret-a` and `dev-client-b` / `dev-secret-b`
  *   (HTTP Basic client auth); their tokens' `sub` is the client id, as Cognito's are.
+ * - Admins: the machine client `dev-admin` / `dev-secret-admin`, and the dev login `admin` (or `admin-<name>`),
+ *   get `cognito:groups: ["admin"]` in their access tokens, as members of the Cognito pool's `admin` group do.
  * Access tokens are RS256 JWTs (`typ: at+jwt`) for the audience `API_AUDIENCE`, with scopes `chat:read chat:write`,
  * shaped like Cognito's where the authorizer reads them: `client_id`, a space-separated `scope` and
  * `token_use: access` (the one claim oidc-provider does not add on its own).
@@ -16,7 +18,14 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type Configuration } from 'oidc-provider';
 
-import { API_AUDIENCE, API_SCOPES, DEV_MACHINE_CLIENTS, WEB_CLIENT_ID } from './identity';
+import {
+  API_AUDIENCE,
+  API_SCOPES,
+  DEV_ADMIN_GROUP,
+  DEV_MACHINE_CLIENTS,
+  isDevAdmin,
+  WEB_CLIENT_ID,
+} from './identity';
 
 export { API_AUDIENCE, API_SCOPES, DEV_MACHINE_CLIENTS, WEB_CLIENT_ID };
 
@@ -104,7 +113,14 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       Grant: 30 * 24 * 3600,
     },
     // Cognito marks its access tokens so that an id token can never pass for one; the authorizer checks it.
-    extraTokenClaims: async () => ({ token_use: 'access' }),
+    // Group membership as Cognito's tokens carry it (`cognito:groups`), for the admin API.
+    extraTokenClaims: async (_ctx, token) => {
+      const subject = 'accountId' in token && token.accountId ? token.accountId : token.clientId;
+      return {
+        token_use: 'access',
+        ...(subject && isDevAdmin(subject) ? { 'cognito:groups': [DEV_ADMIN_GROUP] } : {}),
+      };
+    },
     // Refresh tokens for the web client whenever it asks for offline access.
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),

@@ -165,6 +165,11 @@ export class ApiClient {
     return response;
   }
 
+  /** Any API path with the session and the same error handling (the admin console's client uses it). */
+  request(path: string, init?: RequestInit): Promise<Response> {
+    return this.send(path, init);
+  }
+
   private async json<T>(path: string, init?: RequestInit): Promise<T> {
     const response = await this.send(path, init);
     return (await response.json()) as T;

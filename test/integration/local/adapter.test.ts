@@ -9,9 +9,10 @@ import { Readable } from 'node:stream';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { importJWK, type JWK, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FunctionName } from '../../../lambdas/contracts/routes';
 import { type RunningApi, startApiServer } from '../../../scripts/local/api';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { API_AUDIENCE, type RunningIssuer, startIssuer } from '../../../scripts/local/issuer';
 import { installLambdaRuntimeGlobals } from '../../../scripts/local/lambda-runtime';
 import { freePort } from '../../../scripts/local/ports';
@@ -54,6 +55,14 @@ function testHandlers(): Partial<Record<FunctionName, unknown>> {
 }
 
 beforeAll(async () => {
+  // The authorizer reads the table (API keys, suspended accounts): the shared stack's DynamoDB.
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: inject('stack').dynamodb,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    TABLE_NAME: LOCAL_TABLE_NAME,
+  });
   dataDir = await mkdtemp(join(tmpdir(), 'chatstack-adapter-'));
   issuer = await startIssuer({
     host: '127.0.0.1',

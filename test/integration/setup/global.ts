@@ -26,6 +26,8 @@ export default async function setup(project: TestProject) {
       QUOTA_READS_PER_MINUTE: '100000',
       QUOTA_WRITES_PER_MINUTE: '100000',
       QUOTA_TOKENS_PER_DAY: '100000000',
+      // The admin cost report's prices (per million tokens): 1 per prompt token, 2 per answer token.
+      MODEL_PRICES: JSON.stringify({ '*': { inputPerMillion: 1_000_000, outputPerMillion: 2_000_000 } }),
       // Small enough that the files tests can reach it with small files.
       FILES_QUOTA_BYTES_PER_USER: String(FILES_TEST_QUOTA_BYTES),
     },

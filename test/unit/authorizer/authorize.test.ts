@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { JwtExpiredError, JwtInvalidScopeError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { describe, expect, it } from 'vitest';
@@ -6,15 +6,30 @@ import { generateApiKeySecret } from '../../../lambdas/api-keys/secret';
 import { type AuthorizerDeps, allowedRoutes, authorize } from '../../../lambdas/authorizer';
 import { authorizerResult, Unauthorized } from '../../../lambdas/authorizer/policy';
 import type { AnalyticsEvent } from '../../../lambdas/contracts/events';
+import { keys } from '../../../lambdas/contracts/keys';
 import { ROUTES } from '../../../lambdas/contracts/routes';
 import { callerOf } from '../../../lambdas/shared/auth';
 
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/v1/models';
 
 /** Token verification replaced at its boundary: aws-jwt-verify's answer for each test token. */
-function depsWith(verify: (token: string) => JwtPayload, emitted: AnalyticsEvent[] = []): AuthorizerDeps {
+function depsWith(
+  verify: (token: string) => JwtPayload,
+  emitted: AnalyticsEvent[] = [],
+  suspended: ReadonlySet<string> = new Set(),
+): AuthorizerDeps {
+  // The table answers the suspension lookup only (`keys.suspension`); any other read is unexpected.
   const unusedDb = {
-    send: () => Promise.reject(new Error('no API key lookup expected')),
+    send: (command: GetCommand) => {
+      const pk = String(command.input?.Key?.pk ?? '');
+      if (!(command instanceof GetCommand) || !pk.startsWith(keys.suspensionPrefix)) {
+        return Promise.reject(new Error('no API key lookup expected'));
+      }
+      const sub = pk.slice(keys.suspensionPrefix.length);
+      return Promise.resolve({
+        Item: suspended.has(sub) ? { suspendedAt: '2026-01-01T00:00:00Z', suspendedBy: 'root' } : undefined,
+      });
+    },
   } as unknown as DynamoDBDocumentClient;
   return {
     verifyAccessToken: async (token) => verify(token),
@@ -55,7 +70,39 @@ describe('authorize', () => {
       authMethod: 'oauth',
       clientId: 'client-a',
     });
-    expect(decision.allowed).toEqual(ROUTES.filter((route) => route.scopes.length > 0));
+    expect(decision.allowed).toEqual(ROUTES.filter((route) => route.scopes.length > 0 && !route.adminOnly));
+  });
+
+  it('lets only members of the admin group call the admin API (403 not_admin otherwise)', async () => {
+    const admin = { ...machine('chatstack/chat:read chatstack/chat:write'), 'cognito:groups': ['admin'] };
+    const ok = await authorize(
+      depsWith(() => admin),
+      request('Bearer token', 'GET', '/v1/admin/users'),
+    );
+    expect(ok.ok).toBe(true);
+    expect(ok.allowed.some((route) => route.adminOnly)).toBe(true);
+    const emitted: AnalyticsEvent[] = [];
+    const refused = await authorize(
+      depsWith(() => machine('chatstack/chat:read chatstack/chat:write'), emitted),
+      request('Bearer token', 'GET', '/v1/admin/users'),
+    );
+    expect(refused).toMatchObject({ ok: false, status: 403, reason: 'not_admin' });
+    expect(refused.allowed.some((route) => route.adminOnly)).toBe(false);
+    expect(emitted[0]).toMatchObject({ type: 'auth.failed', errorCode: 'not_admin', sub: 'client-a' });
+  });
+
+  it('refuses every route to a suspended account with 403 account_suspended, allowing none', async () => {
+    const decision = await authorize(
+      depsWith(() => machine('chatstack/chat:read chatstack/chat:write'), [], new Set(['client-a'])),
+      request('Bearer token'),
+    );
+    expect(decision).toMatchObject({ ok: false, status: 403, reason: 'account_suspended', allowed: [] });
+    const answer = authorizerResult(decision, METHOD_ARN);
+    expect(answer.policyDocument.Statement).toEqual([
+      { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: METHOD_ARN },
+    ]);
+    // API Gateway's AccessDenied answer reads its error code from here.
+    expect(answer.context?.denial_code).toBe('account_suspended');
   });
 
   it.each([

@@ -108,6 +108,7 @@ describe('the API authorizer', () => {
             'client-errors': chat,
             'api-keys': chat,
             files: chat,
+            admin: chat,
           },
           authorizer: fn('authorizer'),
           authorizerCacheTtl: Duration.minutes(5),
@@ -125,15 +126,24 @@ describe('the API authorizer', () => {
 });
 
 describe('the authorizer’s access to the API keys in the table', () => {
-  it('reads keys only through the key-hash index, never the table or another index', () => {
+  it('reads keys only through the key-hash index, and of the table only the suspension items', () => {
     const reads = authorizerStatements().filter((statement) =>
       actionsOf(statement).some((action) => /^dynamodb:(Get|BatchGet|Query|Scan)/.test(action)),
     );
-    expect(reads).toHaveLength(1);
-    expect(actionsOf(reads[0] as Statement)).toEqual(['dynamodb:Query']);
-    const resource = JSON.stringify(reads[0]?.Resource);
+    expect(reads).toHaveLength(2);
+    const [query, get] = [
+      reads.find((statement) => actionsOf(statement).includes('dynamodb:Query')),
+      reads.find((statement) => actionsOf(statement).includes('dynamodb:GetItem')),
+    ];
+    expect(actionsOf(query as Statement)).toEqual(['dynamodb:Query']);
+    const resource = JSON.stringify(query?.Resource);
     expect(resource).toMatch(/\/index\/gsi2"/);
     expect(resource).not.toContain('gsi1');
+    // A suspended account is refused at once: GetItem of `SUSPENSION#<sub>` items, nothing else of the table.
+    expect(actionsOf(get as Statement)).toEqual(['dynamodb:GetItem']);
+    expect(get?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SUSPENSION#*'] },
+    });
   });
 
   it('writes nothing but a key’s last-used time, and gets nothing back', () => {

@@ -348,7 +348,8 @@ describe('3. API per region', () => {
 
   it.each([
     ['UNAUTHORIZED', '401', 'authentication_error', 'invalid_token'],
-    ['ACCESS_DENIED', '403', 'permission_error', 'insufficient_scope'],
+    // The authorizer names the code: `insufficient_scope`, or `account_suspended` for a suspended account.
+    ['ACCESS_DENIED', '403', 'permission_error', '\\$context\\.authorizer\\.denial_code'],
     ['MISSING_AUTHENTICATION_TOKEN', '404', 'invalid_request_error', 'unknown_url'],
     ['BAD_REQUEST_BODY', '400', 'invalid_request_error', 'invalid_request'],
     ['REQUEST_TOO_LARGE', '413', 'invalid_request_error', 'request_too_large'],

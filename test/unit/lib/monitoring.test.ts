@@ -193,7 +193,7 @@ describe('alarms belong to the constructs that own the resources', () => {
   // The Slack forwarder is watched through its failure destination instead (above).
   it('gives every application function its own error and throttle alarms, in the function’s stack', () => {
     for (const [stack, count] of [
-      [region().api, 11],
+      [region().api, 12],
       [region().async, 4],
     ] as const) {
       for (const metricName of ['Errors', 'Throttles']) {

@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { isAdminToken } from '../admin-api';
 import type { ApiClient, ConversationSummary } from '../api';
 import type { Auth, Session } from '../auth';
 import { clearDrafts } from '../drafts';
 import { describeProblem, type Problem } from '../errors';
 import { conversationIdFromPath, PAGE_PATHS, type Page, pageFromPath, pathForConversation } from '../route';
+import { AdminPage } from './AdminPage';
 import { ApiKeysPage } from './ApiKeysPage';
 import { ChatView } from './ChatView';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -242,6 +244,9 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
         onExport={() => void exportData()}
         onOpenApiKeys={() => openPage('keys', PAGE_PATHS.keys)}
         onOpenDocs={() => openPage('docs', PAGE_PATHS.docs)}
+        onOpenAdmin={
+          isAdminToken(session.accessToken) ? () => openPage('admin', PAGE_PATHS.admin) : undefined
+        }
         onOpenFiles={() => setFilesOpen(true)}
         onDeleteAccountData={() => setConfirmation({ kind: 'account' })}
         onSignOut={() => {
@@ -256,6 +261,14 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
         <ApiKeysPage
           api={api}
           apiBaseUrl={apiBaseUrl}
+          sidebarOpen={sidebarOpen}
+          onOpenSidebar={() => setSidebarOpen(true)}
+          notify={notify}
+        />
+      )}
+      {page === 'admin' && isAdminToken(session.accessToken) && (
+        <AdminPage
+          api={api}
           sidebarOpen={sidebarOpen}
           onOpenSidebar={() => setSidebarOpen(true)}
           notify={notify}

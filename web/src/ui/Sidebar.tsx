@@ -20,6 +20,8 @@ interface SidebarProps {
   readonly onExport: () => void;
   readonly onOpenApiKeys: () => void;
   readonly onOpenDocs: () => void;
+  /** Shown to administrators only (the `admin` group). */
+  readonly onOpenAdmin?: (() => void) | undefined;
   readonly onOpenFiles: () => void;
   readonly onDeleteAccountData: () => void;
   readonly onSignOut: () => void;
@@ -272,6 +274,11 @@ export function Sidebar(props: SidebarProps) {
           <button type="button" class="menu-item" onClick={choose(props.onOpenDocs)}>
             <Icon name="book" size={16} /> API reference
           </button>
+          {props.onOpenAdmin && (
+            <button type="button" class="menu-item" onClick={choose(props.onOpenAdmin)}>
+              <Icon name="key" size={16} /> Admin console
+            </button>
+          )}
           <button type="button" class="menu-item" onClick={choose(props.onOpenFiles)}>
             <Icon name="file" size={16} /> My files
           </button>
