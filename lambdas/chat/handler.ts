@@ -1,7 +1,12 @@
 import type { Readable } from 'node:stream';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type ChatCompletionRequest, chatCompletionRequestSchema } from '../contracts/api';
+import {
+  type ChatCompletionRequest,
+  chatCompletionRequestSchema,
+  type TokenLogprob,
+  type ToolCallDelta,
+} from '../contracts/api';
 import { rateLimitHeaders } from '../quota';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
@@ -95,7 +100,10 @@ async function chat(
                 sse.start(head);
                 started?.(head);
               },
-              onText: (text: string) => sse.text(text),
+              onText: (text: string, logprobs: readonly TokenLogprob[]) =>
+                sse.text(text, request.logprobs === true ? logprobs : null),
+              onReasoning: (text: string) => sse.reasoning(text),
+              onToolCall: (delta: ToolCallDelta) => sse.toolCall(delta),
             }
           : {}),
       },

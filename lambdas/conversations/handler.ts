@@ -49,6 +49,9 @@ export function messageView(message: StoredMessage): ConversationWithMessages['m
     status: message.status,
     model: message.model ?? null,
     usage: message.usage ?? null,
+    ...(message.toolCalls ? { tool_calls: [...message.toolCalls] } : {}),
+    ...(message.toolCallId ? { tool_call_id: message.toolCallId } : {}),
+    ...(message.reasoning ? { reasoning_content: message.reasoning } : {}),
   };
 }
 
