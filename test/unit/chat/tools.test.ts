@@ -33,6 +33,19 @@ function chunk(delta: object, finishReason: string | null = null, logprobs: obje
   return { choices: [{ index: 0, delta, finish_reason: finishReason, logprobs }] };
 }
 
+/** The engine's chunks of one streamed call of `send_mail`: its opening fragment, then the rest of its arguments. */
+function toolCallChunks(id: string, fragments: readonly string[]) {
+  const [first = '', ...rest] = fragments;
+  return [
+    chunk({ role: 'assistant', content: '' }),
+    chunk({
+      tool_calls: [{ index: 0, id, type: 'function', function: { name: 'send_mail', arguments: first } }],
+    }),
+    ...rest.map((fragment) => chunk({ tool_calls: [{ index: 0, function: { arguments: fragment } }] })),
+    chunk({}, 'tool_calls'),
+  ];
+}
+
 function chatEvent(user: string, body: unknown) {
   return apiEvent({
     method: 'POST',
@@ -60,22 +73,7 @@ describe('tool calls through the chat handler', () => {
   it('streams tool-call fragments with index, id and name, ends on tool_calls and stores the call', async () => {
     plan = {
       kind: 'chunks',
-      chunks: [
-        chunk({ role: 'assistant', content: '' }),
-        chunk({
-          tool_calls: [
-            {
-              index: 0,
-              id: 'call_abc',
-              type: 'function',
-              function: { name: 'send_mail', arguments: '{"to":"' },
-            },
-          ],
-        }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: 'jane.doe@' } }] }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: 'example.com","body":"hi"}' } }] }),
-        chunk({}, 'tool_calls'),
-      ],
+      chunks: toolCallChunks('call_abc', ['{"to":"', 'jane.doe@', 'example.com","body":"hi"}']),
     };
     const user = sub();
     const response = await invokeStreaming(
@@ -106,24 +104,7 @@ describe('tool calls through the chat handler', () => {
   });
 
   it('ends on content_filter when a tool call argument is blocked, and stores no call', async () => {
-    plan = {
-      kind: 'chunks',
-      chunks: [
-        chunk({ role: 'assistant', content: '' }),
-        chunk({
-          tool_calls: [
-            {
-              index: 0,
-              id: 'call_card',
-              type: 'function',
-              function: { name: 'send_mail', arguments: '{"body":"4111 ' },
-            },
-          ],
-        }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: '1111 1111 1111"}' } }] }),
-        chunk({}, 'tool_calls'),
-      ],
-    };
+    plan = { kind: 'chunks', chunks: toolCallChunks('call_card', ['{"body":"4111 ', '1111 1111 1111"}']) };
     const user = sub();
     const response = await invokeStreaming(
       handler,
