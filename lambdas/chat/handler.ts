@@ -8,6 +8,8 @@ import {
   chatCompletionRequestSchema,
   MessageId,
   ReattachQuery,
+  type TokenLogprob,
+  type ToolCallDelta,
 } from '../contracts/api';
 import { rateLimitHeaders } from '../quota';
 import { callerOf } from '../shared/auth';
@@ -110,7 +112,10 @@ async function chat(
                 sse.start(head);
                 started?.(head);
               },
-              onText: (text: string) => sse.text(text),
+              onText: (text: string, logprobs: readonly TokenLogprob[]) =>
+                sse.text(text, request.logprobs === true ? logprobs : null),
+              onReasoning: (text: string) => sse.reasoning(text),
+              onToolCall: (delta: ToolCallDelta) => sse.toolCall(delta),
             }
           : {}),
       },

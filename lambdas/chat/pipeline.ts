@@ -5,6 +5,9 @@ import type {
   ChatCompletionRequest,
   FinishReason,
   MessageStatus,
+  TokenLogprob,
+  ToolCall,
+  ToolCallDelta,
   Usage,
 } from '../contracts/api';
 import { type AnalyticsEvent, buildEvent, type EventStatus } from '../contracts/events';
@@ -22,7 +25,8 @@ import {
   InferenceInterruptedError,
   streamChat,
 } from '../inference';
-import type { Moderation } from '../moderation/types';
+import type { ToolCallFragment } from '../inference/chunks';
+import type { Moderation, OutputFilter } from '../moderation/types';
 import { type Admission, admitTurn, type QuotaDeps, type QuotaState, settleTurn } from '../quota';
 import type { RetrievalDeps } from '../retrieval';
 import { ApiError, ContentFilteredError, type OpenAiErrorBody } from '../shared/errors';
@@ -103,8 +107,12 @@ export interface TurnOptions {
   readonly deadlineAt?: number | undefined;
   /** The first token is in: a streamed answer sends its headers and role chunk. */
   readonly onStart?: (head: TurnHead) => void;
-  /** Moderated answer text, in order, as it becomes safe to show. */
-  readonly onText?: (text: string) => void;
+  /** Moderated answer text, in order, as it becomes safe to show (with the log probabilities that came since). */
+  readonly onText?: (text: string, logprobs: readonly TokenLogprob[]) => void;
+  /** Moderated reasoning, apart from the answer. */
+  readonly onReasoning?: (text: string) => void;
+  /** A moderated fragment of a tool call: the first of an index carries its id and name. */
+  readonly onToolCall?: (delta: ToolCallDelta) => void;
   /** Whether the turn holds one of the user's concurrent-turn slots (jobs have their own limit). */
   readonly concurrencySlot?: boolean;
   /** A turn an earlier attempt prepared (its question stored, counted and moderated): answer it, ask nothing again. */
@@ -239,6 +247,11 @@ interface Answer {
   readonly id: string;
   readonly created: number;
   readonly text: string;
+  /** Calls the model made (arguments after the output filter). */
+  readonly toolCalls: readonly ToolCall[];
+  readonly reasoning: string;
+  /** Set when the request asked for `logprobs`. */
+  readonly logprobs: readonly TokenLogprob[] | undefined;
   readonly status: MessageStatus;
   readonly finishReason: FinishReason;
   readonly usage: Usage;
@@ -314,9 +327,16 @@ async function infer(
         );
   const id = completionId();
   const created = Math.floor(Date.now() / 1000);
-  const filter = deps.moderation.createOutputFilter({ prompt: turn.promptText });
+  const newFilter = () => deps.moderation.createOutputFilter({ prompt: turn.promptText });
+  const filter = newFilter();
+  // Reasoning and each tool call's arguments go through filters of their own: they are output as much as the answer.
+  let reasoningFilter: OutputFilter | undefined;
+  const calls = new Map<number, OpenToolCall>();
+  const logprobs: TokenLogprob[] = [];
+  let logprobsUnsent: TokenLogprob[] = [];
   const events = streamChat(deps.inference, turn.prompt, abort.signal);
   let text = '';
+  let reasoning = '';
   let modelText = '';
   let finishReason: FinishReason = 'stop';
   let reportedUsage: Usage | undefined;
@@ -327,7 +347,18 @@ async function infer(
     if (emitted === '') return;
     text += emitted;
     progress?.push(emitted);
-    options.onText?.(emitted);
+    options.onText?.(emitted, logprobsUnsent);
+    logprobsUnsent = [];
+  };
+  const emitReasoning = (emitted: string) => {
+    if (emitted === '') return;
+    reasoning += emitted;
+    options.onReasoning?.(emitted);
+  };
+  const emitArguments = (call: OpenToolCall, emitted: string) => {
+    if (emitted === '') return;
+    call.arguments += emitted;
+    options.onToolCall?.({ index: call.index, function: { arguments: emitted } });
   };
   try {
     for await (const event of { [Symbol.asyncIterator]: () => events }) {
@@ -373,10 +404,31 @@ async function infer(
       }
       if (event.type === 'usage') reportedUsage = event.usage;
       else if (event.type === 'finish') finishReason = event.reason;
-      else {
+      else if (event.type === 'logprobs') {
+        logprobs.push(...event.content);
+        logprobsUnsent.push(...event.content);
+      } else if (event.type === 'delta') {
         modelText += event.text;
         const result = await filter.push(event.text);
         emit(result.emit);
+        if (result.verdict?.action === 'block') {
+          blocked = { categories: result.verdict.categories };
+          break;
+        }
+      } else if (event.type === 'reasoning') {
+        modelText += event.text;
+        reasoningFilter ??= newFilter();
+        const result = await reasoningFilter.push(event.text);
+        emitReasoning(result.emit);
+        if (result.verdict?.action === 'block') {
+          blocked = { categories: result.verdict.categories };
+          break;
+        }
+      } else {
+        modelText += event.arguments;
+        const call = openToolCall(calls, event, newFilter, options.onToolCall);
+        const result = await call.filter.push(event.arguments);
+        emitArguments(call, result.emit);
         if (result.verdict?.action === 'block') {
           blocked = { categories: result.verdict.categories };
           break;
@@ -393,6 +445,9 @@ async function infer(
         id,
         created,
         text: '',
+        toolCalls: [],
+        reasoning: '',
+        logprobs: undefined,
         status: 'interrupted',
         finishReason: 'stop',
         usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
@@ -415,32 +470,115 @@ async function infer(
     options.signal?.removeEventListener('abort', onClientAbort);
     await events.return(undefined).catch(() => undefined);
   }
+  const quiet = errorCode === 'client_disconnected';
+  if (!blocked && reasoningFilter) {
+    const flushed = await reasoningFilter.flush();
+    if (flushed.verdict?.action === 'block') blocked = { categories: flushed.verdict.categories };
+    else if (quiet) reasoning += flushed.emit;
+    else emitReasoning(flushed.emit);
+  }
   if (!blocked) {
     // The held-back tail, checked like any window (also for a partial answer, so what was said is whole).
     const flushed = await filter.flush();
     if (flushed.verdict?.action === 'block') blocked = { categories: flushed.verdict.categories };
-    else if (errorCode === 'client_disconnected') text += flushed.emit;
+    else if (quiet) text += flushed.emit;
     else emit(flushed.emit);
   }
-  const decision = filter.decision();
-  const outputModeration =
-    decision && decision.action !== 'allow'
-      ? { action: decision.action, categories: decision.categories }
-      : turn.inputModeration;
+  for (const call of calls.values()) {
+    if (blocked) break;
+    const flushed = await call.filter.flush();
+    if (flushed.verdict?.action === 'block') blocked = { categories: flushed.verdict.categories };
+    else if (quiet) call.arguments += flushed.emit;
+    else emitArguments(call, flushed.emit);
+  }
+  const filters = [
+    filter,
+    ...(reasoningFilter ? [reasoningFilter] : []),
+    ...[...calls.values()].map((call) => call.filter),
+  ];
+  const decision = strongestDecision(filters);
+  const outputModeration = decision ?? turn.inputModeration;
   const status: MessageStatus = blocked ? 'content_filter' : errorCode ? 'interrupted' : 'complete';
   const progressed = progress ? await progress.end(text) : undefined;
+  const toolCalls: ToolCall[] = blocked
+    ? []
+    : [...calls.values()].map((call) => ({
+        id: call.id,
+        type: 'function',
+        function: { name: call.name, arguments: call.arguments },
+      }));
+  // A model that called tools and stopped on its own ends on `tool_calls`, whatever the engine named it.
+  const modelFinish = toolCalls.length > 0 && finishReason === 'stop' ? 'tool_calls' : finishReason;
   return {
     id,
     created,
     text,
+    toolCalls,
+    reasoning,
+    logprobs: turn.prompt.logprobs === true ? logprobs : undefined,
     status,
-    finishReason: blocked ? 'content_filter' : finishReason,
+    finishReason: blocked ? 'content_filter' : modelFinish,
     usage: usageOrEstimate(reportedUsage, turn, modelText, deps.limits.charsPerToken),
     outputModeration,
     timeToFirstTokenMs,
     ...(errorCode ? { errorCode } : {}),
     ...(progressed ? { progress: progressed } : {}),
   };
+}
+
+/** A tool call being streamed: its arguments so far (filtered) and its own output filter. */
+interface OpenToolCall {
+  readonly index: number;
+  readonly id: string;
+  name: string;
+  arguments: string;
+  readonly filter: OutputFilter;
+}
+
+/** The call a fragment belongs to, opened (and announced with its id and name) on its first fragment. */
+function openToolCall(
+  calls: Map<number, OpenToolCall>,
+  fragment: ToolCallFragment,
+  newFilter: () => OutputFilter,
+  onToolCall: TurnOptions['onToolCall'],
+): OpenToolCall {
+  const known = calls.get(fragment.index);
+  if (known) {
+    // Engines send the name once; a late name completes a call opened without one.
+    if (known.name === '' && fragment.name) known.name = fragment.name;
+    return known;
+  }
+  const call: OpenToolCall = {
+    index: fragment.index,
+    id: fragment.id ?? `call_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`,
+    name: fragment.name ?? '',
+    arguments: '',
+    filter: newFilter(),
+  };
+  calls.set(fragment.index, call);
+  onToolCall?.({
+    index: call.index,
+    id: call.id,
+    type: 'function',
+    function: { name: call.name, arguments: '' },
+  });
+  return call;
+}
+
+/** The strongest output decision of the answer's filters (block, then redact), categories merged; none when all allowed. */
+function strongestDecision(
+  filters: readonly OutputFilter[],
+): { readonly action: string; readonly categories: readonly string[] } | undefined {
+  const decisions = filters.flatMap((one) => {
+    const decision = one.decision();
+    return decision && decision.action !== 'allow' ? [decision] : [];
+  });
+  const strongest = decisions.find((one) => one.action === 'block') ?? decisions[0];
+  if (!strongest) return undefined;
+  const categories = [
+    ...new Set(decisions.filter((one) => one.action === strongest.action).flatMap((one) => one.categories)),
+  ];
+  return { action: strongest.action, categories };
 }
 
 /** Retries a write with a short backoff; each retry is counted, the last failure is rethrown. */
@@ -480,6 +618,8 @@ async function persistAnswer(
     role: 'assistant',
     content: answer.text,
     parentId: turn.answerParentId,
+    ...(answer.toolCalls.length > 0 ? { toolCalls: answer.toolCalls } : {}),
+    ...(answer.reasoning === '' ? {} : { reasoning: answer.reasoning }),
     createdAt: new Date().toISOString(),
     status: answer.status,
     model: deps.modelId,
@@ -563,9 +703,16 @@ function recordOf(
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: answer.text, refusal: null },
+          message: {
+            role: 'assistant',
+            // OpenAI's shape: a message that only calls tools has `content: null`.
+            content: answer.text === '' && answer.toolCalls.length > 0 ? null : answer.text,
+            refusal: null,
+            ...(answer.toolCalls.length > 0 ? { tool_calls: [...answer.toolCalls] } : {}),
+            ...(answer.reasoning === '' ? {} : { reasoning_content: answer.reasoning }),
+          },
           finish_reason: answer.finishReason,
-          logprobs: null,
+          logprobs: answer.logprobs === undefined ? null : { content: [...answer.logprobs], refusal: null },
         },
       ],
       usage: answer.usage,

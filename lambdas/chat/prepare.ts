@@ -1,5 +1,5 @@
 import { buildContextWindow, type ContextMessage, DEFAULT_WINDOW, estimateTokens } from '../context';
-import type { ChatCompletionRequest, ChatMessageInput } from '../contracts/api';
+import type { ChatCompletionRequest, ChatMessageInput, ToolCall } from '../contracts/api';
 import type { Citation } from '../contracts/files';
 import { activeLeaf, pathTo, withParents } from '../conversations/branches';
 import {
@@ -14,7 +14,7 @@ import {
   type StoredMessage,
   titleFrom,
 } from '../conversations/store';
-import type { InferenceRequest } from '../inference';
+import type { EngineMessage, InferenceRequest } from '../inference';
 import type { InputMessage, MessagesVerdict } from '../moderation/types';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 
@@ -54,11 +54,17 @@ const HISTORY_MESSAGES = 48;
  */
 const BRANCH_MESSAGES = 400;
 
-/** Text of a message, whatever form its content has. */
+/** Text of a message, whatever form its content has (an assistant's refusal parts are its text too). */
 export function textOf(message: ChatMessageInput): string {
-  return typeof message.content === 'string'
-    ? message.content
-    : message.content.map((part) => part.text).join('\n');
+  const content = message.content;
+  if (content == null) return '';
+  if (typeof content === 'string') return content;
+  return content.map((part) => (part.type === 'text' ? part.text : part.refusal)).join('\n');
+}
+
+/** The tool calls of an assistant message in the request (none for other roles). */
+function toolCallsOf(message: ChatMessageInput): readonly ToolCall[] {
+  return message.role === 'assistant' ? (message.tool_calls ?? []) : [];
 }
 
 /** The answer's ceiling before the prompt is known: what the client asked for, never above the configured one. */
@@ -90,26 +96,36 @@ export function tokensWanted(
 ): number {
   const budget = promptBudget(request, limits);
   const estimate = (text: string) => estimateTokens(text, limits.charsPerToken);
-  const ownText = request.messages.reduce((sum, message) => sum + estimate(textOf(message)), 0);
+  const ownText = request.messages.reduce(
+    (sum, message) =>
+      sum +
+      estimate(textOf(message)) +
+      toolCallsOf(message).reduce((calls, call) => calls + estimate(call.function.arguments), 0),
+    0,
+  );
   const prompt = request.conversation_id ? budget : Math.min(budget, ownText + estimate(systemPrompt));
   return Math.min(limits.modelContextTokens, prompt + askedCompletionTokens(request, limits));
 }
 
 /**
- * The client's messages as the moderation stage sees them. On a `conversation_id` turn the conversation's past
- * comes from storage: only `user` messages are accepted, so a client cannot put words in the model's mouth.
+ * The client's messages as the moderation stage sees them: one entry per message, in order, then one per tool call
+ * of an assistant message (its arguments), in order. On a `conversation_id` turn the conversation's past comes from
+ * storage: only `user` messages and `tool` results are accepted, so a client cannot put words in the model's mouth.
  */
 export function clientMessages(request: ChatCompletionRequest): InputMessage[] {
   if (request.conversation_id) {
-    const index = request.messages.findIndex((message) => message.role !== 'user');
+    const index = request.messages.findIndex((message) => message.role !== 'user' && message.role !== 'tool');
     if (index >= 0) {
       throw new ValidationError(
-        `Only 'user' messages can be sent with conversation_id; the conversation's earlier turns come from its history (got '${request.messages[index]?.role}').`,
+        `Only 'user' and 'tool' messages can be sent with conversation_id; the conversation's earlier turns come from its history (got '${request.messages[index]?.role}').`,
         `messages[${index}].role`,
       );
     }
   }
-  return request.messages.map((message) => ({ role: message.role, text: textOf(message) }));
+  const calls = request.messages.flatMap((message) =>
+    toolCallsOf(message).map((call) => ({ role: 'assistant' as const, text: call.function.arguments })),
+  );
+  return [...request.messages.map((message) => ({ role: message.role, text: textOf(message) })), ...calls];
 }
 
 /** Where a turn's messages go: its question at `[firstSequence, assistantSequence)`, its answer at `assistantSequence`. */
@@ -152,15 +168,35 @@ export interface TurnRef {
   readonly answerSequence: number;
 }
 
-/** Stored messages as context for the model (empty answers of failed turns left out). */
+/** Stored messages as context for the model (empty answers of failed turns left out; tool calls and results kept). */
 function historyOf(stored: readonly StoredMessage[]): ContextMessage[] {
-  return stored
-    .filter((message) => message.content !== '' && (message.role === 'user' || message.role === 'assistant'))
-    .map((message) => ({ role: message.role === 'user' ? 'user' : 'assistant', content: message.content }));
+  return stored.flatMap((message): ContextMessage[] => {
+    if (message.role === 'tool')
+      return [{ role: 'tool', content: message.content, toolCallId: message.toolCallId ?? '' }];
+    if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0)
+      return [{ role: 'assistant', content: message.content, toolCalls: message.toolCalls }];
+    if (message.content === '' || (message.role !== 'user' && message.role !== 'assistant')) return [];
+    return [{ role: message.role, content: message.content }];
+  });
 }
 
 function roleOf(role: InputMessage['role']): ContextMessage['role'] {
   return role === 'developer' ? 'system' : role;
+}
+
+/** The context window in the engine's message shape. */
+function engineMessagesOf(messages: readonly ContextMessage[]): EngineMessage[] {
+  return messages.map((message) => {
+    if (message.role === 'tool')
+      return { role: 'tool', content: message.content, tool_call_id: message.toolCallId ?? '' };
+    if (message.toolCalls && message.toolCalls.length > 0)
+      return {
+        role: 'assistant',
+        content: message.content === '' ? null : message.content,
+        tool_calls: message.toolCalls,
+      };
+    return { role: message.role, content: message.content };
+  });
 }
 
 function windowOptions(request: ChatCompletionRequest, limits: TurnLimits) {
@@ -194,15 +230,19 @@ export function completionCap(
   return Math.max(1, Math.min(askedCompletionTokens(request, limits), contextLeft, quotaLeft));
 }
 
-/** The model call: the context window, the request's sampling options and the bounded `max_tokens`. */
+/** The model call: the context window, the request's sampling, format and tool options and the bounded `max_tokens`. */
 function inferenceRequestOf(
   request: ChatCompletionRequest,
-  messages: InferenceRequest['messages'],
+  messages: readonly ContextMessage[],
   maxTokens: number,
 ): InferenceRequest {
   const stop = request.stop ?? undefined;
+  const tools = request.tools ?? [];
+  // `tool_choice: none` with tools: the model answers in text; the tools are not even shown.
+  const offerTools = tools.length > 0 && request.tool_choice !== 'none';
+  const format = request.response_format;
   return {
-    messages,
+    messages: engineMessagesOf(messages),
     max_tokens: maxTokens,
     ...(request.temperature == null ? {} : { temperature: request.temperature }),
     ...(request.top_p == null ? {} : { top_p: request.top_p }),
@@ -210,6 +250,27 @@ function inferenceRequestOf(
     ...(request.seed == null ? {} : { seed: request.seed }),
     ...(request.presence_penalty == null ? {} : { presence_penalty: request.presence_penalty }),
     ...(request.frequency_penalty == null ? {} : { frequency_penalty: request.frequency_penalty }),
+    ...(request.logit_bias == null ? {} : { logit_bias: request.logit_bias }),
+    ...(request.logprobs === true ? { logprobs: true } : {}),
+    ...(request.logprobs === true && request.top_logprobs != null
+      ? { top_logprobs: request.top_logprobs }
+      : {}),
+    ...(format == null || format.type === 'text' ? {} : { response_format: format }),
+    ...(offerTools
+      ? {
+          tools,
+          ...(request.tool_choice == null ? {} : { tool_choice: request.tool_choice }),
+          ...(request.parallel_tool_calls == null
+            ? {}
+            : { parallel_tool_calls: request.parallel_tool_calls }),
+        }
+      : {}),
+    ...(request.reasoning_effort == null
+      ? {}
+      : {
+          reasoning_effort: request.reasoning_effort,
+          chat_template_kwargs: { reasoning_effort: request.reasoning_effort },
+        }),
   };
 }
 
@@ -232,11 +293,22 @@ export async function prepareTurn(
 ): Promise<PreparedTurn> {
   const systemTexts: string[] = [];
   const newMessages: ContextMessage[] = [];
-  checked.messages.forEach((message, index) => {
+  // Tool calls' arguments were checked after the messages, in order (see `clientMessages`).
+  let argumentsIndex = request.messages.length;
+  const checkedArguments = () => checked.verdict.texts[argumentsIndex++] ?? '';
+  request.messages.forEach((message, index) => {
     const text = checked.verdict.texts[index] ?? '';
     const role = roleOf(message.role);
     if (role === 'system') systemTexts.push(text);
-    else newMessages.push({ role, content: text });
+    else if (message.role === 'tool')
+      newMessages.push({ role, content: text, toolCallId: message.tool_call_id });
+    else if (message.role === 'assistant' && message.tool_calls) {
+      const toolCalls = message.tool_calls.map((call) => ({
+        ...call,
+        function: { ...call.function, arguments: checkedArguments() },
+      }));
+      newMessages.push({ role, content: text, toolCalls });
+    } else newMessages.push({ role, content: text });
   });
   const existing = request.conversation_id
     ? await loadConversation(deps.store, sub, request.conversation_id, request.parent_message_id)
@@ -298,6 +370,8 @@ export async function prepareTurn(
           role: message.role,
           content: message.content,
           parentId: parentOf(index),
+          ...(message.toolCalls ? { toolCalls: message.toolCalls } : {}),
+          ...(message.toolCallId ? { toolCallId: message.toolCallId } : {}),
           createdAt: now,
           status: 'complete',
           ...(message.role === 'user' && inputModeration ? { moderation: inputModeration } : {}),

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { ChatCompletionChunk, FinishReason, Usage } from '../contracts/api';
+import type { ChatCompletionChunk, FinishReason, TokenLogprob, ToolCallDelta, Usage } from '../contracts/api';
 import type { TurnHead, TurnRecord } from './pipeline';
 
 /**
@@ -29,13 +29,16 @@ export function chunkOf(
   delta: ChatCompletionChunk['choices'][number]['delta'] | null,
   finishReason: FinishReason | null,
   usage: Usage | null = null,
+  logprobs: readonly TokenLogprob[] | null = null,
 ): ChatCompletionChunk {
+  const choiceLogprobs = logprobs === null ? null : { content: [...logprobs], refusal: null };
   return {
     id: base.id,
     object: 'chat.completion.chunk',
     created: base.created,
     model: base.model,
-    choices: delta === null ? [] : [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+    choices:
+      delta === null ? [] : [{ index: 0, delta, finish_reason: finishReason, logprobs: choiceLogprobs }],
     usage,
     conversation_id: base.conversationId,
   };
@@ -62,10 +65,18 @@ function baseOf(record: TurnRecord): ChunkBase {
 /** The SSE events of a stored (finished) turn: how an idempotent retry of a streamed request is answered. */
 export function replayAsSse(record: TurnRecord, includeUsage: boolean): string {
   const base = baseOf(record);
-  const content = record.completion.choices[0]?.message.content ?? '';
+  const choice = record.completion.choices[0];
+  const content = choice?.message.content ?? '';
+  const reasoning = choice?.message.reasoning_content ?? '';
+  const toolCalls = choice?.message.tool_calls ?? [];
+  const logprobs = choice?.logprobs?.content ?? null;
   return [
     sseData(chunkOf(base, { role: 'assistant', content: '' }, null)),
-    content === '' ? '' : sseData(chunkOf(base, { content }, null)),
+    reasoning === '' ? '' : sseData(chunkOf(base, { reasoning_content: reasoning }, null)),
+    content === '' ? '' : sseData(chunkOf(base, { content }, null, null, logprobs)),
+    toolCalls.length === 0
+      ? ''
+      : sseData(chunkOf(base, { tool_calls: toolCalls.map((call, index) => ({ index, ...call })) }, null)),
     endingOf(base, record, includeUsage),
   ].join('');
 }
@@ -103,8 +114,17 @@ export class SseWriter {
     );
   }
 
-  text(delta: string): void {
-    if (this.base) this.write(sseData(chunkOf(this.base, { content: delta }, null)));
+  /** An answer delta; the log probabilities of its tokens ride along when the client asked for them. */
+  text(delta: string, logprobs: readonly TokenLogprob[] | null = null): void {
+    if (this.base) this.write(sseData(chunkOf(this.base, { content: delta }, null, null, logprobs)));
+  }
+
+  reasoning(delta: string): void {
+    if (this.base) this.write(sseData(chunkOf(this.base, { reasoning_content: delta }, null)));
+  }
+
+  toolCall(delta: ToolCallDelta): void {
+    if (this.base) this.write(sseData(chunkOf(this.base, { tool_calls: [delta] }, null)));
   }
 
   /** Ends the stream with the record's finish (or error event); `includeUsage` adds the usage chunk. */

@@ -4,8 +4,25 @@
  * a message or an answer without its question.
  */
 export interface ContextMessage {
-  readonly role: 'system' | 'user' | 'assistant';
+  readonly role: 'system' | 'user' | 'assistant' | 'tool';
   readonly content: string;
+  /** An answer that called tools: the calls (their arguments count towards the budget). */
+  readonly toolCalls?: readonly {
+    readonly id: string;
+    readonly type: 'function';
+    readonly function: { readonly name: string; readonly arguments: string };
+  }[];
+  /** A tool result: the call it answers. */
+  readonly toolCallId?: string;
+}
+
+/** The text of a message the model reads: its content and any tool calls' names and arguments. */
+function promptTextOf(message: ContextMessage): string {
+  if (!message.toolCalls) return message.content;
+  return [
+    message.content,
+    ...message.toolCalls.map((call) => call.function.name + call.function.arguments),
+  ].join('\n');
 }
 
 export interface WindowOptions {
@@ -68,7 +85,7 @@ export function buildContextWindow(
   const newest = turns.pop() ?? [];
   const estimate = (text: string) => estimateTokens(text, options.charsPerToken);
   const cost = (messages: readonly ContextMessage[]) =>
-    messages.reduce((sum, message) => sum + estimate(message.content), 0);
+    messages.reduce((sum, message) => sum + estimate(promptTextOf(message)), 0);
   let used = (systemPrompt === undefined ? 0 : estimate(systemPrompt)) + cost(newest);
   const kept: ContextMessage[][] = [];
   for (let index = turns.length - 1; index >= 0 && kept.length < options.maxTurns; index--) {

@@ -19,6 +19,11 @@ export const LIMITS = {
   defaultListLimit: 20,
   /** Default ceiling for `max_tokens` / `max_completion_tokens` when no configuration is given. */
   defaultMaxCompletionTokens: 4096,
+  maxTools: 128,
+  maxToolCallsPerMessage: 32,
+  maxToolCallIdChars: 128,
+  /** Largest `top_logprobs` (OpenAI's own bound). */
+  maxTopLogprobs: 20,
 } as const;
 
 /** Ids: `conv_` + 32 lowercase hex digits, `msg_` likewise. */
@@ -41,23 +46,137 @@ export const TextContentPart = z
   .strict()
   .meta({ id: 'TextContentPart' });
 
+/** A refusal an earlier answer carried (assistant messages only). */
+const RefusalContentPart = z
+  .object({ type: z.literal('refusal'), refusal: text(LIMITS.maxMessageChars) })
+  .strict();
+
 const MessageContent = z.union([
   text(LIMITS.maxMessageChars),
   z.array(TextContentPart).min(1).max(LIMITS.maxMessages),
 ]);
 
-export const ChatMessageRole = z.enum(['system', 'developer', 'user', 'assistant']);
+const AssistantContent = z.union([
+  text(LIMITS.maxMessageChars),
+  z
+    .array(z.discriminatedUnion('type', [TextContentPart, RefusalContentPart]))
+    .min(1)
+    .max(LIMITS.maxMessages),
+]);
 
-export const ChatMessageInput = z
+/** A function name as OpenAI allows it: 1–64 letters, digits, `_` or `-`. */
+const FunctionName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected a function name of 1–64 letters, digits, _ or -.');
+
+/** A JSON Schema object (passed to the engine, which turns it into a grammar). */
+const JsonSchemaObject = z.record(z.string(), z.unknown());
+
+/** Roles a stored or sent message has. */
+export const ChatMessageRole = z.enum(['system', 'developer', 'user', 'assistant', 'tool']);
+
+export const ToolCall = z
   .object({
-    role: ChatMessageRole,
-    content: MessageContent,
-    name: z.string().max(64).optional(),
+    id: z.string().min(1).max(LIMITS.maxToolCallIdChars),
+    type: z.literal('function'),
+    function: z.object({ name: FunctionName, arguments: z.string().max(LIMITS.maxMessageChars) }).strict(),
   })
   .strict()
+  .meta({ id: 'ToolCall' });
+export type ToolCall = z.infer<typeof ToolCall>;
+
+const name = z.string().max(64).optional();
+
+/** One message of the request, by role (OpenAI's message params; `function` messages are not accepted). */
+export const ChatMessageInput = z
+  .discriminatedUnion('role', [
+    z.object({ role: z.enum(['system', 'developer', 'user']), content: MessageContent, name }).strict(),
+    z
+      .object({
+        role: z.literal('assistant'),
+        content: AssistantContent.nullable().optional(),
+        name,
+        tool_calls: z.array(ToolCall).min(1).max(LIMITS.maxToolCallsPerMessage).optional(),
+        refusal: z.string().max(LIMITS.maxMessageChars).nullable().optional(),
+        /** Accepted, ignored: no audio output. */
+        audio: z
+          .object({ id: z.string().max(256) })
+          .strict()
+          .nullable()
+          .optional(),
+        /** Deprecated (`functions`); accepted, ignored. */
+        function_call: z
+          .object({ name: z.string().max(64), arguments: z.string().max(LIMITS.maxMessageChars) })
+          .strict()
+          .nullable()
+          .optional(),
+      })
+      .strict(),
+    z
+      .object({
+        role: z.literal('tool'),
+        content: MessageContent,
+        tool_call_id: z.string().min(1).max(LIMITS.maxToolCallIdChars),
+      })
+      .strict(),
+  ])
   .meta({ id: 'ChatMessageInput' });
 
-const StreamOptions = z.object({ include_usage: z.boolean().optional() }).strict();
+const StreamOptions = z
+  .object({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() })
+  .strict();
+
+export const FunctionTool = z
+  .object({
+    type: z.literal('function'),
+    function: z
+      .object({
+        name: FunctionName,
+        description: z.string().max(4096).optional(),
+        parameters: JsonSchemaObject.optional(),
+        strict: z.boolean().nullable().optional(),
+      })
+      .strict(),
+  })
+  .strict()
+  .meta({ id: 'FunctionTool' });
+export type FunctionTool = z.infer<typeof FunctionTool>;
+
+export const ToolChoice = z
+  .union([
+    z.enum(['none', 'auto', 'required']),
+    z.object({ type: z.literal('function'), function: z.object({ name: FunctionName }).strict() }).strict(),
+  ])
+  .meta({ id: 'ToolChoice' });
+export type ToolChoice = z.infer<typeof ToolChoice>;
+
+export const ResponseFormat = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('text') }).strict(),
+    z.object({ type: z.literal('json_object') }).strict(),
+    z
+      .object({
+        type: z.literal('json_schema'),
+        json_schema: z
+          .object({
+            name: FunctionName,
+            description: z.string().max(4096).optional(),
+            schema: JsonSchemaObject.optional(),
+            strict: z.boolean().nullable().optional(),
+          })
+          .strict(),
+      })
+      .strict(),
+  ])
+  .meta({ id: 'ResponseFormat' });
+export type ResponseFormat = z.infer<typeof ResponseFormat>;
+
+/** Free-form `metadata`: up to 16 string pairs, as OpenAI bounds it. Accepted, not stored. */
+const Metadata = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((value) => Object.keys(value).length <= 16, {
+    message: 'Expected at most 16 keys.',
+  });
 
 /**
  * The chat completion request (OpenAI schema + `conversation_id` + `regenerate`), with the token ceiling from
@@ -76,7 +195,7 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
       max_completion_tokens: tokens.nullable().optional(),
       temperature: z.number().min(0).max(2).nullable().optional(),
       top_p: z.number().min(0).max(1).nullable().optional(),
-      n: z.literal(1).nullable().optional(),
+      n: z.literal(1, 'Only n = 1 is supported: one choice per request.').nullable().optional(),
       stop: z
         .union([text(256), z.array(text(256)).max(LIMITS.maxStopSequences)])
         .nullable()
@@ -90,7 +209,82 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
         .max(2 ** 31 - 1)
         .nullable()
         .optional(),
-      user: z.string().max(256).optional(),
+      user: z.string().max(256).nullable().optional(),
+      response_format: ResponseFormat.nullable().optional(),
+      tools: z.array(FunctionTool).max(LIMITS.maxTools).nullable().optional(),
+      tool_choice: ToolChoice.nullable().optional(),
+      parallel_tool_calls: z.boolean().nullable().optional(),
+      logit_bias: z
+        .record(z.string().regex(/^\d{1,9}$/, 'Expected token ids as keys.'), z.number().min(-100).max(100))
+        .refine((value) => Object.keys(value).length <= 1024, { message: 'Expected at most 1024 token ids.' })
+        .nullable()
+        .optional(),
+      logprobs: z.boolean().nullable().optional(),
+      top_logprobs: z.number().int().min(0).max(LIMITS.maxTopLogprobs).nullable().optional(),
+      reasoning_effort: z
+        .enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
+        .nullable()
+        .optional(),
+      // Accepted and ignored (docs/openai-compatibility.md): OpenAI-platform features with no meaning here.
+      prompt_cache_key: z.string().max(1024).nullable().optional(),
+      prompt_cache_retention: z.enum(['in_memory', '24h']).nullable().optional(),
+      prompt_cache_options: z
+        .object({ mode: z.enum(['implicit', 'explicit']).optional(), ttl: z.literal('30m').optional() })
+        .strict()
+        .optional(),
+      /** OpenAI's own moderation settings: accepted, ignored (chatstack's moderation always runs). */
+      moderation: z
+        .object({
+          model: z.string().max(128),
+          policy: z.record(z.string(), z.unknown()).nullable().optional(),
+        })
+        .strict()
+        .nullable()
+        .optional(),
+      safety_identifier: z.string().max(256).nullable().optional(),
+      service_tier: z.enum(['auto', 'default', 'flex', 'scale', 'priority']).nullable().optional(),
+      store: z.boolean().nullable().optional(),
+      metadata: Metadata.nullable().optional(),
+      verbosity: z.enum(['low', 'medium', 'high']).nullable().optional(),
+      modalities: z
+        .array(z.enum(['text', 'audio']))
+        .max(2)
+        .nullable()
+        .optional(),
+      audio: z
+        .object({ voice: z.string().max(64), format: z.enum(['wav', 'aac', 'mp3', 'flac', 'opus', 'pcm16']) })
+        .strict()
+        .nullable()
+        .optional(),
+      prediction: z
+        .object({ type: z.literal('content'), content: AssistantContent })
+        .strict()
+        .nullable()
+        .optional(),
+      web_search_options: z
+        .object({
+          search_context_size: z.enum(['low', 'medium', 'high']).optional(),
+          user_location: z.record(z.string(), z.unknown()).nullable().optional(),
+        })
+        .strict()
+        .nullable()
+        .optional(),
+      /** Deprecated in favour of `tools`: accepted and ignored. */
+      functions: z
+        .array(
+          z
+            .object({
+              name: FunctionName,
+              description: z.string().max(4096).optional(),
+              parameters: JsonSchemaObject.optional(),
+            })
+            .strict(),
+        )
+        .max(LIMITS.maxTools)
+        .optional(),
+      function_call: z
+        .union([z.enum(['none', 'auto']), z.object({ name: FunctionName }).strict()])
+        .optional(),
       conversation_id: ConversationId.nullable().optional(),
       parent_message_id: MessageId.nullable().optional().meta({
         description:
@@ -117,6 +311,20 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
           path: ['conversation_id'],
           message: 'Required with parent_message_id.',
         });
+      const choice = request.tool_choice;
+      const tools = request.tools ?? [];
+      if (choice != null && choice !== 'none' && tools.length === 0)
+        context.addIssue({ code: 'custom', path: ['tool_choice'], message: "Needs 'tools'." });
+      if (typeof choice === 'object' && choice !== null && tools.length > 0) {
+        if (!tools.some((tool) => tool.function.name === choice.function.name))
+          context.addIssue({
+            code: 'custom',
+            path: ['tool_choice'],
+            message: `Names '${choice.function.name}', which is not among 'tools'.`,
+          });
+      }
+      if (request.top_logprobs != null && request.logprobs !== true)
+        context.addIssue({ code: 'custom', path: ['top_logprobs'], message: "Needs 'logprobs': true." });
       if (request.regenerate === true) {
         if (request.messages.length > 0)
           context.addIssue({
@@ -154,7 +362,7 @@ export const ChatCompletionRequest = chatCompletionRequestSchema();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 export type ChatMessageInput = z.infer<typeof ChatMessageInput>;
 
-export const FinishReason = z.enum(['stop', 'length', 'content_filter']);
+export const FinishReason = z.enum(['stop', 'length', 'content_filter', 'tool_calls']);
 export type FinishReason = z.infer<typeof FinishReason>;
 
 export const Usage = z
@@ -165,6 +373,22 @@ export const Usage = z
   })
   .meta({ id: 'Usage' });
 export type Usage = z.infer<typeof Usage>;
+
+/** One token's log probability, OpenAI's shape (`top_logprobs` entries have the same fields). */
+const TokenLogprobFields = {
+  token: z.string(),
+  logprob: z.number(),
+  bytes: z.array(z.number().int()).nullable(),
+};
+export const TokenLogprob = z
+  .object({ ...TokenLogprobFields, top_logprobs: z.array(z.object(TokenLogprobFields)) })
+  .meta({ id: 'TokenLogprob' });
+export type TokenLogprob = z.infer<typeof TokenLogprob>;
+
+export const ChoiceLogprobs = z
+  .object({ content: z.array(TokenLogprob).nullable(), refusal: z.array(TokenLogprob).nullable() })
+  .meta({ id: 'ChoiceLogprobs' });
+export type ChoiceLogprobs = z.infer<typeof ChoiceLogprobs>;
 
 export const ChatCompletion = z
   .object({
@@ -177,11 +401,14 @@ export const ChatCompletion = z
         index: z.number().int(),
         message: z.object({
           role: z.literal('assistant'),
-          content: z.string(),
+          content: z.string().nullable(),
           refusal: z.string().nullable(),
+          tool_calls: z.array(ToolCall).optional(),
+          /** The model's reasoning, apart from the answer (engines that emit it). */
+          reasoning_content: z.string().optional(),
         }),
         finish_reason: FinishReason,
-        logprobs: z.null(),
+        logprobs: ChoiceLogprobs.nullable(),
       }),
     ),
     usage: Usage,
@@ -192,6 +419,17 @@ export const ChatCompletion = z
   .meta({ id: 'ChatCompletion' });
 export type ChatCompletion = z.infer<typeof ChatCompletion>;
 
+/** A streamed fragment of a tool call: the first carries `id`, `type` and the name; later ones more arguments. */
+export const ToolCallDelta = z
+  .object({
+    index: z.number().int().min(0),
+    id: z.string().optional(),
+    type: z.literal('function').optional(),
+    function: z.object({ name: z.string().optional(), arguments: z.string().optional() }),
+  })
+  .meta({ id: 'ToolCallDelta' });
+export type ToolCallDelta = z.infer<typeof ToolCallDelta>;
+
 export const ChatCompletionChunk = z
   .object({
     id: z.string(),
@@ -201,9 +439,14 @@ export const ChatCompletionChunk = z
     choices: z.array(
       z.object({
         index: z.number().int(),
-        delta: z.object({ role: z.literal('assistant').optional(), content: z.string().optional() }),
+        delta: z.object({
+          role: z.literal('assistant').optional(),
+          content: z.string().optional(),
+          reasoning_content: z.string().optional(),
+          tool_calls: z.array(ToolCallDelta).optional(),
+        }),
         finish_reason: FinishReason.nullable(),
-        logprobs: z.null(),
+        logprobs: ChoiceLogprobs.nullable(),
       }),
     ),
     usage: Usage.nullable(),
@@ -251,6 +494,11 @@ export const ConversationMessage = z
     usage: Usage.nullable(),
     /** An answer grounded in attached files: the passages it was given. */
     citations: z.array(Citation).optional(),
+    /** An answer that called tools: the calls, one item per message as stored. */
+    tool_calls: z.array(ToolCall).optional(),
+    /** A `tool` message: the call it answers. */
+    tool_call_id: z.string().optional(),
+    reasoning_content: z.string().optional(),
   })
   .meta({ id: 'ConversationMessage' });
 export type ConversationMessage = z.infer<typeof ConversationMessage>;

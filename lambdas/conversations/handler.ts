@@ -53,6 +53,9 @@ export function messageView(message: StoredMessage): ConversationWithMessages['m
     model: message.model ?? null,
     usage: message.usage ?? null,
     ...(message.citations?.length ? { citations: [...message.citations] } : {}),
+    ...(message.toolCalls ? { tool_calls: [...message.toolCalls] } : {}),
+    ...(message.toolCallId ? { tool_call_id: message.toolCallId } : {}),
+    ...(message.reasoning ? { reasoning_content: message.reasoning } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { FinishReason, MessageStatus, Usage } from '../contracts/api';
+import type { FinishReason, MessageStatus, ToolCall, Usage } from '../contracts/api';
 import type { Citation } from '../contracts/files';
 import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
@@ -25,7 +25,7 @@ export interface ConversationStore {
   readonly now?: () => Date;
 }
 
-export type StoredRole = 'system' | 'developer' | 'user' | 'assistant';
+export type StoredRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
 export interface ConversationRecord {
   readonly conversationId: string;
@@ -71,6 +71,12 @@ export interface StoredMessage {
   readonly progressWrites?: number;
   /** Set by an explicit stop; the generating process checks it at each progress write. */
   readonly stopRequested?: boolean;
+  /** An assistant message that called tools (OpenAI's shape: id, type, function name and JSON arguments). */
+  readonly toolCalls?: readonly ToolCall[];
+  /** A `tool` message: the id of the call it answers. */
+  readonly toolCallId?: string;
+  /** The model's reasoning, kept apart from the answer. */
+  readonly reasoning?: string;
 }
 
 const MAX_CONFLICT_RETRIES = 8;

@@ -1,8 +1,20 @@
-import type { FinishReason, Usage } from '../contracts/api';
+import type { FinishReason, TokenLogprob, Usage } from '../contracts/api';
+
+/** A fragment of a tool call: the first of an `index` carries its id and name, each one more of its arguments. */
+export interface ToolCallFragment {
+  readonly type: 'tool_call';
+  readonly index: number;
+  readonly id?: string;
+  readonly name?: string;
+  readonly arguments: string;
+}
 
 /** What the inference client yields, whatever the engine's wire format. */
 export type InferenceEvent =
   | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'reasoning'; readonly text: string }
+  | ToolCallFragment
+  | { readonly type: 'logprobs'; readonly content: readonly TokenLogprob[] }
   | { readonly type: 'finish'; readonly reason: FinishReason }
   | { readonly type: 'usage'; readonly usage: Usage };
 
@@ -42,6 +54,8 @@ const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
   length: 'length',
   max_tokens: 'length',
   content_filter: 'content_filter',
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
 };
 
 function finishReasonOf(value: unknown): FinishReason | undefined {
@@ -66,6 +80,50 @@ function errorMessageOf(value: unknown): string {
   return 'The model reported an error.';
 }
 
+/** Tool-call fragments of a delta (OpenAI's `tool_calls` deltas, as llama-server and vLLM stream them). */
+function toolCallsOf(delta: Record<string, unknown> | undefined): ToolCallFragment[] {
+  if (!Array.isArray(delta?.tool_calls)) return [];
+  return delta.tool_calls.flatMap((call: unknown, position: number): ToolCallFragment[] => {
+    if (!isRecord(call)) return [];
+    const fn = isRecord(call.function) ? call.function : {};
+    const index = typeof call.index === 'number' && Number.isInteger(call.index) ? call.index : position;
+    return [
+      {
+        type: 'tool_call',
+        index,
+        ...(typeof call.id === 'string' && call.id !== '' ? { id: call.id } : {}),
+        ...(typeof fn.name === 'string' && fn.name !== '' ? { name: fn.name } : {}),
+        arguments: typeof fn.arguments === 'string' ? fn.arguments : '',
+      },
+    ];
+  });
+}
+
+function tokenLogprobOf(value: unknown): TokenLogprob | undefined {
+  if (!isRecord(value) || typeof value.token !== 'string' || typeof value.logprob !== 'number')
+    return undefined;
+  const bytes = Array.isArray(value.bytes) ? value.bytes.filter((byte) => typeof byte === 'number') : null;
+  const top = Array.isArray(value.top_logprobs) ? value.top_logprobs : [];
+  return {
+    token: value.token,
+    logprob: value.logprob,
+    bytes,
+    top_logprobs: top.flatMap((entry: unknown) => {
+      const one = tokenLogprobOf({ ...(isRecord(entry) ? entry : {}), top_logprobs: [] });
+      return one ? [{ token: one.token, logprob: one.logprob, bytes: one.bytes }] : [];
+    }),
+  };
+}
+
+/** A choice's `logprobs.content` entries, in OpenAI's shape. */
+function logprobsOf(value: unknown): TokenLogprob[] {
+  if (!isRecord(value) || !Array.isArray(value.content)) return [];
+  return value.content.flatMap((entry: unknown) => {
+    const one = tokenLogprobOf(entry);
+    return one ? [one] : [];
+  });
+}
+
 /** Events of one parsed chunk object: OpenAI chunks (our server, vLLM/LMI, TGI Messages API) or TGI/LMI tokens. */
 export function eventsOfChunk(chunk: unknown): InferenceEvent[] {
   if (!isRecord(chunk)) return [];
@@ -80,8 +138,15 @@ export function eventsOfChunk(chunk: unknown): InferenceEvent[] {
         : isRecord(choice.message)
           ? choice.message
           : undefined;
+      // vLLM names it `reasoning` in newer releases, `reasoning_content` (llama-server's name) in older ones.
+      const reasoning = delta?.reasoning_content ?? delta?.reasoning;
+      if (typeof reasoning === 'string' && reasoning !== '')
+        events.push({ type: 'reasoning', text: reasoning });
       const content = delta?.content ?? choice.text;
       if (typeof content === 'string' && content !== '') events.push({ type: 'delta', text: content });
+      events.push(...toolCallsOf(delta));
+      const logprobs = logprobsOf(choice.logprobs);
+      if (logprobs.length > 0) events.push({ type: 'logprobs', content: logprobs });
       const reason = finishReasonOf(choice.finish_reason);
       if (reason) events.push({ type: 'finish', reason });
     }

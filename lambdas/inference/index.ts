@@ -4,7 +4,14 @@ import {
   type ResponseStream,
   type SageMakerRuntimeClient,
 } from '@aws-sdk/client-sagemaker-runtime';
-import type { FinishReason, Usage } from '../contracts/api';
+import type {
+  FinishReason,
+  FunctionTool,
+  ResponseFormat,
+  ToolCall,
+  ToolChoice,
+  Usage,
+} from '../contracts/api';
 import { MetricName } from '../contracts/metrics';
 import { InferenceUnavailableError, ValidationError } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
@@ -18,7 +25,7 @@ export type { InferenceTarget, RegionalClients } from './targets';
 
 /** The body sent to the endpoint: OpenAI Chat Completions, which our server, LMI/vLLM and TGI all accept. */
 export interface InferenceRequest {
-  readonly messages: readonly { readonly role: 'system' | 'user' | 'assistant'; readonly content: string }[];
+  readonly messages: readonly EngineMessage[];
   readonly max_tokens?: number;
   readonly temperature?: number;
   readonly top_p?: number;
@@ -27,7 +34,24 @@ export interface InferenceRequest {
   readonly presence_penalty?: number;
   readonly frequency_penalty?: number;
   /** OpenAI `response_format` (e.g. a JSON schema the server turns into a grammar). */
-  readonly response_format?: Readonly<Record<string, unknown>>;
+  readonly response_format?: ResponseFormat;
+  readonly tools?: readonly FunctionTool[];
+  readonly tool_choice?: ToolChoice;
+  readonly parallel_tool_calls?: boolean;
+  readonly logit_bias?: Readonly<Record<string, number>>;
+  readonly logprobs?: boolean;
+  readonly top_logprobs?: number;
+  /** Given to chat templates that read it (vLLM and llama-server pass it through `chat_template_kwargs`). */
+  readonly reasoning_effort?: string;
+  readonly chat_template_kwargs?: Readonly<Record<string, unknown>>;
+}
+
+/** A message as the engine reads it (OpenAI's shape). */
+export interface EngineMessage {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool';
+  readonly content: string | null;
+  readonly tool_calls?: readonly ToolCall[];
+  readonly tool_call_id?: string;
 }
 
 export interface InferenceOptions {
@@ -405,7 +429,7 @@ export async function invokeChat(
   for await (const event of streamChat(deps, request, signal)) {
     if (event.type === 'delta') text += event.text;
     else if (event.type === 'finish') finishReason = event.reason;
-    else usage = event.usage;
+    else if (event.type === 'usage') usage = event.usage;
   }
   return { text, finishReason, usage };
 }

@@ -86,8 +86,11 @@ export interface OutputFilter {
   decision(): ModerationDecision | undefined;
 }
 
-/** Roles a client may send; each is checked (system and developer with the instruction rules). */
-export type InputRole = 'system' | 'developer' | 'user' | 'assistant';
+/**
+ * Roles a client may send; each is checked (system and developer with the instruction rules, tool results —
+ * untrusted text from elsewhere — with the user rules).
+ */
+export type InputRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
 export interface InputMessage {
   readonly role: InputRole;

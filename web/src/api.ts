@@ -14,7 +14,7 @@ import { ApiRequestError, apiErrorFromResponse, NetworkError } from './errors';
 import { type FileInfo, MAX_INLINE_BYTES } from './files';
 import { readSse } from './sse';
 
-export type MessageRole = 'system' | 'developer' | 'user' | 'assistant';
+export type MessageRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 export type MessageStatus = 'complete' | 'interrupted' | 'content_filter' | 'generating';
 
 export interface ConversationSummary {

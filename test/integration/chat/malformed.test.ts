@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ChatCompletionRequest } from '../../../lambdas/contracts/api';
 import { apiBase, machineToken } from '../setup/context';
 
 let token: string;
@@ -90,6 +91,61 @@ const brokenChatBody = fc.oneof(
     .map(([key, value]) => ({ messages: [validMessage], [`x_${key}`]: value })),
 );
 
+const toolCall = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } };
+const weatherTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } };
+
+/** A malformed value of each field of the OpenAI surface, and the field the 400 must name. */
+const BROKEN_FIELDS: readonly (readonly [string, Record<string, unknown>])[] = [
+  ['response_format', { response_format: { type: 'json_schema' } }],
+  ['response_format', { response_format: { type: 'xml' } }],
+  ['response_format', { response_format: { type: 'json_schema', json_schema: { name: 'a b' } } }],
+  ['tools', { tools: [{ type: 'function' }] }],
+  ['tools', { tools: [{ type: 'custom', custom: { name: 'grep' } }] }],
+  ['tools', { tools: Array.from({ length: 129 }, () => weatherTool) }],
+  ['tools', { tools: [{ type: 'function', function: { name: 'has space' } }] }],
+  ['tool_choice', { tool_choice: 'sometimes' }],
+  ['tool_choice', { tool_choice: 'required' }],
+  ['tool_choice', { tools: [weatherTool], tool_choice: { type: 'function', function: { name: 'other' } } }],
+  ['parallel_tool_calls', { parallel_tool_calls: 'yes' }],
+  ['logprobs', { logprobs: 1 }],
+  ['top_logprobs', { logprobs: true, top_logprobs: 21 }],
+  ['top_logprobs', { top_logprobs: 2 }],
+  ['logit_bias', { logit_bias: { abc: 1 } }],
+  ['logit_bias', { logit_bias: { '50256': 101 } }],
+  ['n', { n: 2 }],
+  ['seed', { seed: 1.5 }],
+  ['stop', { stop: ['a', 'b', 'c', 'd', 'e'] }],
+  ['presence_penalty', { presence_penalty: 3 }],
+  ['reasoning_effort', { reasoning_effort: 'extreme' }],
+  ['service_tier', { service_tier: 'gold' }],
+  ['store', { store: 'yes' }],
+  ['metadata', { metadata: { key: 1 } }],
+  ['prompt_cache_key', { prompt_cache_key: 5 }],
+  ['prompt_cache_retention', { prompt_cache_retention: 'forever' }],
+  ['safety_identifier', { safety_identifier: {} }],
+  ['verbosity', { verbosity: 'loud' }],
+  ['modalities', { modalities: ['video'] }],
+  ['audio', { audio: { voice: 1, format: 'mp3' } }],
+  ['prediction', { prediction: { type: 'diff', content: 'x' } }],
+  ['web_search_options', { web_search_options: { search_context_size: 'huge' } }],
+  ['functions', { functions: 'all' }],
+  ['function_call', { function_call: 5 }],
+  ['moderation', { moderation: { policy: {} } }],
+  ['stream_options', { stream_options: { include_usage: 'y' } }],
+  ['max_completion_tokens', { max_completion_tokens: 0 }],
+  ['messages[1]', { messages: [validMessage, { role: 'assistant', tool_calls: [{ ...toolCall, id: '' }] }] }],
+  [
+    'messages[1]',
+    { messages: [validMessage, { role: 'assistant', tool_calls: [{ ...toolCall, type: 'x' }] }] },
+  ],
+  ['messages[1]', { messages: [validMessage, { role: 'tool', content: MARKER }] }],
+  [
+    'messages[0]',
+    { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] },
+  ],
+  ['messages[0]', { messages: [{ role: 'function', name: 'f', content: MARKER }] }],
+];
+
 const junkText = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary' }),
@@ -105,6 +161,54 @@ describe('POST /v1/chat/completions', () => {
         expectErrorObject(await send('POST', '/chat/completions', { body: JSON.stringify(body) }));
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it.each(BROKEN_FIELDS)('answers a malformed %s with a 400 naming it', async (field, fields) => {
+    const response = await send('POST', '/chat/completions', {
+      body: JSON.stringify({ messages: [validMessage], max_tokens: 4, ...fields }),
+    });
+    expectErrorObject(response);
+    expect(response.status).toBe(400);
+    const { error } = JSON.parse(response.text) as { error: { param: string | null } };
+    expect(
+      error.param === field || error.param?.startsWith(`${field}.`) || error.param?.startsWith(`${field}[`),
+    ).toBe(true);
+  });
+
+  it('answers broken values of the tool, format and sampling fields with a 4xx error object', async () => {
+    const surfaceField = fc
+      .record({
+        field: fc.constantFrom(
+          'response_format',
+          'tools',
+          'tool_choice',
+          'parallel_tool_calls',
+          'logit_bias',
+          'logprobs',
+          'top_logprobs',
+          'reasoning_effort',
+          'metadata',
+          'service_tier',
+          'prediction',
+          'web_search_options',
+          'audio',
+          'modalities',
+        ),
+        value: fc.anything(),
+      })
+      // As sent: through JSON (an `Infinity` becomes null, `undefined` disappears).
+      .map(
+        ({ field, value }) =>
+          JSON.parse(JSON.stringify({ messages: [validMessage], [field]: value })) as unknown,
+      )
+      // Values the contract accepts (e.g. `logprobs: false`) are answered: only broken ones are this test's.
+      .filter((body) => !ChatCompletionRequest.safeParse(body).success);
+    await fc.assert(
+      fc.asyncProperty(surfaceField, async (body) => {
+        expectErrorObject(await send('POST', '/chat/completions', { body: JSON.stringify(body) }));
+      }),
+      { numRuns: 150 },
     );
   });
 

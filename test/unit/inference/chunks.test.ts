@@ -62,3 +62,53 @@ describe('CircuitBreakers', () => {
     expect(breakers.tryAcquire('a')).toBe(true);
   });
 });
+
+describe('eventsOfChunk: tools, reasoning and logprobs', () => {
+  it('reads tool-call fragments with their index, id and name', () => {
+    const line = `data: ${JSON.stringify({
+      choices: [
+        {
+          delta: {
+            tool_calls: [
+              { index: 1, id: 'call_x', type: 'function', function: { name: 'f', arguments: '{"a"' } },
+              { index: 2, function: { arguments: ':1}' } },
+            ],
+          },
+          finish_reason: null,
+        },
+      ],
+    })}`;
+    expect(eventsOfLine(line)).toEqual([
+      { type: 'tool_call', index: 1, id: 'call_x', name: 'f', arguments: '{"a"' },
+      { type: 'tool_call', index: 2, arguments: ':1}' },
+    ]);
+  });
+
+  it("reads reasoning under llama-server's and vLLM's names, and maps finish tool_calls", () => {
+    expect(eventsOfLine('{"choices":[{"delta":{"reasoning_content":"a"},"finish_reason":null}]}')).toEqual([
+      { type: 'reasoning', text: 'a' },
+    ]);
+    expect(eventsOfLine('{"choices":[{"delta":{"reasoning":"b"},"finish_reason":"tool_calls"}]}')).toEqual([
+      { type: 'reasoning', text: 'b' },
+      { type: 'finish', reason: 'tool_calls' },
+    ]);
+  });
+
+  it('reads logprobs in OpenAI shape and drops malformed entries', () => {
+    const logprobs = {
+      content: [
+        { token: 'A', logprob: -1, bytes: [65], top_logprobs: [{ token: 'B', logprob: -2, bytes: null }] },
+        { token: 3 },
+      ],
+    };
+    expect(eventsOfLine(JSON.stringify({ choices: [{ delta: { content: 'A' }, logprobs }] }))).toEqual([
+      { type: 'delta', text: 'A' },
+      {
+        type: 'logprobs',
+        content: [
+          { token: 'A', logprob: -1, bytes: [65], top_logprobs: [{ token: 'B', logprob: -2, bytes: null }] },
+        ],
+      },
+    ]);
+  });
+});

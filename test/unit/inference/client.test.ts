@@ -54,7 +54,7 @@ async function collect(events: AsyncIterable<InferenceEvent>) {
   for await (const event of events) {
     if (event.type === 'delta') text += event.text;
     else if (event.type === 'finish') finishes.push(event.reason);
-    else usage = event.usage;
+    else if (event.type === 'usage') usage = event.usage;
   }
   return { text, finishes, usage };
 }

@@ -16,7 +16,9 @@ export type FakeBehaviour =
   /** Sends some tokens, then cuts the connection. */
   | { kind: 'break'; tokens: string[] }
   /** Sends some tokens, then waits for a signal before finishing (to observe disconnects). */
-  | { kind: 'hold'; tokens: string[]; release: Promise<void> };
+  | { kind: 'hold'; tokens: string[]; release: Promise<void> }
+  /** Streams these chunk objects as SSE, then `[DONE]` (tool calls, reasoning, logprobs as an engine sends them). */
+  | { kind: 'chunks'; chunks: object[] };
 
 export interface FakeModel {
   readonly url: string;
@@ -88,6 +90,13 @@ export async function startFakeModel(
         return;
       }
       if (plan.kind === 'hang') return;
+      if (plan.kind === 'chunks') {
+        ended = true;
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const one of plan.chunks) response.write(`data: ${JSON.stringify(one)}\n\n`);
+        response.end('data: [DONE]\n\n');
+        return;
+      }
       const stream = body.stream === true;
       const tokens = plan.tokens;
       if (!stream) {

@@ -49,8 +49,8 @@ describe('parseJsonBody with the chat completion schema', () => {
   });
 
   it('rejects unknown fields and names them', () => {
-    const error = rejection(() => parseJsonBody(body({ ...valid, functions: [] }), ChatCompletionRequest));
-    expect(error.param).toBe('functions');
+    const error = rejection(() => parseJsonBody(body({ ...valid, best_of: 2 }), ChatCompletionRequest));
+    expect(error.param).toBe('best_of');
     expect(error.code).toBe('unknown_parameter');
   });
 
