@@ -81,13 +81,13 @@ describe('the admin console', () => {
     await page.getByRole('img', { name: 'Tokens per day of dev-client-b' }).locator('canvas').waitFor();
     await screenshot(page, 'admin-user');
 
-    await page.getByRole('button', { name: 'Suspend' }).click();
-    await page.getByRole('button', { name: 'Unsuspend' }).waitFor();
+    await page.getByRole('button', { name: 'Suspend', exact: true }).click();
+    await page.getByRole('button', { name: 'Unsuspend', exact: true }).waitFor();
     const refused = await api(user, '/models');
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('account_suspended');
-    await page.getByRole('button', { name: 'Unsuspend' }).click();
-    await page.getByRole('button', { name: 'Suspend' }).waitFor();
+    await page.getByRole('button', { name: 'Unsuspend', exact: true }).click();
+    await page.getByRole('button', { name: 'Suspend', exact: true }).waitFor();
     expect((await api(user, '/models')).status).toBe(200);
 
     await page.getByRole('tab', { name: 'Usage' }).click();
