@@ -11,6 +11,7 @@ import { loadLocalConfig } from '../../../scripts/local/config';
 import { handlerEnvironment } from '../../../scripts/local/handler-env';
 import { freePort } from '../../../scripts/local/ports';
 import { apiBase, machineToken, stack } from '../setup/context';
+import { SHARED_CLIENT_LIMITS } from '../setup/global';
 
 export const QUESTION = 'Hello';
 /** Temperature 0: the local model's (meaningless) answer to QUESTION is fixed. */
@@ -50,6 +51,7 @@ export async function startModeratedApi(moderationEnv: Record<string, string>): 
       { config: loadLocalConfig({}), urls, webEnabled: false, modelPath: '', modelName: REQUEST.model },
       'chatstack-api',
     ),
+    ...SHARED_CLIENT_LIMITS,
     ...moderationEnv,
   };
   const saved = new Map<string, string | undefined>();

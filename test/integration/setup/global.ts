@@ -16,16 +16,23 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * Limits for handlers that serve the shared test clients: those two users make every file's requests (in parallel
+ * files), so their limits are lifted; the limits themselves are tested on users of their own.
+ */
+export const SHARED_CLIENT_LIMITS = {
+  QUOTA_REQUESTS_PER_MINUTE: '100000',
+  QUOTA_READS_PER_MINUTE: '100000',
+  QUOTA_WRITES_PER_MINUTE: '100000',
+  QUOTA_TOKENS_PER_DAY: '100000000',
+} as const;
+
 export default async function setup(project: TestProject) {
   // First run on a machine: llama-server is compiled here (minutes), with its progress on the console.
   await ensureEngine({ onProgress: (line) => console.log(`[engine:build] ${line}`) });
   const running = await startTestStack({
     handlerEnv: {
-      QUOTA_REQUESTS_PER_MINUTE: '100000',
-      // The test clients share two users across every file; the route limits are tested on users of their own.
-      QUOTA_READS_PER_MINUTE: '100000',
-      QUOTA_WRITES_PER_MINUTE: '100000',
-      QUOTA_TOKENS_PER_DAY: '100000000',
+      ...SHARED_CLIENT_LIMITS,
       // The admin cost report's prices (per million tokens): 1 per prompt token, 2 per answer token.
       MODEL_PRICES: JSON.stringify({ '*': { inputPerMillion: 1_000_000, outputPerMillion: 2_000_000 } }),
       // Small enough that the files tests can reach it with small files.
