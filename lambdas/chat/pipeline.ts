@@ -131,6 +131,23 @@ export interface TurnRecord {
   readonly error?: OpenAiErrorBody & { readonly status: number };
 }
 
+/** A stored answer as the pipeline's answer (its first attempt was charged and counted already). */
+function storedAnswer(message: StoredMessage): Answer {
+  return {
+    id: completionId(),
+    created: Math.floor(Date.parse(message.createdAt) / 1000),
+    text: message.content,
+    toolCalls: message.toolCalls ?? [],
+    reasoning: message.reasoning ?? '',
+    logprobs: undefined,
+    status: message.status,
+    finishReason: message.finishReason ?? 'stop',
+    usage: message.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    outputModeration: message.moderation,
+    timeToFirstTokenMs: message.timeToFirstTokenMs,
+  };
+}
+
 /** The turn could not finish before the invocation's deadline. */
 export class TurnDeadlineError extends ApiError {
   constructor() {
@@ -205,6 +222,8 @@ export async function runTurn(
         answerSequence: place.assistantSequence,
       });
     }
+    // A retry of a turn its first attempt answered and stored: that answer, without asking the model again.
+    if (turn.answered) return recordOf(deps, storedAnswer(turn.answered), turn, admission, true);
     // 4–5. Infer, streaming, through the windowed output filter.
     const answer = await infer(deps, caller, turn, admission, options, startedAt).catch(
       async (error: unknown) => {

@@ -157,6 +157,8 @@ export interface PreparedTurn {
   readonly answerParentId: string | null;
   /** Set when resuming: an unfinished answer an earlier attempt stored may be overwritten. */
   readonly resumed?: boolean;
+  /** Set when resuming a turn an earlier attempt finished and stored: that answer is the turn's answer. */
+  readonly answered?: StoredMessage;
   /** Set by the grounding stage: the passages of attached files the answer is given, cited on it. */
   readonly citations?: readonly Citation[];
 }
@@ -541,11 +543,19 @@ export async function prepareResumed(
     Math.max(0, conversation.turnCount - loadedTurns),
   );
   const moderated = question.find((message) => message.moderation?.action === 'redact')?.moderation;
+  // The earlier attempt stored its answer and then failed (e.g. before the job's result was written).
+  const answered = stored.find(
+    (message) =>
+      message.sequence === ref.answerSequence &&
+      message.role === 'assistant' &&
+      (message.status === 'complete' || message.status === 'content_filter'),
+  );
   return {
     conversationId: conversation.conversationId,
     place: Promise.resolve({ firstSequence: ref.firstSequence, assistantSequence: ref.answerSequence }),
     questionStored: Promise.resolve(),
     resumed: true,
+    ...(answered ? { answered } : {}),
     // The answer an earlier attempt planned is found again as the conversation's newest message.
     answerMessageId: newMessageId(),
     answerParentId: question.at(-1)?.messageId ?? null,
