@@ -1,7 +1,7 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
-import { type ConversationStore, isExpired, readMessage, type StoredMessage } from './store';
+import { type ConversationStore, getMessageAt, isExpired, readMessage, type StoredMessage } from './store';
 
 /**
  * Finding a branch anywhere in a long conversation without reading every message whole. A message names its
@@ -31,6 +31,48 @@ export interface BranchPath {
   readonly complete: boolean;
 }
 
+/** One page of a conversation's links, newest first. */
+async function linksPage(
+  deps: ConversationStore,
+  sub: string,
+  conversationId: string,
+  start: Record<string, unknown> | undefined,
+) {
+  return deps.db.send(
+    new QueryCommand({
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.userPartition(sub),
+        ':prefix': keys.messagePrefix(conversationId),
+      },
+      ExpressionAttributeNames: { '#sequence': 'sequence', '#ttl': TABLE.ttlAttribute },
+      ProjectionExpression: 'messageId, parentId, #sequence, #ttl',
+      ScanIndexForward: false,
+      Limit: LINKS_PAGE,
+      ConsistentRead: true,
+      ExclusiveStartKey: start,
+    }),
+  );
+}
+
+/** A message of the conversation by id (newest pages first: an answer being followed is found on the first). */
+export async function findMessage(
+  deps: ConversationStore,
+  sub: string,
+  conversationId: string,
+  messageId: string,
+): Promise<StoredMessage | undefined> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await linksPage(deps, sub, conversationId, start);
+    const link = (page.Items ?? []).find((item) => item.messageId === messageId && !isExpired(item, deps));
+    if (link) return getMessageAt(deps, sub, conversationId, Number(link.sequence));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return undefined;
+}
+
 /**
  * Walks the parent chain from `leafId` to the root on the links, newest page first, keeping the newest `limit`
  * messages of the path; reads those whole. Stops at the root, or as soon as `limit` are found.
@@ -48,22 +90,7 @@ export async function branchPathTo(
   let start: Record<string, unknown> | undefined;
   let complete = false;
   scan: do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': keys.userPartition(sub),
-          ':prefix': keys.messagePrefix(conversationId),
-        },
-        ExpressionAttributeNames: { '#sequence': 'sequence', '#ttl': TABLE.ttlAttribute },
-        ProjectionExpression: 'messageId, parentId, #sequence, #ttl',
-        ScanIndexForward: false,
-        Limit: LINKS_PAGE,
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
+    const page = await linksPage(deps, sub, conversationId, start);
     for (const item of page.Items ?? []) {
       if (isExpired(item, deps)) continue;
       const link = item as unknown as Link;
