@@ -10,8 +10,13 @@ import { type ConversationStore, getMessageAt, isExpired, readMessage, type Stor
  * path goes; then the path's newest messages are read whole by key.
  */
 
-/** Links read per page (each page is one Query; DynamoDB caps a page at 1 MB read). */
-const LINKS_PAGE = 200;
+/**
+ * Links read per page. A page costs what its items weigh (a projection does not make the read cheaper), so pages
+ * only trade round trips: one Query per 1000 messages (DynamoDB caps a page at 1 MB read anyway).
+ */
+const LINKS_PAGE = 1000;
+/** The first page when looking for one message by id: an answer being followed is among the newest. */
+const FIRST_PAGE_BY_ID = 50;
 /** Keys per BatchGetItem (DynamoDB's limit). */
 const BATCH_GET_KEYS = 100;
 
@@ -37,6 +42,7 @@ async function linksPage(
   sub: string,
   conversationId: string,
   start: Record<string, unknown> | undefined,
+  limit: number = LINKS_PAGE,
 ) {
   return deps.db.send(
     new QueryCommand({
@@ -49,7 +55,7 @@ async function linksPage(
       ExpressionAttributeNames: { '#sequence': 'sequence', '#ttl': TABLE.ttlAttribute },
       ProjectionExpression: 'messageId, parentId, #sequence, #ttl',
       ScanIndexForward: false,
-      Limit: LINKS_PAGE,
+      Limit: limit,
       ConsistentRead: true,
       ExclusiveStartKey: start,
     }),
@@ -65,7 +71,7 @@ export async function findMessage(
 ): Promise<StoredMessage | undefined> {
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await linksPage(deps, sub, conversationId, start);
+    const page = await linksPage(deps, sub, conversationId, start, start ? LINKS_PAGE : FIRST_PAGE_BY_ID);
     const link = (page.Items ?? []).find((item) => item.messageId === messageId && !isExpired(item, deps));
     if (link) return getMessageAt(deps, sub, conversationId, Number(link.sequence));
     start = page.LastEvaluatedKey;

@@ -4,12 +4,12 @@
  * branches, and the export holds every branch.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../../lambdas/contracts/keys';
-import { createConversation, newMessageId } from '../../../lambdas/conversations/store';
+import { createConversation } from '../../../lambdas/conversations/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { DEV_MACHINE_CLIENTS } from '../../../scripts/local/identity';
+import { seedConversation } from '../../../scripts/seed-conversation';
 import { callApi, machineToken, stack } from '../setup/context';
 
 let token: string;
@@ -186,30 +186,15 @@ describe('branches', () => {
     const store = { db, tableName: LOCAL_TABLE_NAME, retentionDays: 0 };
     // 450 messages (225 turns), more than a turn reads at once; the first four were stored before branches.
     const count = 450;
-    const ids = Array.from({ length: count }, () => newMessageId());
     const conversationId = `conv_${tag.replaceAll('-', '')}`;
-    const createdAt = new Date().toISOString();
-    const items = ids.map((messageId, sequence) => ({
-      ...keys.message(sub, conversationId, sequence),
-      type: 'message',
-      messageId,
+    const items = await seedConversation(db, LOCAL_TABLE_NAME, {
+      sub,
       conversationId,
-      sequence,
-      role: sequence % 2 === 0 ? 'user' : 'assistant',
-      content: `${sequence % 2 === 0 ? 'question' : 'answer'} ${sequence} ${tag}`,
-      ...(sequence < 4 ? {} : { parentId: ids[sequence - 1] }),
-      createdAt,
-      status: 'complete',
-    }));
-    for (let index = 0; index < items.length; index += 25) {
-      await db.send(
-        new BatchWriteCommand({
-          RequestItems: {
-            [LOCAL_TABLE_NAME]: items.slice(index, index + 25).map((Item) => ({ PutRequest: { Item } })),
-          },
-        }),
-      );
-    }
+      count,
+      contentOf: (sequence) => `${sequence % 2 === 0 ? 'question' : 'answer'} ${sequence} ${tag}`,
+      withoutParents: 4,
+    });
+    const ids = items.map((item) => item.messageId);
     await createConversation(store, sub, {
       conversationId,
       title: 'A long conversation',
