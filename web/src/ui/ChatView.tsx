@@ -99,6 +99,7 @@ export function ChatView(props: ChatViewProps) {
       setShownProblem({ problem: describeProblem(error), retryAt: undefined, retry: undefined }),
   });
   const resetBranches = branching.reset;
+  const refreshBranches = branching.refresh;
 
   // When the drawer closes, focus returns to the button that opened it.
   useEffect(() => {
@@ -164,7 +165,14 @@ export function ChatView(props: ChatViewProps) {
           signal: following.signal,
           onUpdate: (state) => show(state.content, 'streaming'),
         })
-        .then((result) => show(result.content, following.signal.aborted ? 'stopped' : 'complete'))
+        .then(async (result) => {
+          if (following.signal.aborted) return show(result.content, 'stopped');
+          // The stream ends the same way for a finished and a stopped answer: the store says which it was.
+          const stored = (await refreshBranches(conversationId))?.messages.find(
+            (one) => one.id === messageId,
+          );
+          show(result.content, stored?.status === 'interrupted' ? 'interrupted' : 'complete');
+        })
         .catch(() => undefined)
         .finally(() => {
           if (abort.current === following) abort.current = undefined;
@@ -174,7 +182,7 @@ export function ChatView(props: ChatViewProps) {
     };
     load();
     return () => controller.abort();
-  }, [props.conversationId, api, onNotFound, resetBranches]);
+  }, [props.conversationId, api, onNotFound, resetBranches, refreshBranches]);
 
   // Keep the newest text in view while it streams, unless the reader scrolled up.
   useLayoutEffect(() => {
