@@ -185,9 +185,16 @@ describe('branches in the web app', () => {
     await settled(page, 2);
     const oldAnswer = await answerText(page);
 
-    await questions(page).last().getByRole('button', { name: 'Edit question' }).click();
+    const edit = () => questions(page).last().getByRole('button', { name: 'Edit question' });
     const editor = page.getByRole('textbox', { name: 'Edited question' });
+    // Escape leaves the question as it was and gives the focus back to its Edit button; Enter opens it again.
+    await edit().click();
+    await editor.press('Escape');
+    await expect.poll(() => editor.count()).toBe(0);
+    await expect.poll(() => edit().evaluate((button) => button === document.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
     await editor.fill('Who kept it a hundred years ago?');
+    await screenshot(page, 'edit-question-editing');
     await editor.press('Enter');
     await settled(page, 2);
 
