@@ -14,6 +14,7 @@ import { type AnalyticsEvent, buildEvent, type EventStatus } from '../contracts/
 import { METRICS_NAMESPACE, MetricName } from '../contracts/metrics';
 import {
   type ConversationStore,
+  endAsInterrupted,
   putAnswerOverGenerating,
   putAnswerOverUnfinished,
   putMessage,
@@ -675,6 +676,19 @@ async function persistAnswer(
       conversationId: turn.conversationId,
       sequence: place.assistantSequence,
     });
+    // A resumable answer must not stay `generating`: it ends `interrupted` with the text its steps stored. (If even
+    // that fails, readers treat it as interrupted once its generation is provably over: `abandoned.ts`.)
+    if (answer.progress) {
+      await withRetries(attempts, async () => {
+        await endAsInterrupted(deps.store, caller.sub, message);
+      }).catch((cause: unknown) =>
+        logger.error('the unsaved answer could not be ended', {
+          error: cause as Error,
+          conversationId: turn.conversationId,
+          sequence: place.assistantSequence,
+        }),
+      );
+    }
     return false;
   }
 }
