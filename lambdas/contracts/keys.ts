@@ -11,10 +11,15 @@ export const keys = {
     pk: keys.userPartition(sub),
     sk: `CONV#${conversationId}`,
   }),
-  /** Messages sort by their zero-padded sequence number within the conversation. */
-  message: (sub: string, conversationId: string, sequence: number) => ({
+  /**
+   * Messages sort by their zero-padded sequence number within the conversation, then by the region that wrote
+   * them: two regions that took one sequence number before either saw the other's reservation (global-table
+   * conditions are region-local) write two items, not one over the other. Messages stored before the region was
+   * part of the key have none and still sort in place (`…#00000005` before `…#00000005#<region>`).
+   */
+  message: (sub: string, conversationId: string, sequence: number, region?: string) => ({
     pk: keys.userPartition(sub),
-    sk: `MSG#${conversationId}#${String(sequence).padStart(8, '0')}`,
+    sk: `MSG#${conversationId}#${String(sequence).padStart(8, '0')}${region === undefined ? '' : `#${region}`}`,
   }),
   messagePrefix: (conversationId: string) => `MSG#${conversationId}#`,
   job: (sub: string, jobId: string) => ({ pk: keys.userPartition(sub), sk: `JOB#${jobId}` }),
