@@ -75,6 +75,8 @@ export const keys = {
   fileChunkPrefix: (fileId: string) => `CHUNK#${fileId}#`,
   /** Bytes of files the user stores (the per-user storage quota). */
   fileStorage: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'FILES#STORAGE' }),
+  /** An export of the user's data (status, object key), served as a download link while it lasts. */
+  dataExport: (sub: string, exportId: string) => ({ pk: keys.userPartition(sub), sk: `EXPORT#${exportId}` }),
   /**
    * Set when the user's data is erased (`erasedAt`, epoch ms): work that started before it (a stream, a job)
    * writes nothing after it. Kept by erasure (lambdas/contracts/user-data.ts), expires on its own.
