@@ -40,9 +40,6 @@ export const EXPORTS_KEY_PREFIX = 'exports/';
 export const exportObjectKey = (sub: string, exportId: string) =>
   `${EXPORTS_KEY_PREFIX}${encodeURIComponent(sub)}/${exportId}.jsonl`;
 
-/** Every export object of one user (erasure removes them). */
-export const exportObjectsPrefix = (sub: string) => `${EXPORTS_KEY_PREFIX}${encodeURIComponent(sub)}/`;
-
 export const UserDataTask = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('export'), sub: z.string().min(1), exportId: z.string().min(1) }),
   z.object({

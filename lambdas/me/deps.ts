@@ -1,15 +1,17 @@
-import { DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { EnvName } from '../contracts/env';
-import { exportObjectsPrefix, USER_DATA_SOURCE, type UserDataTask } from '../contracts/user-data-tasks';
+import { USER_DATA_SOURCE, type UserDataTask } from '../contracts/user-data-tasks';
 import { conversationStoreFromEnv } from '../conversations/deps';
 import { fileDepsFromEnv } from '../files/deps';
 import { eraseFiles, exportFileLink, type FilesDeps, removeFile } from '../files/service';
 import { required } from '../shared/config';
+import { logger } from '../shared/powertools';
 import { s3Client } from '../shared/s3-client';
 import { sqsClient } from '../shared/sqs-client';
 import type { ErasureDeps } from './erasure';
 import type { ExportDeps } from './exports';
+import { prefixPages } from './prefix-pages';
 import type { SecondSweepDeps } from './second-sweep';
 import { loadUserDataSettings } from './settings';
 
@@ -52,25 +54,20 @@ export function exportDepsFromEnv(): ExportDeps {
   };
 }
 
-/** Removes every export object of `sub` (a page of up to 1,000 keys at a time). */
+/**
+ * Removes the objects of `sub`'s exports, found through their records (no listing of the bucket; a process that
+ * has no exports to remove never calls it). An export still being written deletes its own object when it finds
+ * its record gone; the lifecycle rule removes anything else within a day.
+ */
 async function eraseExports(sub: string): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await s3Client().send(
-      new ListObjectsV2Command({
-        Bucket: exportsBucket(),
-        Prefix: exportObjectsPrefix(sub),
-        ContinuationToken: token,
-      }),
-    );
-    const objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
-    if (objects.length > 0) {
-      await s3Client().send(
-        new DeleteObjectsCommand({ Bucket: exportsBucket(), Delete: { Objects: objects } }),
-      );
+  for await (const items of prefixPages(conversationStoreFromEnv(), sub, 'EXPORT#', {
+    projection: 'objectKey',
+  })) {
+    for (const item of items) {
+      if (typeof item.objectKey !== 'string') continue;
+      await s3Client().send(new DeleteObjectCommand({ Bucket: exportsBucket(), Key: item.objectKey }));
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
 }
 
 export function erasureDepsFromEnv(): ErasureDeps {
@@ -78,9 +75,15 @@ export function erasureDepsFromEnv(): ErasureDeps {
     store: conversationStoreFromEnv(),
     eraseFiles: (owner) => eraseFiles(filesDeps(), owner),
     eraseExports,
-    scheduleSecondSweep: (sub, erasedAtMs) => {
+    // Every deployment sets the queue (UserDataJobs.grantRequests); a process without one (a unit test's) erases
+    // once and says so.
+    scheduleSecondSweep: async (sub, erasedAtMs) => {
+      if (settings.queueUrl === undefined) {
+        logger.warn(`no second erasure sweep: ${EnvName.userDataQueueUrl} is not set`);
+        return;
+      }
       const dueAt = erasedAtMs + settings.sweepDelaySeconds * 1000;
-      return enqueueUserDataTask(
+      await enqueueUserDataTask(
         { kind: 'sweep', sub, erasedAt: erasedAtMs, dueAt },
         settings.sweepDelaySeconds,
       );

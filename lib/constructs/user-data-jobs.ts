@@ -6,7 +6,6 @@ import {
   type MetricOptions,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods } from 'aws-cdk-lib/aws-s3';
@@ -121,12 +120,11 @@ export class UserDataJobs extends Construct {
 
   /**
    * The `/v1/me` function: queues exports and second sweeps, signs download links of finished exports, and
-   * erases a user's export objects. It never writes an export object.
+   * erases a user's export objects (found through their records: no listing). It never writes an export object.
    */
   public grantRequests(fn: AppFunction): void {
     this.queue.grantSendMessages(fn.grantPrincipal);
     this.grantObjects(fn, ['s3:GetObject', 's3:DeleteObject'], ['kms:Decrypt']);
-    this.grantListExports(fn);
     this.setSettings(fn);
   }
 
@@ -174,17 +172,6 @@ export class UserDataJobs extends Construct {
       },
       actions,
       keyActions,
-    );
-  }
-
-  /** Listing is only under the exports prefix (erasure lists one user's folder). */
-  private grantListExports(fn: AppFunction): void {
-    fn.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [OBJECTS] } },
-      }),
     );
   }
 

@@ -119,6 +119,22 @@ describe('an asynchronous export', () => {
     expect(text).not.toContain(apiKey.key);
   });
 
+  it('is gone with an erasure: its object at once, its record with the rest', async () => {
+    const sub = `export-erased-${randomUUID()}`;
+    const started = await me(apiEvent(sub, 'POST', '/v1/me/export'), lambdaContext);
+    const { id } = JSON.parse(started.body) as DataExport;
+    await expect
+      .poll(async () => (await exportOf(sub, id)).status, { timeout: 30_000, interval: 200 })
+      .toBe('completed');
+    const { url } = await exportOf(sub, id);
+    expect((await fetch(String(url))).status).toBe(200);
+
+    await me(apiEvent(sub, 'DELETE', '/v1/me'), lambdaContext);
+
+    expect((await fetch(String(url))).status).toBe(404);
+    expect((await me(apiEvent(sub, 'GET', `/v1/me/export/${id}`), lambdaContext)).statusCode).toBe(404);
+  });
+
   it("answers 404 for another user's export, as for one that does not exist", async () => {
     const owner = `export-owner-${randomUUID()}`;
     const started = await me(apiEvent(owner, 'POST', '/v1/me/export'), lambdaContext);

@@ -59,9 +59,11 @@ describe('waitForExport', () => {
     let clock = 0;
     const api = client([status({})]);
 
-    await expect(
-      waitForExport(api, { now: () => clock, sleep: async (ms) => void (clock += ms) }),
-    ).rejects.toBeInstanceOf(ExportFailedError);
+    const sleep = async (ms: number) => {
+      clock += ms;
+    };
+
+    await expect(waitForExport(api, { now: () => clock, sleep })).rejects.toBeInstanceOf(ExportFailedError);
     expect(clock).toBeGreaterThanOrEqual(EXPORT_WAIT_MS);
   });
 });
