@@ -163,6 +163,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       functions: {
         ...api.functions,
         ...api.fileFunctions,
+        'user-data-worker': api.userDataWorker,
         authorizer: api.authorizer,
         ...asyncStack.functions,
       },
@@ -172,6 +173,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       eventStream: asyncStack.eventStream,
       endpoint: inference.endpoint,
       fileStore: api.fileStore,
+      userDataJobs: api.userDataJobs,
     });
     // The replica in this region is created by the primary's data stack; names alone carry no dependency.
     for (const stateless of [asyncStack, api, ops])

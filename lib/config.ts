@@ -26,6 +26,7 @@ export const FUNCTION_NAMES = [
   'files-ingest',
   'files-ingest-dlq',
   'admin',
+  'user-data-worker',
 ] as const;
 export type AppFunctionName = (typeof FUNCTION_NAMES)[number];
 

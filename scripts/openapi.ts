@@ -25,6 +25,7 @@ import {
   UsageReport,
 } from '../lambdas/contracts/api';
 import { ApiKeyCreateRequest, ApiKeyId, ApiKeyList, CreatedApiKey } from '../lambdas/contracts/api-keys';
+import { DataExport, DataExportRequest, ExportId } from '../lambdas/contracts/data-export';
 import {
   FileDeleted,
   FileId,
@@ -155,8 +156,30 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
   },
   'GET /v1/me/export': {
     operationId: 'exportMyData',
-    summary: 'All of the caller’s data as one JSON document.',
+    summary:
+      'All of the caller’s data as one JSON document, within API Gateway’s 29 s and 6 MB. Deprecated: use `POST /v1/me/export`, which works for any account.',
+    deprecated: true,
     responses: { '200': { description: 'The export.', content: jsonContent(Export) }, ...errors(401, 403) },
+  },
+  'POST /v1/me/export': {
+    operationId: 'startDataExport',
+    summary:
+      'Start an export of all of the caller’s data as a job; poll `GET /v1/me/export/{id}` for its download link (a JSON Lines file: a header line, one `{kind, item}` line per item of every kind of user data, an `export.end` line with the counts).',
+    requestBody: { required: false, content: jsonContent(DataExportRequest) },
+    responses: {
+      '202': { description: 'The export, queued.', content: jsonContent(DataExport) },
+      ...errors(400, 401, 403, 429),
+    },
+  },
+  'GET /v1/me/export/{id}': {
+    operationId: 'getDataExport',
+    summary:
+      'An export’s status; once `completed`, a presigned download link that works for 15 minutes (ask again for a fresh one while the export lasts, one day).',
+    requestParams: { path: z.object({ id: ExportId }) },
+    responses: {
+      '200': { description: 'The export.', content: jsonContent(DataExport) },
+      ...errors(401, 403, 404),
+    },
   },
   'GET /v1/me/usage': {
     operationId: 'getMyUsage',

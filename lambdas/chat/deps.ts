@@ -46,7 +46,7 @@ export function createChatDeps(cfg: Config): ChatDeps {
     ? createEventEmitter({ kinesis: loadKinesisClient, streamName: cfg.eventsStreamName })
     : undefined;
   return {
-    store: { db: documentClient(), tableName, retentionDays: cfg.messageRetentionDays },
+    store: { db: documentClient(), tableName, retentionDays: cfg.messageRetentionDays, region: cfg.region },
     quota: {
       db: documentClient(),
       tableName,

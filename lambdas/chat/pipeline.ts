@@ -680,7 +680,10 @@ async function persistAnswer(
     // that fails, readers treat it as interrupted once its generation is provably over: `abandoned.ts`.)
     if (answer.progress) {
       await withRetries(attempts, async () => {
-        await endAsInterrupted(deps.store, caller.sub, message);
+        await endAsInterrupted(deps.store, caller.sub, {
+          ...message,
+          region: message.region ?? deps.store.region,
+        });
       }).catch((cause: unknown) =>
         logger.error('the unsaved answer could not be ended', {
           error: cause as Error,

@@ -517,8 +517,12 @@ export async function prepareResumed(
     requireConversation(deps.store, sub, ref.conversationId),
     recentMessages(deps.store, sub, ref.conversationId, HISTORY_MESSAGES + questionCount + 1),
   ]);
+  // Another region may have taken the same sequence numbers (its messages carry its region in their key).
   const question = withParents(stored).filter(
-    (message) => message.sequence >= ref.firstSequence && message.sequence < ref.answerSequence,
+    (message) =>
+      message.sequence >= ref.firstSequence &&
+      message.sequence < ref.answerSequence &&
+      (message.region === undefined || message.region === deps.store.region),
   );
   if (question.length !== questionCount) {
     throw new ConflictError("The turn's question is not stored yet; retry shortly.", 'conversation_busy');

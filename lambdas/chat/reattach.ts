@@ -69,7 +69,7 @@ export function reattachStream(
       for (; sent < pieces.length; sent++) write(sseData(chunkOf(base, { content: pieces[sent] }, null)));
       if (current.status !== 'generating' || Date.now() > endAt) break;
       await new Promise((resolve) => setTimeout(resolve, PROGRESS_INTERVAL_MS));
-      current = await getMessageAt(store, sub, answer.conversationId, answer.sequence);
+      current = await getMessageAt(store, sub, answer.conversationId, answer.sequence, answer.region);
     }
     const finish: FinishReason =
       current?.finishReason ?? (current?.status === 'content_filter' ? 'content_filter' : 'stop');

@@ -68,7 +68,7 @@ export class AnswerProgress {
       const { stopRequested } = await appendAnswerProgress(
         this.store,
         this.sub,
-        { conversationId: this.message.conversationId, sequence: this.message.sequence },
+        { ...this.message, region: this.message.region ?? this.store.region },
         { content: this.text, chunk },
       );
       this.writes++;

@@ -77,6 +77,12 @@ export const EnvName = {
   filesMaxBytes: 'FILES_MAX_BYTES',
   /** Bytes of files one user may store at once. */
   filesQuotaBytesPerUser: 'FILES_QUOTA_BYTES_PER_USER',
+  /** The queue of users' data tasks: exports, and the second sweep after an erasure (lambdas/user-data-worker). */
+  userDataQueueUrl: 'USER_DATA_QUEUE_URL',
+  /** Private bucket holding users' data exports (`exports/<owner>/<export id>.jsonl`), expired by lifecycle. */
+  exportsBucketName: 'EXPORTS_BUCKET_NAME',
+  /** Seconds between an erasure and its second sweep; default: the longest a stream or job attempt can run. */
+  erasureSweepDelaySeconds: 'ERASURE_SWEEP_DELAY_SECONDS',
   /** Embedding model for file retrieval: `none` (BM25 only), `openai` (an `/v1/embeddings` URL) or `bedrock`. */
   embeddingsProvider: 'EMBEDDINGS_PROVIDER',
   /** Base URL of an OpenAI-compatible embeddings server (llama-server `--embeddings`), for `openai`. */

@@ -11,10 +11,15 @@ export const keys = {
     pk: keys.userPartition(sub),
     sk: `CONV#${conversationId}`,
   }),
-  /** Messages sort by their zero-padded sequence number within the conversation. */
-  message: (sub: string, conversationId: string, sequence: number) => ({
+  /**
+   * Messages sort by their zero-padded sequence number within the conversation, then by the region that wrote
+   * them: two regions that took one sequence number before either saw the other's reservation (global-table
+   * conditions are region-local) write two items, not one over the other. Messages stored before the region was
+   * part of the key have none and still sort in place (`…#00000005` before `…#00000005#<region>`).
+   */
+  message: (sub: string, conversationId: string, sequence: number, region?: string) => ({
     pk: keys.userPartition(sub),
-    sk: `MSG#${conversationId}#${String(sequence).padStart(8, '0')}`,
+    sk: `MSG#${conversationId}#${String(sequence).padStart(8, '0')}${region === undefined ? '' : `#${region}`}`,
   }),
   messagePrefix: (conversationId: string) => `MSG#${conversationId}#`,
   job: (sub: string, jobId: string) => ({ pk: keys.userPartition(sub), sk: `JOB#${jobId}` }),
@@ -70,6 +75,8 @@ export const keys = {
   fileChunkPrefix: (fileId: string) => `CHUNK#${fileId}#`,
   /** Bytes of files the user stores (the per-user storage quota). */
   fileStorage: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'FILES#STORAGE' }),
+  /** An export of the user's data (status, object key), served as a download link while it lasts. */
+  dataExport: (sub: string, exportId: string) => ({ pk: keys.userPartition(sub), sk: `EXPORT#${exportId}` }),
   /**
    * Set when the user's data is erased (`erasedAt`, epoch ms): work that started before it (a stream, a job)
    * writes nothing after it. Kept by erasure (lambdas/contracts/user-data.ts), expires on its own.

@@ -58,6 +58,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   { method: 'POST', path: '/v1/conversations/{id}/messages/{message_id}/stop', fn: 'chat', scopes: write },
   { method: 'GET', path: '/v1/me/export', fn: 'me', scopes: read },
+  { method: 'POST', path: '/v1/me/export', fn: 'me', scopes: write },
+  { method: 'GET', path: '/v1/me/export/{id}', fn: 'me', scopes: read },
   { method: 'GET', path: '/v1/me/usage', fn: 'me', scopes: read },
   { method: 'DELETE', path: '/v1/me', fn: 'me', scopes: write },
   { method: 'POST', path: '/v1/jobs', fn: 'jobs', scopes: write },

@@ -16,7 +16,8 @@ export interface UserDataPrefix {
     | 'api_keys'
     | 'files'
     | 'file_passages'
-    | 'idempotency_records';
+    | 'idempotency_records'
+    | 'exports';
 }
 
 export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
@@ -33,6 +34,8 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'CHUNK#', kind: 'file_passages' },
   // Stored answers of requests sent with an Idempotency-Key (lambdas/shared/idempotency.ts).
   { prefix: 'IDEM#', kind: 'idempotency_records' },
+  // Earlier exports of the user's data (their objects expire in the exports bucket, and go with an erasure).
+  { prefix: 'EXPORT#', kind: 'exports' },
 ];
 
 /**

@@ -11,6 +11,7 @@ export function conversationStoreFromEnv(): ConversationStore {
     db: documentClient(),
     tableName: required(config().tableName, EnvName.tableName),
     retentionDays: config().messageRetentionDays,
+    region: config().region,
   };
   return cached;
 }

@@ -23,6 +23,8 @@ export interface ConversationStore {
   readonly tableName: string;
   /** Days messages and conversations are kept; 0 keeps them forever. */
   readonly retentionDays: number;
+  /** The region this process writes in: new messages carry it in their sort key (`keys.message`). */
+  readonly region?: string;
   readonly now?: () => Date;
 }
 
@@ -50,6 +52,8 @@ export interface StoredMessage {
   readonly messageId: string;
   readonly conversationId: string;
   readonly sequence: number;
+  /** The region that wrote it, part of its key; unset on messages stored before regions were (and in tests). */
+  readonly region?: string;
   readonly role: StoredRole;
   readonly content: string;
   /** The message this one follows (its branch); `null` on a root, unset on messages stored before branches. */
@@ -276,12 +280,20 @@ function turnStartOf(message: StoredMessage): number {
   return Date.parse(message.createdAt) - (message.latencyMs ?? 0);
 }
 
-/** The item of one message: its key, its attributes and its expiry. */
+/** Where a message is stored: its sequence and the region that wrote it. */
+type MessagePlace = Pick<StoredMessage, 'conversationId' | 'sequence' | 'region'>;
+
+const messageKey = (sub: string, at: MessagePlace) =>
+  keys.message(sub, at.conversationId, at.sequence, at.region);
+
+/** The item of one message: its key (with this process's region, when the message names none), attributes, expiry. */
 function messageItem(deps: ConversationStore, sub: string, message: StoredMessage) {
+  const region = message.region ?? deps.region;
   return {
-    ...keys.message(sub, message.conversationId, message.sequence),
+    ...messageKey(sub, { ...message, region }),
     type: 'message',
     ...message,
+    ...(region === undefined ? {} : { region }),
     [TABLE.ttlAttribute]: expiresAtFor(deps),
   };
 }
@@ -338,14 +350,14 @@ export function putAnswerOverGenerating(
 export async function appendAnswerProgress(
   deps: ConversationStore,
   sub: string,
-  at: { readonly conversationId: string; readonly sequence: number },
+  at: MessagePlace,
   progress: { readonly content: string; readonly chunk: string | undefined },
 ): Promise<{ readonly stopRequested: boolean }> {
   try {
     const result = await deps.db.send(
       new UpdateCommand({
         TableName: deps.tableName,
-        Key: keys.message(sub, at.conversationId, at.sequence),
+        Key: messageKey(sub, at),
         UpdateExpression: `SET content = :content, progressWrites = progressWrites + :one${progress.chunk === undefined ? '' : ', chunks = list_append(chunks, :chunk)'}`,
         ConditionExpression: '#status = :generating',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -365,17 +377,18 @@ export async function appendAnswerProgress(
   }
 }
 
-/** The message stored at `sequence`, or undefined. */
+/** The message stored at `sequence` by `region` (none: a message stored before regions were in the key). */
 export async function getMessageAt(
   deps: ConversationStore,
   sub: string,
   conversationId: string,
   sequence: number,
+  region?: string,
 ): Promise<StoredMessage | undefined> {
   const result = await deps.db.send(
     new GetCommand({
       TableName: deps.tableName,
-      Key: keys.message(sub, conversationId, sequence),
+      Key: keys.message(sub, conversationId, sequence, region),
       ConsistentRead: true,
     }),
   );
@@ -386,7 +399,7 @@ export async function getMessageAt(
 async function updateWhileGenerating(
   deps: ConversationStore,
   sub: string,
-  message: Pick<StoredMessage, 'conversationId' | 'sequence'>,
+  message: MessagePlace,
   set: string,
   values: Record<string, unknown>,
 ): Promise<boolean> {
@@ -394,7 +407,7 @@ async function updateWhileGenerating(
     await deps.db.send(
       new UpdateCommand({
         TableName: deps.tableName,
-        Key: keys.message(sub, message.conversationId, message.sequence),
+        Key: messageKey(sub, message),
         UpdateExpression: `SET ${set}`,
         ConditionExpression: '#status = :generating',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -412,7 +425,7 @@ async function updateWhileGenerating(
 export function requestStop(
   deps: ConversationStore,
   sub: string,
-  message: Pick<StoredMessage, 'conversationId' | 'sequence'>,
+  message: MessagePlace,
 ): Promise<boolean> {
   return updateWhileGenerating(deps, sub, message, 'stopRequested = :yes', { ':yes': true });
 }
@@ -425,7 +438,7 @@ export function requestStop(
 export function endAsInterrupted(
   deps: ConversationStore,
   sub: string,
-  message: Pick<StoredMessage, 'conversationId' | 'sequence'>,
+  message: MessagePlace,
 ): Promise<boolean> {
   return updateWhileGenerating(deps, sub, message, '#status = :interrupted', {
     ':interrupted': 'interrupted',

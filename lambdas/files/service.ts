@@ -244,7 +244,7 @@ export async function contentUrl(deps: Pick<FilesDeps, 'store' | 'objects'>, sub
  * Removes a file: the record first (from then on retrieval refuses the id), then its chunks, vectors and bytes,
  * and releases its storage. Safe to repeat; an ingest finishing afterwards finds no record and cleans up.
  */
-async function removeFile(deps: FilesDeps, sub: string, fileId: string): Promise<boolean> {
+export async function removeFile(deps: FilesDeps, sub: string, fileId: string): Promise<boolean> {
   const item = await deps.store.deleteFile(sub, fileId);
   await deps.store.deleteChunks(sub, fileId);
   await deps.vectors.deleteFile(sub, fileId, item?.chunks ?? FILE_LIMITS.maxChunksPerFile);
@@ -259,18 +259,26 @@ export async function deleteFile(deps: FilesDeps, sub: string, fileId: string) {
   return { id: fileId, object: 'file' as const, deleted: true as const };
 }
 
+/** A file's short-lived download link, as exports list it. */
+export async function exportFileLink(deps: Pick<FilesDeps, 'objects'>, item: Record<string, unknown>) {
+  const file = item as unknown as FileItem;
+  return {
+    download_url: await deps.objects.presignGet(
+      file.objectKey,
+      file.filename,
+      FILE_LIMITS.presignedUrlSeconds,
+    ),
+    download_expires_at: Math.floor(Date.now() / 1000) + FILE_LIMITS.presignedUrlSeconds,
+  };
+}
+
 /** For `GET /v1/me/export`: every file of the user with a short-lived download link. */
 export async function exportFiles(deps: Pick<FilesDeps, 'store' | 'objects'>, sub: string) {
   const items = await deps.store.listFiles(sub);
   return Promise.all(
     items.map(async (item) => ({
       ...toFileObject(item),
-      download_url: await deps.objects.presignGet(
-        item.objectKey,
-        item.filename,
-        FILE_LIMITS.presignedUrlSeconds,
-      ),
-      download_expires_at: Math.floor(Date.now() / 1000) + FILE_LIMITS.presignedUrlSeconds,
+      ...(await exportFileLink(deps, item as unknown as Record<string, unknown>)),
     })),
   );
 }

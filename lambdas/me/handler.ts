@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type ApiKeyItem, apiKeyView } from '../api-keys/store';
-import { type Export, type ExportedJob, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
+import { type Export, UsageQuery, type UsageReport } from '../contracts/api';
+import { DataExportRequest, ExportId } from '../contracts/data-export';
 import { type AnalyticsEvent, buildEvent } from '../contracts/events';
 import { keys } from '../contracts/keys';
 import { userDataKindOf } from '../contracts/user-data';
@@ -16,34 +17,22 @@ import {
   usageItems,
 } from '../conversations/store';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
-import { fileDepsFromEnv } from '../files/deps';
-import { eraseFiles, exportFiles, type FilesDeps } from '../files/service';
-import type { JobItem } from '../jobs/store';
+import { exportFiles } from '../files/service';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
-import { MethodNotAllowedError } from '../shared/errors';
+import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { kinesisClient } from '../shared/kinesis-client';
-import { parseQuery } from '../validation';
+import { parseJsonBody, parseQuery } from '../validation';
+import { erasureDepsFromEnv, exportDepsFromEnv, filesDeps } from './deps';
 import { eraseUserData } from './erasure';
+import { exportStatus, requestExport } from './exports';
+import { exportedJob, usageDayOf } from './views';
 
 /** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */
 const cfg = config();
 let emitter: EventEmitter | undefined;
 const store = conversationStoreFromEnv;
-let files: FilesDeps | undefined;
-/** The files service's dependencies, built on first export or erasure (the other routes need no bucket). */
-function filesDeps(): FilesDeps {
-  if (files) return files;
-  const built = fileDepsFromEnv();
-  files = {
-    ...built,
-    maxBytes: built.settings.maxBytes,
-    quotaBytesPerUser: built.settings.quotaBytesPerUser,
-  };
-  return files;
-}
-
 /** Audit events for export and erasure; sent after the work, never failing the request. */
 async function audit(event: APIGatewayProxyEvent, type: AnalyticsEvent['type'], sub: string): Promise<void> {
   if (!cfg.eventsStreamName) return;
@@ -51,31 +40,6 @@ async function audit(event: APIGatewayProxyEvent, type: AnalyticsEvent['type'], 
   await emitter.emitEvents([
     buildEvent({ type, sub, requestId: event.requestContext.requestId.slice(0, 64), status: 'ok' }),
   ]);
-}
-
-function usageDayOf(item: Record<string, unknown>): UsageDay {
-  const count = (name: string) =>
-    typeof item[name] === 'number' ? Math.max(0, Math.floor(item[name] as number)) : 0;
-  return {
-    date: String(item.date ?? String(item.sk).slice('USAGE#'.length)),
-    requests: count('requests'),
-    prompt_tokens: count('tokensIn'),
-    completion_tokens: count('tokensOut'),
-  };
-}
-
-function exportedJob(item: Record<string, unknown>): ExportedJob {
-  const job = item as unknown as JobItem;
-  return {
-    id: job.jobId,
-    status: job.status,
-    created_at: job.createdAt,
-    updated_at: job.updatedAt,
-    ...(job.conversationId === undefined ? {} : { conversation_id: job.conversationId }),
-    request: { ...job.request },
-    ...(job.result === undefined ? {} : { result: { ...job.result } }),
-    ...(job.error === undefined ? {} : { error: job.error }),
-  };
 }
 
 /**
@@ -136,6 +100,18 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   const { sub } = callerOf(event);
   const method = event.httpMethod;
   const path = event.resource ?? event.path;
+  if (method === 'POST' && path.endsWith('/me/export')) {
+    // An export as a job: any account's size, no response limit; the caller polls for the download link.
+    parseJsonBody({ body: event.body || '{}', isBase64Encoded: event.isBase64Encoded }, DataExportRequest);
+    const started = await requestExport(exportDepsFromEnv(), sub);
+    await audit(event, 'data.exported', sub);
+    return json(event, 202, started, { location: `/v1/me/export/${started.id}` });
+  }
+  if (method === 'GET' && path.endsWith('/me/export/{id}')) {
+    const parsed = ExportId.safeParse(event.pathParameters?.id);
+    if (!parsed.success) throw new NotFoundError('Export', 'id');
+    return json(event, 200, await exportStatus(exportDepsFromEnv(), sub, parsed.data));
+  }
   if (method === 'GET' && path.endsWith('/me/export')) {
     const items = await partitionItems(store(), sub);
     const document: Export = buildExport(sub, items, store(), await exportFiles(filesDeps(), sub));
@@ -149,7 +125,7 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   }
   if (method === 'DELETE' && path.endsWith('/me')) {
     // Idempotent: a second erasure finds nothing and answers the same. The caller's limits survive it.
-    await eraseUserData({ store: store(), eraseFiles: (owner) => eraseFiles(filesDeps(), owner) }, sub);
+    await eraseUserData(erasureDepsFromEnv(), sub);
     await audit(event, 'data.erased', sub);
     return json(event, 200, { id: sub, object: 'user.data', deleted: true });
   }

@@ -1,9 +1,14 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withQuotaOverride } from '../admin/quota-override';
 import { keys } from '../contracts/keys';
-import { TABLE } from '../contracts/table';
 import { QuotaExceededError } from '../shared/errors';
-import { countWithinLimit, type RegionalCounterDeps, regionalTotal } from './regional-counter';
+import {
+  addInRegion,
+  addWithinLimit,
+  countWithinLimit,
+  type RegionalCounterDeps,
+  regionalTotal,
+} from './regional-counter';
 import { freeSlot, takeSlot } from './slots';
 
 /**
@@ -17,8 +22,8 @@ export interface QuotaDeps {
   readonly requestsPerMinute: number;
   readonly tokensPerDay: number;
   /**
-   * The region this runs in and every region writing the table: the request counter is kept per region and
-   * summed (./regional-counter.ts). One region when absent.
+   * The region this runs in and every region writing the table: the request and token counters are kept per
+   * region and summed (./regional-counter.ts). One region when absent.
    */
   readonly region?: string;
   readonly regions?: readonly string[];
@@ -63,15 +68,6 @@ export function rateLimitHeaders(state: QuotaState): Record<string, string> {
     'x-ratelimit-remaining-tokens': String(Math.max(0, state.remainingTokens)),
     'x-ratelimit-reset-tokens': `${state.resetTokensSeconds}s`,
   };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
-
-function numberOf(item: Record<string, unknown> | undefined, name: string): number {
-  const value = item?.[name];
-  return typeof value === 'number' ? value : 0;
 }
 
 /** What an admitted turn holds until it settles: its token reservation and its concurrency slot. */
@@ -202,53 +198,31 @@ async function countRequest(deps: QuotaDeps, sub: string, window: Windows) {
 }
 
 /**
- * Adds `wanted` (or what is left, when less) to the day's counter, conditional on the counter staying within the
- * budget; a lost race re-reads and tries again. `reserved: 0` when the budget is spent.
+ * Adds `wanted` (or what is left, when less) to this region's part of the day's counter, conditional on every
+ * region's total staying within the budget (./regional-counter.ts); a lost race re-reads and tries again.
+ * `reserved: 0` when the budget is spent.
  */
 async function reserveTokens(deps: QuotaDeps, sub: string, window: Windows, wanted: number) {
   let reserve = wanted;
   for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      const result = await deps.db.send(
-        new UpdateCommand({
-          TableName: deps.tableName,
-          Key: keys.quota(sub, window.day),
-          UpdateExpression: 'ADD #tokens :tokens SET #ttl = if_not_exists(#ttl, :ttl)',
-          ConditionExpression: 'attribute_not_exists(#tokens) OR #tokens <= :ceiling',
-          ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute, '#tokens': 'tokens' },
-          ExpressionAttributeValues: {
-            ':tokens': reserve,
-            ':ceiling': deps.tokensPerDay - reserve,
-            ':ttl': window.dayExpiresAt,
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return { reserved: reserve, used: numberOf(result.Attributes, 'tokens') };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    // Not enough left for the whole reservation: take what is left, if that is still worth a turn.
-    const current = await deps.db.send(
-      new GetCommand({ TableName: deps.tableName, Key: keys.quota(sub, window.day), ConsistentRead: true }),
+    const added = await addWithinLimit(
+      regional(deps),
+      keys.quota(sub, window.day),
+      'tokens',
+      reserve,
+      deps.tokensPerDay,
+      window.dayExpiresAt,
     );
-    const used = numberOf(current.Item, 'tokens');
-    reserve = Math.min(wanted, deps.tokensPerDay - used);
+    if (added.ok) return { reserved: reserve, used: added.used };
+    // Not enough left for the whole reservation: take what is left, if that is still worth a turn.
+    reserve = Math.min(wanted, deps.tokensPerDay - added.used);
     if (reserve < Math.min(wanted, MIN_RESERVATION)) {
-      return { reserved: 0, used: Math.min(used, deps.tokensPerDay) };
+      return { reserved: 0, used: Math.min(added.used, deps.tokensPerDay) };
     }
   }
   return { reserved: 0, used: deps.tokensPerDay };
 }
 
 async function addTokens(deps: QuotaDeps, sub: string, tokens: number, window: Windows): Promise<void> {
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: keys.quota(sub, window.day),
-      UpdateExpression: 'ADD #tokens :tokens SET #ttl = if_not_exists(#ttl, :ttl)',
-      ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute, '#tokens': 'tokens' },
-      ExpressionAttributeValues: { ':tokens': tokens, ':ttl': window.dayExpiresAt },
-    }),
-  );
+  await addInRegion(regional(deps), keys.quota(sub, window.day), 'tokens', tokens, window.dayExpiresAt);
 }

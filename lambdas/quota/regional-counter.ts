@@ -69,25 +69,64 @@ export async function countWithinLimit(
   limit: number,
   expiresAtSeconds: number,
 ): Promise<{ ok: boolean; used: number }> {
+  const counted = await addWithinLimit(deps, key, attribute, 1, limit, expiresAtSeconds);
+  return counted.ok ? counted : { ok: false, used: limit };
+}
+
+/**
+ * Adds `amount` on this region's item when every region's total stays within `limit` afterwards; `ok: false`
+ * (nothing added) otherwise, with `used` the total as last read. `used` is the total after the addition.
+ */
+export async function addWithinLimit(
+  deps: RegionalCounterDeps,
+  key: Key,
+  attribute: string,
+  amount: number,
+  limit: number,
+  expiresAtSeconds: number,
+): Promise<{ ok: boolean; used: number }> {
   const elsewhere = await sumOf(otherRegions(deps).map((region) => usedIn(deps, key, attribute, region)));
-  const ownLimit = limit - elsewhere;
-  if (ownLimit <= 0) return { ok: false, used: limit };
+  const ownCeiling = limit - elsewhere - amount;
+  if (ownCeiling < 0) {
+    const own = await usedIn(deps, key, attribute, deps.region);
+    return { ok: false, used: Math.min(limit, elsewhere + own) };
+  }
   try {
     const result = await deps.db.send(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: regionalKey(key, deps.region),
-        UpdateExpression: 'ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)',
-        ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+        UpdateExpression: 'ADD #count :amount SET #ttl = if_not_exists(#ttl, :ttl)',
+        ConditionExpression: 'attribute_not_exists(#count) OR #count <= :ceiling',
         ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute, '#count': attribute },
-        ExpressionAttributeValues: { ':one': 1, ':limit': ownLimit, ':ttl': expiresAtSeconds },
+        ExpressionAttributeValues: { ':amount': amount, ':ceiling': ownCeiling, ':ttl': expiresAtSeconds },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
     const own = result.Attributes?.[attribute];
-    return { ok: true, used: elsewhere + (typeof own === 'number' ? own : 1) };
+    return { ok: true, used: elsewhere + (typeof own === 'number' ? own : amount) };
   } catch (error) {
-    if (isConditionFailure(error)) return { ok: false, used: limit };
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    const own = await usedIn(deps, key, attribute, deps.region);
+    return { ok: false, used: Math.min(limit, elsewhere + own) };
   }
+}
+
+/** Adds `amount` (negative to give back) on this region's item, unconditionally. */
+export async function addInRegion(
+  deps: RegionalCounterDeps,
+  key: Key,
+  attribute: string,
+  amount: number,
+  expiresAtSeconds: number,
+): Promise<void> {
+  await deps.db.send(
+    new UpdateCommand({
+      TableName: deps.tableName,
+      Key: regionalKey(key, deps.region),
+      UpdateExpression: 'ADD #count :amount SET #ttl = if_not_exists(#ttl, :ttl)',
+      ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute, '#count': attribute },
+      ExpressionAttributeValues: { ':amount': amount, ':ttl': expiresAtSeconds },
+    }),
+  );
 }

@@ -16,8 +16,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EnvName } from '../../lambdas/contracts/env';
 import { FILE_LIMITS, FILES_INGEST_SOURCE, FILES_KEY_PREFIX } from '../../lambdas/contracts/files';
-import { acknowledgeManagedPolicy, acknowledgeWildcardResource } from '../nag';
+import { acknowledgeManagedPolicy } from '../nag';
 import type { AppFunction } from './app-function';
+import { grantPrefixObjects } from './prefix-grants';
 
 export interface FileStoreProps {
   /** Largest file accepted (presigned uploads). @default FILE_LIMITS.defaultMaxBytes (50 MB) */
@@ -244,17 +245,17 @@ export class FileStore extends Construct {
   }
 
   private grantObjects(fn: AppFunction, actions: readonly string[], keyActions: readonly string[]): void {
-    const objects = this.bucket.arnForObjects(OBJECTS);
-    fn.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: [...actions], resources: [objects] }),
-    );
-    fn.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: [...keyActions], resources: [this.key.keyArn] }),
-    );
-    acknowledgeWildcardResource(
+    grantPrefixObjects(
       fn,
-      objects,
-      'Objects are keyed per user and file (files/<owner>/<file id>); the handlers scope every key to the caller.',
+      {
+        bucket: this.bucket,
+        key: this.key,
+        objects: OBJECTS,
+        reason:
+          'Objects are keyed per user and file (files/<owner>/<file id>); the handlers scope every key to the caller.',
+      },
+      actions,
+      keyActions,
     );
   }
 

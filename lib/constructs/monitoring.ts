@@ -40,6 +40,7 @@ import {
 } from './monitoring/metrics';
 import { type AlarmThresholds, LATENCY_TARGET_MS, resolveThresholds } from './monitoring/thresholds';
 import { graph, HEIGHT, targetLine } from './monitoring/widgets';
+import type { UserDataJobs } from './user-data-jobs';
 
 export { GlobalOverviewDashboard, type GlobalOverviewDashboardProps } from './monitoring/global-overview';
 export {
@@ -67,6 +68,11 @@ export interface MonitoringProps {
   readonly endpoint: InferenceEndpoint;
   /** Users' files: the ingest queue and its dead letters, with their alarms. */
   readonly fileStore: FileStore;
+  /**
+   * Exports and second erasure sweeps: their queue's dead letters and backlog.
+   * @default - none watched
+   */
+  readonly userDataJobs?: UserDataJobs;
   /**
    * The thresholds the constructs' alarms were built with, drawn on the dashboard.
    * @default DEFAULT_ALARM_THRESHOLDS
@@ -102,6 +108,7 @@ export class Monitoring extends Construct {
       Events: props.eventStream.alarms,
       Table: props.table.alarms,
       Files: props.fileStore.alarms,
+      UserData: props.userDataJobs?.alarms ?? {},
       Functions: Object.fromEntries(
         functionEntries.flatMap(([name, fn]) =>
           Object.entries(fn.alarms).map(([alarmName, each]) => [`${name}.${alarmName}`, each] as const),

@@ -8,6 +8,7 @@ import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
 import { EnvName } from '../../lambdas/contracts/env';
 import { FILES_INGEST_SOURCE } from '../../lambdas/contracts/files';
 import { FunctionName } from '../../lambdas/contracts/routes';
+import { USER_DATA_SOURCE } from '../../lambdas/contracts/user-data-tasks';
 import { applicationEnvironment } from '../app-settings';
 import type { AppFunctionName, StageConfig } from '../config';
 import { AppFunction, releaseConfig, TracingPolicy } from '../constructs/app-function';
@@ -20,6 +21,7 @@ import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { grantModeration } from '../constructs/moderation-access';
 import { resolveThresholds } from '../constructs/monitoring/thresholds';
+import { UserDataJobs } from '../constructs/user-data-jobs';
 import { pascal } from './async-stack';
 
 export interface ApiStackProps extends StackProps {
@@ -51,6 +53,9 @@ export class ApiStack extends Stack {
   /** Users' files; beside the API so the functions that serve and search them share its stack. */
   public readonly fileStore: FileStore;
   public readonly fileFunctions: Readonly<Record<'files-ingest' | 'files-ingest-dlq', AppFunction>>;
+  /** Exports and second erasure sweeps: their queue, the exports bucket and the worker that runs them. */
+  public readonly userDataJobs: UserDataJobs;
+  public readonly userDataWorker: AppFunction;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -146,6 +151,21 @@ export class ApiStack extends Stack {
     grantModeration(functions.chat, config.moderation);
     this.functions = functions;
 
+    this.userDataJobs = new UserDataJobs(this, 'UserDataJobs', {
+      allowedOrigins: allowedOrigins(config, props.webOrigin),
+    });
+    const userDataWorker = fn(
+      'user-data-worker',
+      'Writes users’ data exports and runs the second sweep after an erasure',
+      Duration.seconds(USER_DATA_SOURCE.workerTimeoutSeconds),
+      1024,
+    );
+    table.grantReadWriteData(userDataWorker);
+    this.fileStore.grantUserData(userDataWorker);
+    this.userDataJobs.addWorker(userDataWorker);
+    this.userDataJobs.grantRequests(functions.me);
+    this.userDataWorker = userDataWorker;
+
     const authorizer = fn(
       'authorizer',
       'Verifies access tokens and API keys for every API method',
@@ -160,7 +180,7 @@ export class ApiStack extends Stack {
     props.eventStream.grantWrite(authorizer);
     this.authorizer = authorizer;
 
-    for (const each of [...Object.values(functions), authorizer, ingest, ingestDeadLetters])
+    for (const each of [...Object.values(functions), authorizer, ingest, ingestDeadLetters, userDataWorker])
       each.addAlarms(thresholds);
 
     const customDomain = config.customDomain

@@ -13,6 +13,7 @@ import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { GlobalOverviewDashboard, Monitoring } from '../constructs/monitoring';
 import { resolveThresholds } from '../constructs/monitoring/thresholds';
+import type { UserDataJobs } from '../constructs/user-data-jobs';
 
 export interface OpsStackProps extends StackProps {
   readonly config: StageConfig;
@@ -24,6 +25,7 @@ export interface OpsStackProps extends StackProps {
   readonly eventStream: EventStream;
   readonly endpoint: InferenceEndpoint;
   readonly fileStore: FileStore;
+  readonly userDataJobs?: UserDataJobs;
 }
 
 /** Stateless: this region's dashboard, alarms and alert routing (plus the all-regions overview in the primary). */
@@ -60,6 +62,7 @@ export class OpsStack extends Stack {
       eventStream: props.eventStream,
       endpoint: props.endpoint,
       fileStore: props.fileStore,
+      ...(props.userDataJobs ? { userDataJobs: props.userDataJobs } : {}),
       thresholds,
     });
 

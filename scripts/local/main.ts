@@ -72,6 +72,7 @@ async function start(component: string, stack: StackDescription): Promise<Closab
         process.env,
         handlerEnvironment(stack, 'chatstack-api'),
         await localAsyncEnvironment(stack),
+        await (await import('./user-data-resources')).localUserDataEnvironment(urls),
         extraHandlerEnv(),
       );
       const { startApiServer } = await import('./api');
@@ -90,7 +91,12 @@ async function start(component: string, stack: StackDescription): Promise<Closab
       Object.assign(process.env, handlerEnvironment(stack, 'chatstack-workers'), extraHandlerEnv());
       const { startLocalWorkers } = await import('./workers');
       const { startLocalFilesIngest } = await import('./files-ingest');
-      const running = await Promise.all([startLocalWorkers(stack), startLocalFilesIngest(stack)]);
+      const { startLocalUserDataWorker } = await import('./user-data-worker');
+      const running = await Promise.all([
+        startLocalWorkers(stack),
+        startLocalFilesIngest(stack),
+        startLocalUserDataWorker(stack),
+      ]);
       return { close: async () => void (await Promise.all(running.map((each) => each.close()))) };
     }
     case 'web': {

@@ -12,6 +12,7 @@ import { localAsyncClients } from './async-resources';
 import { LOCAL_CREDENTIALS } from './emulators';
 import { createLocalFileQueues, LOCAL_FILES } from './files-resources';
 import type { StackDescription } from './stack';
+import { LOCAL_USER_DATA } from './user-data-resources';
 
 interface S3EventNotification {
   Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string } } }[];
@@ -53,7 +54,10 @@ export async function startLocalS3(stack: StackDescription): Promise<{ close(): 
     directory: join(stack.config.dataDir, 's3'),
     silent: true,
     vhostBuckets: false,
-    configureBuckets: [{ name: LOCAL_FILES.bucket, configs: [corsConfiguration(stack.urls.web)] }],
+    configureBuckets: [
+      { name: LOCAL_FILES.bucket, configs: [corsConfiguration(stack.urls.web)] },
+      { name: LOCAL_USER_DATA.bucket, configs: [corsConfiguration(stack.urls.web)] },
+    ],
   });
   server.on('event', (event: S3EventNotification) => {
     const created = event.Records.filter(

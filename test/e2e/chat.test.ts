@@ -527,7 +527,7 @@ describe('account', () => {
     expect(await composer(page).inputValue()).toBe('A thought I must not lose');
   });
 
-  it('exports my data as JSON, then deletes all of it', async () => {
+  it('exports my data (a job it waits for, then a download), then deletes all of it', async () => {
     const page = await signedIn();
     await send(page, 'Remember that my favourite colour is teal.');
     await answerSettled(page);
@@ -535,13 +535,14 @@ describe('account', () => {
     await page.locator('.account-toggle').click();
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export my data' }).click();
-    const file = await (await download).path();
-    const exported = JSON.parse(await readFile(file, 'utf8')) as {
-      conversations: { messages: { role: string; content: string }[] }[];
-    };
-    const texts = exported.conversations.flatMap((conversation) =>
-      conversation.messages.map((m) => m.content),
-    );
+    await page.getByText('Preparing your export…').waitFor();
+    const downloaded = await download;
+    expect(downloaded.suggestedFilename()).toBe('chatstack-export.jsonl');
+    const lines = (await readFile(await downloaded.path(), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind?: string; item?: { content?: string } });
+    const texts = lines.filter((line) => line.kind === 'messages').map((line) => line.item?.content);
     expect(texts).toContain('Remember that my favourite colour is teal.');
 
     await page.locator('.account-toggle').click();

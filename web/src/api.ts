@@ -10,6 +10,7 @@ import {
   type StreamState,
   type Usage,
 } from './chat-stream';
+import type { DataExportStatus } from './data-export';
 import { ApiRequestError, apiErrorFromResponse, NetworkError } from './errors';
 import { type FileInfo, MAX_INLINE_BYTES } from './files';
 import { readSse } from './sse';
@@ -209,10 +210,14 @@ export class ApiClient {
     await this.send(`/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
-  /** All of the caller's data, as the JSON document the API returns. */
-  async exportData(): Promise<Blob> {
-    const response = await this.send('/me/export');
-    return response.blob();
+  /** Starts an export of all of the caller's data (a job on the server). */
+  startExport(): Promise<DataExportStatus> {
+    return this.json('/me/export', { method: 'POST', body: '{}' });
+  }
+
+  /** An export's status, with a download link once it is written. */
+  exportStatus(id: string): Promise<DataExportStatus> {
+    return this.json(`/me/export/${encodeURIComponent(id)}`);
   }
 
   async deleteAllData(): Promise<void> {

@@ -5,19 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../../lambdas/api-keys/store';
 import { EnvName } from '../../../lambdas/contracts/env';
 import { keys } from '../../../lambdas/contracts/keys';
 import { type ConversationStore, createConversation, putMessage } from '../../../lambdas/conversations/store';
-import { uploadInline } from '../../../lambdas/files/service';
-import { takeSlot } from '../../../lambdas/quota/slots';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { LOCAL_FILES } from '../../../scripts/local/files-resources';
+import { localUserDataEnvironment } from '../../../scripts/local/user-data-resources';
 import { filesDeps } from '../files/support';
 import { stack } from '../setup/context';
 import { type ApiHandler, apiEvent, lambdaContext, useStackEnvironment } from './harness';
+import { message, seed } from './user-data-seed';
 
 let me: ApiHandler;
 let db: DynamoDBDocumentClient;
@@ -27,6 +26,8 @@ beforeAll(async () => {
   useStackEnvironment({
     [EnvName.s3Endpoint]: stack().s3,
     [EnvName.filesBucketName]: LOCAL_FILES.bucket,
+    [EnvName.sqsEndpoint]: stack().sqs,
+    ...(await localUserDataEnvironment(stack())),
   });
   ({ handler: me } = (await import('../../../lambdas/me/handler')) as unknown as { handler: ApiHandler });
   db = DynamoDBDocumentClient.from(
@@ -47,65 +48,10 @@ async function sortKeys(sub: string): Promise<string[]> {
   return (page.Items ?? []).map((item) => String(item.sk)).sort();
 }
 
-function message(conversationId: string, sequence: number, createdAt: Date) {
-  return {
-    messageId: `msg_${randomUUID().replaceAll('-', '')}`,
-    conversationId,
-    sequence,
-    role: 'user' as const,
-    content: `question ${sequence}`,
-    createdAt: createdAt.toISOString(),
-    status: 'complete' as const,
-  };
-}
-
-/** One of everything a user can own, plus a request counter and a turn and a job slot. */
-async function seed(sub: string) {
-  const conversation = await createConversation(store, sub, { title: 'Notes' });
-  await putMessage(store, sub, message(conversation.conversationId, 0, new Date()));
-  await db.send(
-    new PutCommand({
-      TableName: LOCAL_TABLE_NAME,
-      Item: { ...keys.usage(sub, '2026-12-01'), date: '2026-12-01', requests: 4, tokensIn: 1, tokensOut: 2 },
-    }),
-  );
-  await db.send(
-    new PutCommand({ TableName: LOCAL_TABLE_NAME, Item: { ...keys.job(sub, 'job_1'), entity: 'job' } }),
-  );
-  await db.send(
-    new PutCommand({
-      TableName: LOCAL_TABLE_NAME,
-      Item: { pk: keys.userPartition(sub), sk: 'IDEM#chat#abc' },
-    }),
-  );
-  const apiKey = await createApiKey(
-    { db, tableName: LOCAL_TABLE_NAME },
-    { sub, scopes: ['chat:read'] },
-    {
-      name: 'laptop',
-    },
-  );
-  const file = await uploadInline(filesDeps(), sub, {
-    filename: 'notes.md',
-    contentType: 'text/markdown',
-    purpose: 'assistants',
-    body: new TextEncoder().encode('# Notes\n\nremember the milk'),
-  });
-  const quota = { db, tableName: LOCAL_TABLE_NAME, requestsPerMinute: 60, tokensPerDay: 1000 };
-  await takeSlot(quota, keys.activeTurns(sub), 'turn-1', Date.now() + 60_000, 8);
-  await db.send(
-    new PutCommand({
-      TableName: LOCAL_TABLE_NAME,
-      Item: { ...keys.activeJobs(sub), jobIds: new Set(['job_1']) },
-    }),
-  );
-  return { conversation, apiKey, file };
-}
-
 describe('export', () => {
   it('includes the caller’s API keys (without secrets) and files with working download links', async () => {
     const sub = `export-${randomUUID()}`;
-    const { apiKey, file } = await seed(sub);
+    const { apiKey, file } = await seed(db, store, sub);
 
     const answer = await me(apiEvent(sub, 'GET', '/v1/me/export'), lambdaContext);
 
@@ -123,7 +69,7 @@ describe('export', () => {
 describe('erasure', () => {
   it('removes every kind of user data and keeps the caller’s limits', async () => {
     const sub = `erase-${randomUUID()}`;
-    await seed(sub);
+    await seed(db, store, sub);
     const objectKey = (await filesDeps().store.listFiles(sub))[0]?.objectKey;
     expect(objectKey).toBeDefined();
 
@@ -140,7 +86,7 @@ describe('erasure', () => {
 
   it('refuses the writes of a turn that started before the erasure, and accepts those of a new one', async () => {
     const sub = `inflight-${randomUUID()}`;
-    const { conversation } = await seed(sub);
+    const { conversation } = await seed(db, store, sub);
     const startedBefore = new Date();
 
     await me(apiEvent(sub, 'DELETE', '/v1/me'), lambdaContext);

@@ -2,8 +2,10 @@
  * The real API handlers in this process, against the local stack's table, each user with a `sub` of its own: the
  * limits tests can exhaust a user's buckets without touching the users the other test files share.
  */
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { EnvName } from '../../../lambdas/contracts/env';
+import { keys } from '../../../lambdas/contracts/keys';
 import { ROUTES } from '../../../lambdas/contracts/routes';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { buildRestEvent, matchPath } from '../../../scripts/local/rest-event';
@@ -65,4 +67,21 @@ export function apiEvent(sub: string, method: string, url: string, body?: unknow
     );
   }
   throw new Error(`no route for ${method} ${url}`);
+}
+
+/** The items of `sub`'s partition whose sort key starts with `prefix` (one page: tests keep them few). */
+export async function itemsWithPrefix(
+  db: DynamoDBDocumentClient,
+  sub: string,
+  prefix: string,
+): Promise<Record<string, unknown>[]> {
+  const page = await db.send(
+    new QueryCommand({
+      TableName: LOCAL_TABLE_NAME,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.userPartition(sub), ':prefix': prefix },
+      ConsistentRead: true,
+    }),
+  );
+  return page.Items ?? [];
 }

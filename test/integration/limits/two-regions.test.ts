@@ -5,13 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { keys } from '../../../lambdas/contracts/keys';
-import { admitTurn, type QuotaDeps } from '../../../lambdas/quota';
+import { admitTurn, type QuotaDeps, settleTurn } from '../../../lambdas/quota';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { stack } from '../setup/context';
-import { type ApiHandler, apiEvent, lambdaContext, useStackEnvironment } from './harness';
+import { type ApiHandler, apiEvent, itemsWithPrefix, lambdaContext, useStackEnvironment } from './harness';
 
 const REGIONS = 'us-east-1,eu-west-1';
 let east: ApiHandler;
@@ -39,16 +38,13 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-async function countersOf(sub: string, prefix: string): Promise<Record<string, number>> {
-  const page = await db.send(
-    new QueryCommand({
-      TableName: LOCAL_TABLE_NAME,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.userPartition(sub), ':prefix': prefix },
-      ConsistentRead: true,
-    }),
-  );
-  return Object.fromEntries((page.Items ?? []).map((item) => [String(item.sk), Number(item.requests)]));
+async function countersOf(
+  sub: string,
+  prefix: string,
+  attribute = 'requests',
+): Promise<Record<string, number>> {
+  const items = await itemsWithPrefix(db, sub, prefix);
+  return Object.fromEntries(items.map((item) => [String(item.sk), Number(item[attribute])]));
 }
 
 describe('one user calling both regions', () => {
@@ -102,5 +98,38 @@ describe('one user calling both regions', () => {
         .map((sk) => sk.split('@')[1])
         .sort(),
     ).toEqual(['eu-west-1', 'us-east-1']);
+  });
+
+  it('gets the daily tokens once over both regions, reserved and settled in the region of the turn', async () => {
+    const sub = `tokens-${randomUUID()}`;
+    const quota = (region: string): QuotaDeps => ({
+      db,
+      tableName: LOCAL_TABLE_NAME,
+      requestsPerMinute: 100,
+      tokensPerDay: 1_000,
+      region,
+      regions: REGIONS.split(','),
+    });
+    const turn = () => ({ turnId: randomUUID(), wantedTokens: 300, expiresAtMs: Date.now() + 60_000 });
+
+    // Each region admits a 300-token turn that uses 250; then each wants 300 more: 500 are left in all.
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      const admission = await admitTurn(quota(region), sub, turn());
+      await settleTurn(quota(region), sub, admission, 250);
+    }
+    const third = await admitTurn(quota('us-east-1'), sub, turn());
+    const fourth = await admitTurn(quota('eu-west-1'), sub, turn());
+    const refused = await admitTurn(quota('us-east-1'), sub, turn()).catch((error: { statusCode?: number }) =>
+      String(error.statusCode),
+    );
+
+    expect([third.reservedTokens, fourth.reservedTokens]).toEqual([300, 200]);
+    expect(fourth.state.remainingTokens).toBe(0);
+    expect(refused).toBe('429');
+    const counters = await countersOf(sub, 'QUOTA#TPD#', 'tokens');
+    expect(counters).toEqual({
+      'QUOTA#TPD#2026-12-01@us-east-1': 550,
+      'QUOTA#TPD#2026-12-01@eu-west-1': 450,
+    });
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FILES_INGEST_SOURCE } from '../../../lambdas/contracts/files';
 import { AppFunction } from '../../../lib/constructs/app-function';
 import { FileStore, type FileStoreProps } from '../../../lib/constructs/file-store';
+import { actionsOf, statementsOf } from './fixtures/policies';
 import { testApp } from './fixtures/synth';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
@@ -27,23 +28,6 @@ function build(props: FileStoreProps = {}) {
   files.addDeadLetterHandler(deadLetters);
   return { stack, files, template: Template.fromStack(stack) };
 }
-
-/** Policy statements attached to the role of the function whose service name is `name`. */
-function statementsOf(template: Template, name: string): { Action: string | string[]; Resource: unknown }[] {
-  const functions = template.findResources('AWS::Lambda::Function', {
-    Properties: { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: name }) } },
-  });
-  const role = Object.values(functions)[0]?.Properties.Role['Fn::GetAtt'][0];
-  const policies = template.findResources('AWS::IAM::Policy');
-  return Object.values(policies)
-    .filter((policy) => policy.Properties.Roles.some((ref: { Ref: string }) => ref.Ref === role))
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-}
-
-const actionsOf = (statements: { Action: string | string[] }[]) =>
-  statements
-    .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
-    .sort();
 
 describe('FileStore', () => {
   it('keeps files in a private, KMS-encrypted, retained bucket', () => {

@@ -163,12 +163,12 @@ describe('alarms belong to the constructs that own the resources', () => {
         expect(watched, `${stack.stackName}/${queueId}`).toContain(`"${queueId}"`);
       }
     }
-    // 3 in the async stack, 2 in api (file ingest and its dead letters), 1 in ops (the Slack forwarder's failure
-    // destination).
+    // 3 in the async stack, 4 in api (file ingest, user-data tasks and their dead letters), 1 in ops (the Slack
+    // forwarder's failure destination).
     const queues = stacksOf().flatMap((stack) =>
       Object.keys(template(stack).findResources('AWS::SQS::Queue')),
     );
-    expect(queues).toHaveLength(6);
+    expect(queues).toHaveLength(8);
   });
 
   it('alarms on the stream falling behind and on every batch a consumer gives up', () => {
@@ -193,7 +193,7 @@ describe('alarms belong to the constructs that own the resources', () => {
   // The Slack forwarder is watched through its failure destination instead (above).
   it('gives every application function its own error and throttle alarms, in the function’s stack', () => {
     for (const [stack, count] of [
-      [region().api, 12],
+      [region().api, 13],
       [region().async, 4],
     ] as const) {
       for (const metricName of ['Errors', 'Throttles']) {
@@ -225,8 +225,8 @@ describe('Monitoring composes', () => {
     const everyAlarm = stacksOf().flatMap((stack) => stack.node.findAll().filter((c) => c instanceof Alarm));
     expect(new Set(Object.values(monitoring.alarms))).toEqual(new Set(everyAlarm));
     const composites = Object.values(template(region().ops).findResources('AWS::CloudWatch::CompositeAlarm'));
-    // Api, Endpoint, Jobs, Events, Table, Files, Functions, Alerts + ServiceDegraded.
-    expect(composites).toHaveLength(9);
+    // Api, Endpoint, Jobs, Events, Table, Files, UserData, Functions, Alerts + ServiceDegraded.
+    expect(composites).toHaveLength(10);
     for (const composite of composites) {
       expect(composite.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlertsTopic/) }]);
       expect(composite.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/^AlertsTopic/) }]);

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { isAdminToken } from '../admin-api';
 import type { ApiClient, ConversationSummary } from '../api';
 import type { Auth, Session } from '../auth';
+import { download, waitForExport } from '../data-export';
 import { clearDrafts } from '../drafts';
 import { describeProblem, type Problem } from '../errors';
 import { conversationIdFromPath, PAGE_PATHS, type Page, pageFromPath, pathForConversation } from '../route';
@@ -196,15 +197,8 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
 
   const exportData = async () => {
     try {
-      const blob = await api.exportData();
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = `chatstack-export-${new Date().toISOString().slice(0, 10)}.json`;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      notify('Preparing your export…');
+      download(await waitForExport(api));
       notify('Your data was exported.');
     } catch (error) {
       notify(`Export failed: ${describeProblem(error).detail}`);

@@ -1,0 +1,66 @@
+/** One of everything a user can own, on the local stack's table and files bucket (the erasure and export tests). */
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createApiKey } from '../../../lambdas/api-keys/store';
+import { keys } from '../../../lambdas/contracts/keys';
+import { type ConversationStore, createConversation, putMessage } from '../../../lambdas/conversations/store';
+import { uploadInline } from '../../../lambdas/files/service';
+import { takeSlot } from '../../../lambdas/quota/slots';
+import { LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
+import { filesDeps } from '../files/support';
+
+export function message(conversationId: string, sequence: number, createdAt: Date) {
+  return {
+    messageId: `msg_${randomUUID().replaceAll('-', '')}`,
+    conversationId,
+    sequence,
+    role: 'user' as const,
+    content: `question ${sequence}`,
+    createdAt: createdAt.toISOString(),
+    status: 'complete' as const,
+  };
+}
+
+/** One of everything a user can own, plus a request counter and a turn and a job slot. */
+export async function seed(db: DynamoDBDocumentClient, store: ConversationStore, sub: string) {
+  const conversation = await createConversation(store, sub, { title: 'Notes' });
+  await putMessage(store, sub, message(conversation.conversationId, 0, new Date()));
+  await db.send(
+    new PutCommand({
+      TableName: LOCAL_TABLE_NAME,
+      Item: { ...keys.usage(sub, '2026-12-01'), date: '2026-12-01', requests: 4, tokensIn: 1, tokensOut: 2 },
+    }),
+  );
+  await db.send(
+    new PutCommand({ TableName: LOCAL_TABLE_NAME, Item: { ...keys.job(sub, 'job_1'), entity: 'job' } }),
+  );
+  await db.send(
+    new PutCommand({
+      TableName: LOCAL_TABLE_NAME,
+      Item: { pk: keys.userPartition(sub), sk: 'IDEM#chat#abc' },
+    }),
+  );
+  const apiKey = await createApiKey(
+    { db, tableName: LOCAL_TABLE_NAME },
+    { sub, scopes: ['chat:read'] },
+    {
+      name: 'laptop',
+    },
+  );
+  const file = await uploadInline(filesDeps(), sub, {
+    filename: 'notes.md',
+    contentType: 'text/markdown',
+    purpose: 'assistants',
+    body: new TextEncoder().encode('# Notes\n\nremember the milk'),
+  });
+  const quota = { db, tableName: LOCAL_TABLE_NAME, requestsPerMinute: 60, tokensPerDay: 1000 };
+  await takeSlot(quota, keys.activeTurns(sub), 'turn-1', Date.now() + 60_000, 8);
+  await db.send(
+    new PutCommand({
+      TableName: LOCAL_TABLE_NAME,
+      Item: { ...keys.activeJobs(sub), jobIds: new Set(['job_1']) },
+    }),
+  );
+  return { conversation, apiKey, file };
+}
