@@ -422,11 +422,7 @@ async function updateWhileGenerating(
 }
 
 /** Asks a `generating` answer to stop; false when it is not generating (finished already). */
-export function requestStop(
-  deps: ConversationStore,
-  sub: string,
-  message: MessagePlace,
-): Promise<boolean> {
+export function requestStop(deps: ConversationStore, sub: string, message: MessagePlace): Promise<boolean> {
   return updateWhileGenerating(deps, sub, message, 'stopRequested = :yes', { ':yes': true });
 }
 
