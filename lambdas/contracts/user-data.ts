@@ -16,7 +16,9 @@ export interface UserDataPrefix {
     | 'api_keys'
     | 'files'
     | 'file_passages'
-    | 'idempotency_records';
+    | 'idempotency_records'
+    | 'feedback'
+    | 'shares';
 }
 
 export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
@@ -33,6 +35,9 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'CHUNK#', kind: 'file_passages' },
   // Stored answers of requests sent with an Idempotency-Key (lambdas/shared/idempotency.ts).
   { prefix: 'IDEM#', kind: 'idempotency_records' },
+  // Ratings of answers (lambdas/feedback); shares, whose public snapshots erasure also revokes (lambdas/sharing).
+  { prefix: 'FEEDBACK#', kind: 'feedback' },
+  { prefix: 'SHARE#', kind: 'shares' },
 ];
 
 /**

@@ -3,6 +3,7 @@ import { keys } from '../contracts/keys';
 import { USER_DATA_PREFIXES } from '../contracts/user-data';
 import { type ConversationStore, deleteKeys } from '../conversations/store';
 import { markErased } from '../shared/erase-marker';
+import { revokeAllShares } from '../sharing/store';
 
 /**
  * GDPR erasure of one user: mark the erasure first (work in flight writes nothing after it), remove the files
@@ -23,6 +24,8 @@ export async function eraseUserData(
   const erasedAtMs = (deps.now ? deps.now() : new Date()).getTime();
   await markErased(deps.store, sub, erasedAtMs);
   const { files } = await deps.eraseFiles(sub);
+  // Public share snapshots live outside the user's partition: revoke them before the sweep removes their owners.
+  await revokeAllShares(deps.store, sub);
   const items = await sweepUserData(deps.store, sub);
   return { files, items };
 }

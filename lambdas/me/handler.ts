@@ -16,6 +16,7 @@ import {
   usageItems,
 } from '../conversations/store';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
+import { exportedFeedback } from '../feedback/store';
 import { fileDepsFromEnv } from '../files/deps';
 import { eraseFiles, exportFiles, type FilesDeps } from '../files/service';
 import type { JobItem } from '../jobs/store';
@@ -24,6 +25,7 @@ import { config } from '../shared/config';
 import { MethodNotAllowedError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { kinesisClient } from '../shared/kinesis-client';
+import { shareRecordOf, shareView } from '../sharing/store';
 import { parseQuery } from '../validation';
 import { eraseUserData } from './erasure';
 
@@ -119,6 +121,15 @@ export function buildExport(
       .filter((item) => String(item.sk).startsWith(keys.apiKeyPrefix))
       .map((item) => apiKeyView(item as unknown as ApiKeyItem)),
     files,
+    feedback: live
+      .filter((item) => userDataKindOf(String(item.sk)) === 'feedback')
+      .flatMap((item) => exportedFeedback(item) ?? []),
+    shares: live
+      .filter((item) => userDataKindOf(String(item.sk)) === 'shares')
+      .flatMap((item) => {
+        const share = shareRecordOf(item);
+        return share ? [shareView(share, cfg.webOrigin)] : [];
+      }),
   };
 }
 
