@@ -7,10 +7,12 @@ import { loadDraft, saveDraft } from '../drafts';
 import { ApiRequestError, describeProblem, type Problem } from '../errors';
 import { AttachButton, type AttachedFile, AttachmentChips, useAttachments } from './Attachments';
 import { Composer } from './Composer';
+import { feedbackFor, withMessageId } from './Feedback';
 import { Icon } from './Icon';
 import { MessageView, type UiMessage, type UiMessageStatus } from './Message';
 import { PageHead } from './PageHead';
 import { ProblemBanner } from './ProblemBanner';
+import { ShareButton } from './ShareDialog';
 
 interface ChatViewProps {
   readonly api: ApiClient;
@@ -58,6 +60,8 @@ function fromStored(messages: readonly StoredMessage[]): UiMessage[] {
       content: message.content,
       status,
       ...(message.citations ? { citations: message.citations } : {}),
+      messageId: message.id,
+      ...(message.feedback ? { feedback: message.feedback } : {}),
     });
   }
   return shown;
@@ -272,6 +276,8 @@ export function ChatView(props: ChatViewProps) {
                 : 'complete';
         setAssistant(result.content, status);
         const citations = result.citations;
+        const messageId = answerId.current;
+        if (messageId) setMessages((current) => withMessageId(current, assistantKey, messageId));
         if (citations)
           setMessages((current) =>
             current.map((message) => (message.key === assistantKey ? { ...message, citations } : message)),
@@ -350,6 +356,7 @@ export function ChatView(props: ChatViewProps) {
         sidebarOpen={props.sidebarOpen}
         onOpenSidebar={props.onOpenSidebar}
         menuButtonRef={menuButton}
+        actions={props.conversationId && <ShareButton api={api} conversationId={props.conversationId} />}
       />
 
       <div
@@ -391,6 +398,7 @@ export function ChatView(props: ChatViewProps) {
               onRegenerate={() => {
                 if (lastUserText !== undefined) void send(lastUserText, true);
               }}
+              feedback={feedbackFor(api, activeId.current, message)}
             />
           ))}
         </section>

@@ -1,6 +1,8 @@
+import type { ComponentChildren } from 'preact';
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Citation } from '../chat-stream';
 import { codeLanguageOf, renderMarkdown } from '../markdown';
+import type { MessageFeedback } from '../sharing-api';
 import { type AttachedFile, CitationList, MessageFiles } from './Attachments';
 import { Icon } from './Icon';
 
@@ -21,6 +23,9 @@ export interface UiMessage {
   readonly files?: readonly AttachedFile[];
   /** The passages of attached files an answer was given. */
   readonly citations?: readonly Citation[];
+  /** The stored message's id (an answer gets it when its stream starts) and the caller's rating of it. */
+  readonly messageId?: string;
+  readonly feedback?: MessageFeedback;
 }
 
 const STATUS_NOTES: Partial<Record<UiMessageStatus, string>> = {
@@ -116,9 +121,11 @@ interface MessageViewProps {
   readonly message: UiMessage;
   readonly canRegenerate: boolean;
   readonly onRegenerate: () => void;
+  /** Rating controls under a finished answer (ui/Feedback.tsx). */
+  readonly feedback?: ComponentChildren;
 }
 
-export function MessageView({ message, canRegenerate, onRegenerate }: MessageViewProps) {
+export function MessageView({ message, canRegenerate, onRegenerate, feedback }: MessageViewProps) {
   const note = STATUS_NOTES[message.status];
   if (message.role === 'user') {
     return (
@@ -166,6 +173,7 @@ export function MessageView({ message, canRegenerate, onRegenerate }: MessageVie
                 <Icon name="refresh" size={16} />
               </button>
             )}
+            {feedback}
           </div>
         )}
       </div>
