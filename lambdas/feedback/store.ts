@@ -6,10 +6,13 @@ import {
   type MessageFeedback,
 } from '../contracts/feedback';
 import { keys } from '../contracts/keys';
+import { TABLE } from '../contracts/table';
 import {
   allMessages,
   type ConversationStore,
   deleteKeys,
+  expiresAtFor,
+  isExpired,
   itemsWithPrefix,
   requireConversation,
 } from '../conversations/store';
@@ -82,6 +85,7 @@ export async function rateAnswer(
   const comment = request.comment;
   // A rating without `comment` keeps the earlier comment; an empty comment removes it.
   const setComment = comment !== undefined && comment !== '';
+  const expiresAt = expiresAtFor(deps);
   const updated = await deps.db.send(
     new UpdateCommand({
       TableName: deps.tableName,
@@ -89,12 +93,15 @@ export async function rateAnswer(
       UpdateExpression: [
         'SET #type = :type, conversationId = :conversation, messageId = :message, rating = :rating',
         'updatedAt = :now, model = :model, answerExcerpt = :excerpt, gsi1pk = :day, gsi1sk = :order',
+        // Kept as long as the messages are (MESSAGE_RETENTION_DAYS), so no rating outlives its answer.
+        ...(expiresAt === undefined ? [] : ['#expires = :expires']),
         ...(setComment ? ['#comment = :comment'] : []),
       ]
         .join(', ')
         .concat(comment === '' ? ' REMOVE #comment' : ''),
       ExpressionAttributeNames: {
         '#type': 'type',
+        ...(expiresAt === undefined ? {} : { '#expires': TABLE.ttlAttribute }),
         ...(comment !== undefined ? { '#comment': 'comment' } : {}),
       },
       ExpressionAttributeValues: {
@@ -109,6 +116,7 @@ export async function rateAnswer(
         // Newest first within a day; the owner and message make the order key unique.
         ':order': `${now}#${sub}#${messageId}`,
         ...(setComment ? { ':comment': comment } : {}),
+        ...(expiresAt === undefined ? {} : { ':expires': expiresAt }),
       },
       ReturnValues: 'ALL_OLD',
     }),
@@ -134,6 +142,7 @@ export async function feedbackOf(
   conversationId: string,
 ): Promise<Map<string, FeedbackRecord>> {
   const records = (await itemsWithPrefix(deps, sub, keys.feedbackPrefix(conversationId)))
+    .filter((item) => !isExpired(item, deps))
     .map(toRecord)
     .filter((record): record is FeedbackRecord => record !== null);
   return new Map(records.map((record) => [record.messageId, record]));
