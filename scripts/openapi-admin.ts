@@ -14,6 +14,7 @@ import {
   UserId,
 } from '../lambdas/contracts/admin';
 import { ErrorResponse } from '../lambdas/contracts/api';
+import { AdminFeedbackQuery, AdminFeedbackReport } from '../lambdas/contracts/feedback';
 
 const jsonContent = (schema: z.ZodType) => ({ 'application/json': { schema } });
 const csvContent = { 'text/csv': { schema: z.string() } };
@@ -79,6 +80,16 @@ export const ADMIN_OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestParams: { query: AdminAuditQuery },
     responses: {
       '200': { description: 'Records.', content: { ...jsonContent(AdminAuditLog), ...csvContent } },
+      ...errors,
+    },
+  },
+  'GET /v1/admin/feedback': {
+    operationId: 'adminFeedback',
+    summary:
+      'Every user’s ratings of answers over the last `days` days, newest first and paged (with the rated answer’s first 1,000 characters and the comment), and the up/down counts and rates per day and model.',
+    requestParams: { query: AdminFeedbackQuery },
+    responses: {
+      '200': { description: 'Ratings and rates.', content: jsonContent(AdminFeedbackReport) },
       ...errors,
     },
   },

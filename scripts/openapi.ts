@@ -37,6 +37,7 @@ import {
 } from '../lambdas/contracts/files';
 import { ROUTES, type RouteDefinition } from '../lambdas/contracts/routes';
 import { ADMIN_OPERATIONS } from './openapi-admin';
+import { SHARING_OPERATIONS } from './openapi-sharing';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OPENAPI_PATH = join(ROOT, 'docs', 'openapi.json');
@@ -281,6 +282,7 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     responses: { '200': { description: 'Erased.', content: jsonContent(Deleted) }, ...errors(401, 403) },
   },
   ...ADMIN_OPERATIONS,
+  ...SHARING_OPERATIONS,
 };
 
 function operationFor(route: RouteDefinition): ZodOpenApiOperationObject | undefined {

@@ -9,6 +9,7 @@ import {
   UserId,
 } from '../contracts/admin';
 import { EnvName } from '../contracts/env';
+import { AdminFeedbackQuery } from '../contracts/feedback';
 import { ADMIN_GROUP } from '../contracts/routes';
 import { callerOf } from '../shared/auth';
 import { config, required } from '../shared/config';
@@ -18,6 +19,7 @@ import { apiMiddlewares, baseHeaders, json } from '../shared/http';
 import { parseJsonBody, parsePathParam, parseQuery } from '../validation';
 import { toCsv } from './csv';
 import { cognitoDirectory, usageOnlyDirectory } from './directory';
+import { feedbackReport } from './feedback';
 import { parseModelPrices } from './prices';
 import * as admin from './service';
 
@@ -130,6 +132,10 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
         `audit-${log.day}`,
         toCsv(['occurred_at', 'type', 'subject', 'status', 'code', 'action', 'target'], log.data),
       );
+    }
+    case 'GET /v1/admin/feedback': {
+      const query = parseQuery(event.queryStringParameters, AdminFeedbackQuery);
+      return json(event, 200, await feedbackReport(adminDeps(), query));
     }
     default:
       throw new MethodNotAllowedError(event.httpMethod);

@@ -167,8 +167,10 @@ export function allowedRoutes(
   routes: readonly RouteDefinition[] = ROUTES,
 ): RouteDefinition[] {
   const held = new Set(identity.scopes);
+  // A public route (no scopes) runs no authorizer, so no policy needs to name it.
   return routes.filter(
     (route) =>
+      route.scopes.length > 0 &&
       route.scopes.every((scope) => held.has(scope)) &&
       !(route.signInOnly && identity.authMethod === 'api_key') &&
       !(route.adminOnly && !isAdmin(identity)),

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { ApiKey } from './api-keys';
+import { MessageFeedback } from './feedback';
 import { Citation, FILE_LIMITS, FileId, FileObject } from './files';
+import { Share } from './sharing';
 
 /**
  * The public API's bodies, described once with zod: handlers parse with them, `z.infer` gives the types, and
@@ -499,6 +501,8 @@ export const ConversationMessage = z
     /** A `tool` message: the call it answers. */
     tool_call_id: z.string().optional(),
     reasoning_content: z.string().optional(),
+    /** An answer the caller rated (`POST …/messages/{message_id}/feedback`). */
+    feedback: MessageFeedback.optional(),
   })
   .meta({ id: 'ConversationMessage' });
 export type ConversationMessage = z.infer<typeof ConversationMessage>;
@@ -647,6 +651,10 @@ export const Export = z
     api_keys: z.array(ApiKey),
     /** Uploaded files, each with a download link that expires. */
     files: z.array(ExportedFile),
+    /** Ratings of answers (also on the rated messages). */
+    feedback: z.array(MessageFeedback.extend({ conversation_id: z.string(), message_id: z.string() })),
+    /** Share links of conversations. */
+    shares: z.array(Share),
   })
   .meta({ id: 'Export' });
 export type Export = z.infer<typeof Export>;

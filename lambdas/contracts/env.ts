@@ -44,6 +44,8 @@ export const EnvName = {
   requestsPerMinute: 'QUOTA_REQUESTS_PER_MINUTE',
   routeReadsPerMinute: 'QUOTA_READS_PER_MINUTE',
   routeWritesPerMinute: 'QUOTA_WRITES_PER_MINUTE',
+  /** Requests per minute one client address may make to the public share route (`GET /v1/shared/{id}`). */
+  sharedReadsPerMinutePerAddress: 'SHARED_READS_PER_MINUTE_PER_IP',
   tokensPerDay: 'QUOTA_TOKENS_PER_DAY',
   maxCompletionTokens: 'MAX_COMPLETION_TOKENS',
   /**

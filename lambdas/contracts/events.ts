@@ -17,6 +17,8 @@ export const EventType = {
   dataErased: 'data.erased',
   /** An administrator acted on an account (suspend, unsuspend, quota override); `sub` is the administrator. */
   adminAction: 'admin.action',
+  /** A user rated an answer, changed or cleared the rating (`feedback`); never the answer or the comment. */
+  feedbackRated: 'feedback.rated',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -80,6 +82,14 @@ export const AnalyticsEventSchema = z.strictObject({
   status: EventStatusSchema,
   /** What an administrator did, and to whom (the target's audit pseudonym, never its id). */
   admin: z.strictObject({ action: z.enum(ADMIN_ACTIONS), target: z.string().max(80) }).optional(),
+  /** A rating of an answer: what it is now (`cleared` when removed) and was before. */
+  feedback: z
+    .strictObject({
+      rating: z.enum(['up', 'down', 'cleared']),
+      previous: z.enum(['up', 'down', 'none']),
+      hasComment: z.boolean(),
+    })
+    .optional(),
   /** Machine-readable error code (`model_unavailable`, `content_filter`, `invalid_token`…). */
   errorCode: z.string().max(48).optional(),
 });

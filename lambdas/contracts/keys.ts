@@ -90,6 +90,30 @@ export const keys = {
   suspensionPrefix: 'SUSPENSION#',
   /** An administrator's override of a user's quota limits (lambdas/admin/quota-override.ts). */
   quotaOverride: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'LIMITS#OVERRIDE' }),
+  /** The caller's feedback on one answer (its rating and comment), beside the conversation's messages. */
+  feedback: (sub: string, conversationId: string, messageId: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `FEEDBACK#${conversationId}#${messageId}`,
+  }),
+  feedbackPrefix: (conversationId: string) => `FEEDBACK#${conversationId}#`,
+  /** GSI1 partition of every user's feedback rated on one UTC day (YYYY-MM-DD): the admin feedback list. */
+  feedbackIndex: (day: string) => `FEEDBACK#${day}`,
+  /** A conversation's share link (one per conversation), in its owner's partition. */
+  share: (sub: string, conversationId: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `SHARE#${conversationId}`,
+  }),
+  sharePrefix: 'SHARE#',
+  /**
+   * The public side of a share link, outside every user's partition: what `GET /v1/shared/{id}` reads without a
+   * token. Erasure and revocation delete it with the owner's `SHARE#` item.
+   */
+  sharedSnapshot: (shareId: string) => ({ pk: `SHARED#${shareId}`, sk: 'SHARED' }),
+  /** Requests per minute (YYYY-MM-DDTHH:MM) to the public share route from one client address (its hash). */
+  sharedReadQuota: (addressHash: string, minute: string) => ({
+    pk: `ADDRESS#${addressHash}`,
+    sk: `QUOTA#SHARED#${minute}`,
+  }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

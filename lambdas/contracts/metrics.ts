@@ -40,6 +40,8 @@ export const MetricName = {
   /** Pages (PDF) or parts of a file ingested, and the time one file took. */
   filePagesIngested: 'FilePagesIngested',
   fileIngestDuration: 'FileIngestDuration',
+  /** Ratings of answers set or changed (Rating: `up` / `down`); clearing one counts nothing. */
+  feedbackRatings: 'FeedbackRatings',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -57,4 +59,6 @@ export const MetricDimension = {
   reason: 'Reason',
   /** How the caller signed in, for `AuthSuccesses`. */
   authMethod: 'AuthMethod',
+  /** `up` or `down`, for `FeedbackRatings`. */
+  rating: 'Rating',
 } as const;

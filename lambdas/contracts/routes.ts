@@ -57,6 +57,16 @@ export const ROUTES: readonly RouteDefinition[] = [
     streaming: true,
   },
   { method: 'POST', path: '/v1/conversations/{id}/messages/{message_id}/stop', fn: 'chat', scopes: write },
+  {
+    method: 'POST',
+    path: '/v1/conversations/{id}/messages/{message_id}/feedback',
+    fn: 'conversations',
+    scopes: write,
+  },
+  { method: 'POST', path: '/v1/conversations/{id}/share', fn: 'conversations', scopes: write },
+  { method: 'DELETE', path: '/v1/conversations/{id}/share', fn: 'conversations', scopes: write },
+  // Public: a share link opens without a token (limited per client address by the handler).
+  { method: 'GET', path: '/v1/shared/{share_id}', fn: 'conversations', scopes: [] },
   { method: 'GET', path: '/v1/me/export', fn: 'me', scopes: read },
   { method: 'POST', path: '/v1/me/export', fn: 'me', scopes: write },
   { method: 'GET', path: '/v1/me/export/{id}', fn: 'me', scopes: read },
@@ -73,7 +83,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/files/{id}', fn: 'files', scopes: read },
   { method: 'GET', path: '/v1/files/{id}/content', fn: 'files', scopes: read },
   { method: 'DELETE', path: '/v1/files/{id}', fn: 'files', scopes: write },
-  // Few resources on purpose: a function's release alarm sums its routes' metrics, ten metrics at most.
+  // Few resources on purpose: a release alarm sums the metrics of five routes at most (ChatApi `routeGroups`).
   ...(
     [
       ['GET', '/v1/admin/users', read],
@@ -82,6 +92,7 @@ export const ROUTES: readonly RouteDefinition[] = [
       ['POST', '/v1/admin/users/{id}/{action}', write],
       ['GET', '/v1/admin/usage', read],
       ['GET', '/v1/admin/audit', read],
+      ['GET', '/v1/admin/feedback', read],
     ] as const
   ).map(([method, path, scopes]) => ({ method, path, fn: FunctionName.admin, scopes, adminOnly: true })),
 ];

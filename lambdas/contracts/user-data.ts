@@ -17,7 +17,9 @@ export interface UserDataPrefix {
     | 'files'
     | 'file_passages'
     | 'idempotency_records'
-    | 'exports';
+    | 'exports'
+    | 'feedback'
+    | 'shares';
 }
 
 export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
@@ -36,6 +38,9 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'IDEM#', kind: 'idempotency_records' },
   // Earlier exports of the user's data (their objects expire in the exports bucket, and go with an erasure).
   { prefix: 'EXPORT#', kind: 'exports' },
+  // Ratings of answers (lambdas/feedback); shares, whose public snapshots erasure also revokes (lambdas/sharing).
+  { prefix: 'FEEDBACK#', kind: 'feedback' },
+  { prefix: 'SHARE#', kind: 'shares' },
 ];
 
 /**

@@ -8,10 +8,14 @@ import {
   ConversationPatch,
   type ConversationWithMessages,
 } from '../contracts/api';
+import { feedbackRoute } from '../feedback/route';
+import { deleteFeedbackOf, feedbackOf, feedbackView } from '../feedback/store';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
+import { SHARED_ROUTE_PATH, sharedRoute, shareRoute } from '../sharing/route';
+import { revokeShareIfAny } from '../sharing/store';
 import { parseJsonBody, parseQuery } from '../validation';
 import { activeLeaf, newestLeafUnder, withParents } from './branches';
 import { conversationStoreFromEnv } from './deps';
@@ -76,7 +80,11 @@ async function leafThrough(sub: string, conversationId: string, messageId: strin
 }
 
 async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  // Feedback and share links (lambdas/feedback, lambdas/sharing); the shared page needs no caller.
+  if (event.resource === SHARED_ROUTE_PATH) return sharedRoute(event);
   const { sub } = callerOf(event);
+  if (event.resource?.endsWith('/feedback')) return feedbackRoute(event, sub);
+  if (event.resource?.endsWith('/share')) return shareRoute(event, sub);
   const hasId = event.pathParameters?.id !== undefined;
   const method = event.httpMethod;
   if (!hasId && method === 'GET') {
@@ -95,9 +103,13 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     if (method === 'GET') {
       const conversation = await requireConversation(store(), sub, id);
       const messages = withParents(await allMessages(store(), sub, id));
+      const feedback = await feedbackOf(store(), sub, id);
       const body: ConversationWithMessages = {
         ...conversationView(conversation),
-        messages: messages.map(messageView),
+        messages: messages.map((message) => {
+          const rated = feedback.get(message.messageId);
+          return { ...messageView(message), ...(rated ? { feedback: feedbackView(rated) } : {}) };
+        }),
         current_message_id: activeLeaf(messages, conversation.currentMessageId)?.messageId ?? null,
       };
       return json(event, 200, body);
@@ -112,6 +124,9 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
       return json(event, 200, conversationView(updated));
     }
     if (method === 'DELETE') {
+      await requireConversation(store(), sub, id);
+      await revokeShareIfAny(store(), sub, id);
+      await deleteFeedbackOf(store(), sub, id);
       await deleteConversation(store(), sub, id);
       return json(event, 200, { id, object: 'conversation.deleted', deleted: true });
     }

@@ -675,6 +675,20 @@ export async function partitionItems(
   return items;
 }
 
+/** The caller's items whose sort key starts with `prefix`, strongly consistent, every page. */
+export function itemsWithPrefix(
+  deps: ConversationStore,
+  sub: string,
+  prefix: string,
+): Promise<Record<string, unknown>[]> {
+  return queryAll(deps, {
+    TableName: deps.tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.userPartition(sub), ':prefix': prefix },
+    ConsistentRead: true,
+  });
+}
+
 /** The caller's usage aggregates (`keys.usage`) from `fromDay` (YYYY-MM-DD) on, oldest first. */
 export async function usageItems(
   deps: ConversationStore,

@@ -1,6 +1,7 @@
 import { USER_DATA_PREFIXES } from '../contracts/user-data';
 import { type ConversationStore, deleteKeys } from '../conversations/store';
 import { markErased } from '../shared/erase-marker';
+import { revokeAllShares } from '../sharing/store';
 import { prefixPages } from './prefix-pages';
 
 /**
@@ -31,6 +32,8 @@ export async function eraseUserData(
   await markErased(deps.store, sub, erasedAtMs);
   const { files } = await deps.eraseFiles(sub);
   await deps.eraseExports?.(sub);
+  // Public share snapshots live outside the user's partition: revoke them before the sweep removes their owners.
+  await revokeAllShares(deps.store, sub);
   const items = await sweepUserData(deps.store, sub);
   // Last: a failure before it answers 5xx, and the (idempotent) erasure is asked again.
   await deps.scheduleSecondSweep?.(sub, erasedAtMs);

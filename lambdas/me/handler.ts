@@ -17,12 +17,14 @@ import {
   usageItems,
 } from '../conversations/store';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
+import { exportedFeedback } from '../feedback/store';
 import { exportFiles } from '../files/service';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { kinesisClient } from '../shared/kinesis-client';
+import { shareRecordOf, shareView } from '../sharing/store';
 import { parseJsonBody, parseQuery } from '../validation';
 import { erasureDepsFromEnv, exportDepsFromEnv, filesDeps } from './deps';
 import { eraseUserData } from './erasure';
@@ -83,6 +85,15 @@ export function buildExport(
       .filter((item) => String(item.sk).startsWith(keys.apiKeyPrefix))
       .map((item) => apiKeyView(item as unknown as ApiKeyItem)),
     files,
+    feedback: live
+      .filter((item) => userDataKindOf(String(item.sk)) === 'feedback')
+      .flatMap((item) => exportedFeedback(item) ?? []),
+    shares: live
+      .filter((item) => userDataKindOf(String(item.sk)) === 'shares')
+      .flatMap((item) => {
+        const share = shareRecordOf(item);
+        return share ? [shareView(share, cfg.webOrigin)] : [];
+      }),
   };
 }
 

@@ -81,11 +81,15 @@ export async function consumeRoute(
  * summed (lambdas/quota/regional-counter.ts), expiring through TTL. Only the count and the TTL attribute are
  * written, and only the count is read (the CDK grant allows exactly those).
  */
-export function tableRouteCounter(deps: RegionalCounterDeps): RouteCounter {
+export function tableRouteCounter(
+  deps: RegionalCounterDeps,
+  /** The counter item of a window (the public share route counts per client address instead). */
+  keyOf: (sub: string, bucket: RouteBucket, minute: string) => { pk: string; sk: string } = keys.routeQuota,
+): RouteCounter {
   return {
     count(sub, bucket, limit, nowMs) {
       const { start } = windowOf(nowMs);
-      const key = keys.routeQuota(sub, bucket, new Date(start).toISOString().slice(0, 16));
+      const key = keyOf(sub, bucket, new Date(start).toISOString().slice(0, 16));
       return countWithinLimit(
         deps,
         key,

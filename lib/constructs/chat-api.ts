@@ -231,8 +231,11 @@ export class ChatApi extends Construct implements Watched {
   public readonly alarms: Readonly<Record<string, Alarm>>;
   /** The base URL clients use (custom domain when configured), ending in `/v1`. */
   public readonly baseUrl: string;
-  /** Per function: 5xx share of the methods it serves above `api5xxRatePercent` (watched during its releases). */
-  public readonly functionServerErrorAlarms: Readonly<Record<FunctionName, Alarm>>;
+  /**
+   * Per function: 5xx share of the methods it serves above `api5xxRatePercent`, one alarm per five routes
+   * (watched during its releases).
+   */
+  public readonly functionServerErrorAlarms: Readonly<Record<FunctionName, readonly Alarm[]>>;
   private readonly stageName: string;
 
   constructor(scope: Construct, id: string, props: ChatApiProps) {
@@ -367,10 +370,9 @@ export class ChatApi extends Construct implements Watched {
     this.alarms = {
       ...this.createAlarms(props.functions.chat, thresholds),
       ...Object.fromEntries(
-        Object.entries(this.functionServerErrorAlarms).map(([name, each]) => [
-          `ServerErrorRate-${name}`,
-          each,
-        ]),
+        Object.entries(this.functionServerErrorAlarms).flatMap(([name, groups]) =>
+          groups.map((each, group) => [`ServerErrorRate-${name}${group === 0 ? '' : `-${group + 1}`}`, each]),
+        ),
       ),
     };
     this.serverErrorAlarm = this.alarms.ServerErrorRate ?? fail('ServerErrorRate');
@@ -580,20 +582,30 @@ export class ChatApi extends Construct implements Watched {
     };
   }
 
-  /** One 5xx-rate alarm per function, from the detailed (per-method) metrics of the routes it serves. */
-  private createFunctionAlarms(t: AlarmThresholds): Record<FunctionName, Alarm> {
+  /**
+   * 5xx-rate alarms per function, from the detailed (per-method) metrics of the routes it serves: one alarm per
+   * group of five routes, since an alarm's metric math may use at most ten metrics (two per route).
+   */
+  private createFunctionAlarms(t: AlarmThresholds): Record<FunctionName, Alarm[]> {
     const names = [...new Set(ROUTES.map((route) => route.fn))];
     return Object.fromEntries(
       names.map((name) => [
         name,
-        alarm(this, `${name.replace(/[^A-Za-z0-9]/g, '')}ServerErrorsAlarm`, {
-          metric: this.metricFunctionServerErrorRate(name),
-          threshold: t.api5xxRatePercent,
-          evaluationPeriods: 3,
-          description: `More than ${t.api5xxRatePercent} % of the requests served by ${name} fail with 5xx.`,
-        }),
+        routeGroups(name).map((_, group) =>
+          // The first group keeps the id the single alarm of a function always had.
+          alarm(
+            this,
+            `${name.replace(/[^A-Za-z0-9]/g, '')}ServerErrorsAlarm${group === 0 ? '' : group + 1}`,
+            {
+              metric: this.metricFunctionServerErrorRate(name, group),
+              threshold: t.api5xxRatePercent,
+              evaluationPeriods: 3,
+              description: `More than ${t.api5xxRatePercent} % of the requests served by ${name}${group === 0 ? '' : ` (routes group ${group + 1})`} fail with 5xx.`,
+            },
+          ),
+        ),
       ]),
-    ) as Record<FunctionName, Alarm>;
+    ) as Record<FunctionName, Alarm[]>;
   }
 
   /**
@@ -602,17 +614,20 @@ export class ChatApi extends Construct implements Watched {
    */
   public releaseAlarms(fn: FunctionName): IAlarm[] {
     const own = this.functionServerErrorAlarms[fn];
-    if (fn !== 'chat') return [own];
+    if (fn !== 'chat') return [...own];
     return [
-      own,
+      ...own,
       this.alarms.TimeToFirstTokenP99 ?? fail('TimeToFirstTokenP99'),
       this.alarms.ErrorRate ?? fail('ErrorRate'),
     ];
   }
 
-  /** 5xx answers as a percentage of the requests to the methods `fn` serves (API Gateway's detailed metrics). */
-  public metricFunctionServerErrorRate(fn: FunctionName): MathExpression {
-    const routes = ROUTES.filter((route) => route.fn === fn);
+  /**
+   * 5xx answers as a percentage of the requests to the methods `fn` serves (API Gateway's detailed metrics), for
+   * one group of at most five of its routes (`routeGroups`).
+   */
+  public metricFunctionServerErrorRate(fn: FunctionName, group = 0): MathExpression {
+    const routes = routeGroups(fn)[group] ?? [];
     const metric = (metricName: string, route: RouteDefinition) =>
       new Metric({
         namespace: 'AWS/ApiGateway',
@@ -636,7 +651,7 @@ export class ChatApi extends Construct implements Watched {
     return new MathExpression({
       expression: `IF((${sum('requests')}) > 0, 100 * (${sum('errors')}) / (${sum('requests')}), 0)`,
       usingMetrics,
-      label: `${fn} 5xx rate (%)`,
+      label: group === 0 ? `${fn} 5xx rate (%)` : `${fn} 5xx rate, routes group ${group + 1} (%)`,
       period: ONE_MINUTE,
     });
   }
@@ -687,4 +702,15 @@ export class ChatApi extends Construct implements Watched {
 
 function fail(what: string): never {
   throw new Error(`ChatApi: missing alarm ${what}`);
+}
+
+/** Routes per 5xx-rate alarm: two metrics each, and CloudWatch allows ten metrics in an alarm's math. */
+export const ROUTES_PER_ALARM = 5;
+
+/** The routes of `fn` in groups of `ROUTES_PER_ALARM`, in ROUTES order. */
+export function routeGroups(fn: FunctionName): RouteDefinition[][] {
+  const routes = ROUTES.filter((route) => route.fn === fn);
+  return Array.from({ length: Math.ceil(routes.length / ROUTES_PER_ALARM) }, (_, group) =>
+    routes.slice(group * ROUTES_PER_ALARM, (group + 1) * ROUTES_PER_ALARM),
+  );
 }

@@ -162,6 +162,7 @@ function dashboardRows(
   const { api, endpoint, jobQueue, eventStream, table } = props;
   const functionEntries = Object.entries(props.functions);
   const chat = required(props.functions[FunctionName.chat], 'the chat function');
+  const conversations = required(props.functions[FunctionName.conversations], 'the conversations function');
   const perFunction = (metric: (fn: AppFunction, label: string) => IMetric) =>
     functionEntries.map(([name, fn]) => metric(fn, name));
   const chatLatency = (metricName: MetricName) =>
@@ -367,6 +368,17 @@ function dashboardRows(
           statistic: Stats.SUM,
         }),
       ]),
+      graph(
+        'Answer feedback (ratings set or changed)',
+        (['up', 'down'] as const).map((rating) =>
+          conversations.metricProduct(MetricName.feedbackRatings, {
+            statistic: Stats.SUM,
+            period: FIVE_MINUTES,
+            dimensions: { [MetricDimension.rating]: rating },
+            label: `Thumbs ${rating}`,
+          }),
+        ),
+      ),
     ],
   ];
 }

@@ -2,6 +2,7 @@ import { type JsonSchema, JsonSchemaType, JsonSchemaVersion } from 'aws-cdk-lib/
 import { z } from 'zod';
 import { ConversationPatch, chatCompletionRequestSchema } from '../../lambdas/contracts/api';
 import { ApiKeyCreateRequest } from '../../lambdas/contracts/api-keys';
+import { FeedbackRequest } from '../../lambdas/contracts/feedback';
 import type { RouteDefinition } from '../../lambdas/contracts/routes';
 
 /**
@@ -15,6 +16,7 @@ export function requestBodySchemas(maxCompletionTokens: number): Readonly<Record
     'POST /v1/chat/completions': chatCompletionRequestSchema(maxCompletionTokens),
     'PATCH /v1/conversations/{id}': ConversationPatch,
     'POST /v1/me/api-keys': ApiKeyCreateRequest,
+    'POST /v1/conversations/{id}/messages/{message_id}/feedback': FeedbackRequest,
   };
 }
 

@@ -74,51 +74,61 @@ export class WebHosting extends Construct {
     });
     this.bucket = bucket;
 
+    const securityHeadersBehavior = {
+      strictTransportSecurity: {
+        accessControlMaxAge: Duration.days(365),
+        includeSubdomains: true,
+        preload: true,
+        override: true,
+      },
+      contentTypeOptions: { override: true },
+      frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+      referrerPolicy: {
+        referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+        override: true,
+      },
+      xssProtection: { protection: true, modeBlock: true, override: true },
+      contentSecurityPolicy: {
+        contentSecurityPolicy: [
+          "default-src 'self'",
+          `connect-src 'self' ${props.connectSources.join(' ')}`.trim(),
+          "img-src 'self' data:",
+          "style-src 'self' 'unsafe-inline'",
+          "script-src 'self'",
+          "frame-ancestors 'none'",
+          "base-uri 'self'",
+          "form-action 'self' https://*.amazoncognito.com",
+        ].join('; '),
+        override: true,
+      },
+    };
     const securityHeaders = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'chatstack web: strict security headers',
-      securityHeadersBehavior: {
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(365),
-          includeSubdomains: true,
-          preload: true,
-          override: true,
-        },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
-        referrerPolicy: {
-          referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
-          override: true,
-        },
-        xssProtection: { protection: true, modeBlock: true, override: true },
-        contentSecurityPolicy: {
-          contentSecurityPolicy: [
-            "default-src 'self'",
-            `connect-src 'self' ${props.connectSources.join(' ')}`.trim(),
-            "img-src 'self' data:",
-            "style-src 'self' 'unsafe-inline'",
-            "script-src 'self'",
-            "frame-ancestors 'none'",
-            "base-uri 'self'",
-            "form-action 'self' https://*.amazoncognito.com",
-          ].join('; '),
-          override: true,
-        },
+      securityHeadersBehavior,
+    });
+    // Shared conversations (`/s/<id>`, public) are not for search engines; the page also says so in a meta tag.
+    const sharedPageHeaders = new ResponseHeadersPolicy(this, 'SharedPageHeaders', {
+      comment: 'chatstack web: security headers and noindex for shared conversations',
+      securityHeadersBehavior,
+      customHeadersBehavior: {
+        customHeaders: [{ header: 'X-Robots-Tag', value: 'noindex, nofollow', override: true }],
       },
     });
+    const appBehavior = {
+      origin: S3BucketOrigin.withOriginAccessControl(bucket),
+      viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+      cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+      compress: true,
+    };
 
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'chatstack web app',
       defaultRootObject: 'index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       priceClass: PriceClass.PRICE_CLASS_100,
-      defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(bucket),
-        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
-        cachePolicy: CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: securityHeaders,
-        compress: true,
-      },
+      defaultBehavior: { ...appBehavior, responseHeadersPolicy: securityHeaders },
+      additionalBehaviors: { '/s/*': { ...appBehavior, responseHeadersPolicy: sharedPageHeaders } },
       // Client-side routes: unknown paths serve the app shell.
       errorResponses: [
         {

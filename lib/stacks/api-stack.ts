@@ -96,7 +96,10 @@ export class ApiStack extends Stack {
     const functions: Record<FunctionName, AppFunction> = {
       chat: fn(FunctionName.chat, 'Streams chat completions from the model', chatTimeout, 1024),
       models: fn(FunctionName.models, 'Lists the served model'),
-      conversations: fn(FunctionName.conversations, 'Lists, reads, renames and deletes conversations'),
+      conversations: fn(
+        FunctionName.conversations,
+        'Lists, reads, renames, deletes, rates and shares conversations',
+      ),
       me: fn(FunctionName.me, 'Exports, reports usage of and erases a user’s data'),
       jobs: fn(FunctionName.jobs, 'Queues and reports long-running completion jobs'),
       'client-errors': fn(FunctionName.clientErrors, 'Records errors reported by the web app'),
@@ -122,6 +125,8 @@ export class ApiStack extends Stack {
     props.endpoint.grantInvoke(functions.chat, props.fallbackEndpoints);
     props.eventStream.grantWrite(functions.chat);
     props.eventStream.grantWrite(functions.me);
+    // Feedback on answers is an analytics event.
+    props.eventStream.grantWrite(functions.conversations);
     props.jobQueue.grantSendMessages(functions.jobs);
     table.grantAdminAccess(functions.admin);
     // Its own callers' route limits (the shared API middleware counts every request).

@@ -62,6 +62,8 @@ export async function startWebServer(
             ? 'no-cache'
             : 'public, max-age=31536000, immutable',
           ...SECURITY_HEADERS,
+          // Shared conversations (`/s/<id>`) are not for search engines.
+          ...(pathname.startsWith('/s/') ? { 'x-robots-tag': 'noindex, nofollow' } : {}),
         });
         res.end(body);
         return;

@@ -281,15 +281,14 @@ describe('chatting', () => {
     await expect.poll(() => answer.locator('.copy-code').textContent()).toBe('Copied');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('export function debounce');
 
+    // The README's pictures of a conversation are taken by test/e2e/sharing.test.ts (a realistic one).
     await expectNoSeriousAxeViolations(page);
-    await screenshot(page, 'chat-desktop');
+    await screenshot(page, 'markdown-safety-desktop');
     await page.emulateMedia({ colorScheme: 'dark' });
     await expectNoSeriousAxeViolations(page);
-    await screenshot(page, 'chat-desktop-dark');
     await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize(PHONE);
     await expectNoSeriousAxeViolations(page);
-    await screenshot(page, 'chat-phone');
   });
 });
 

@@ -47,6 +47,34 @@ export interface AuditRecord {
   readonly target: string | null;
 }
 
+export interface FeedbackCounts {
+  readonly up: number;
+  readonly down: number;
+  /** up ÷ (up + down); null without ratings. */
+  readonly up_rate: number | null;
+}
+
+export interface FeedbackItem {
+  readonly user_id: string;
+  readonly conversation_id: string;
+  readonly message_id: string;
+  readonly rating: 'up' | 'down';
+  readonly comment: string | null;
+  readonly model: string | null;
+  /** The rated answer's first 1,000 characters. */
+  readonly message: string;
+  readonly rated_at: string;
+}
+
+export interface FeedbackReport {
+  readonly data: readonly FeedbackItem[];
+  readonly next_cursor: string | null;
+  readonly rates: FeedbackCounts & {
+    readonly days: readonly (FeedbackCounts & { date: string })[];
+    readonly models: readonly (FeedbackCounts & { model: string })[];
+  };
+}
+
 /** The `admin` group, as the access token's `cognito:groups` claim names it. */
 export const ADMIN_GROUP = 'admin';
 
@@ -92,6 +120,16 @@ export class AdminApi {
 
   async audit(day: string): Promise<readonly AuditRecord[]> {
     return (await this.json<{ data: AuditRecord[] }>(`/admin/audit?day=${day}`)).data;
+  }
+
+  /** Ratings of answers, newest first (a page from `cursor`), with the rates per day and model. */
+  feedback(
+    query: { days?: number; rating?: 'up' | 'down'; cursor?: string | null } = {},
+  ): Promise<FeedbackReport> {
+    const params = new URLSearchParams({ days: String(query.days ?? 30), limit: '25' });
+    if (query.rating) params.set('rating', query.rating);
+    if (query.cursor) params.set('cursor', query.cursor);
+    return this.json(`/admin/feedback?${params}`);
   }
 
   /** A CSV export (`users`, `usage` or `audit`), as a file to save. */

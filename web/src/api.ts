@@ -13,6 +13,7 @@ import {
 import type { DataExportStatus } from './data-export';
 import { ApiRequestError, apiErrorFromResponse, NetworkError } from './errors';
 import { type FileInfo, MAX_INLINE_BYTES } from './files';
+import type { MessageFeedback } from './sharing-api';
 import { readSse } from './sse';
 
 export type MessageRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
@@ -37,6 +38,7 @@ export interface StoredMessage {
   readonly model?: string | null;
   readonly usage?: Usage | null;
   readonly citations?: readonly Citation[];
+  readonly feedback?: MessageFeedback;
 }
 
 export interface ConversationDetail extends ConversationSummary {

@@ -3,8 +3,11 @@ import { ApiClient } from './api';
 import { Auth } from './auth';
 import { loadConfig } from './config';
 import { installErrorReporter } from './reporter';
+import { shareIdFromPath } from './sharing-api';
 import { App } from './ui/App';
+import { SharedPage } from './ui/SharedPage';
 import './styles.css';
+import './sharing.css';
 
 const RELEASE = import.meta.env.VITE_RELEASE ?? 'dev';
 
@@ -28,6 +31,13 @@ function fatal(root: HTMLElement, message: string) {
 
 async function start(root: HTMLElement): Promise<void> {
   const config = await loadConfig();
+  // A share link opens without signing in: no session, no sign-in redirect.
+  const shareId = shareIdFromPath(location.pathname);
+  if (shareId) {
+    root.replaceChildren();
+    render(<SharedPage apiBaseUrl={config.apiBaseUrl} shareId={shareId} />, root);
+    return;
+  }
   const auth = await Auth.discover(config);
   let report: ReturnType<typeof installErrorReporter> = () => undefined;
   const api = new ApiClient(config.apiBaseUrl, auth, ({ method, path, error }) =>

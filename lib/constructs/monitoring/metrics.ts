@@ -98,6 +98,7 @@ export const CUSTOM_METRIC_DIMENSIONS: Readonly<Record<MetricName, readonly stri
   [MetricName.clientErrors]: [MetricDimension.service],
   [MetricName.filesProcessed]: [MetricDimension.service],
   [MetricName.filesFailed]: [MetricDimension.service, MetricDimension.errorKind],
+  [MetricName.feedbackRatings]: [MetricDimension.service, MetricDimension.rating],
   [MetricName.filePagesIngested]: [MetricDimension.service],
   [MetricName.fileIngestDuration]: [MetricDimension.service],
 };

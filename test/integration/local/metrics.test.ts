@@ -80,6 +80,40 @@ describe('EMF metrics in the local log', () => {
     expect(typeof line?.[MetricDimension.category]).toBe('string');
   });
 
+  it('prints a feedback rating with its Rating dimension, one line per rating', async () => {
+    const turn = await post('/chat/completions', {
+      max_tokens: 4,
+      messages: [{ role: 'user', content: 'Rate me' }],
+    });
+    const { conversation_id: conversationId } = (await turn.json()) as { conversation_id: string };
+    const conversation = (await (
+      await fetch(`${running.urls.api}/v1/conversations/${conversationId}`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { messages: { id: string; role: string }[] };
+    const answer = conversation.messages.find((message) => message.role === 'assistant');
+    const rated = (rating: string) =>
+      emfLines().filter(
+        (line) =>
+          line[MetricDimension.rating] === rating &&
+          line._aws.CloudWatchMetrics.some((directive) =>
+            directive.Metrics.some((metric) => metric.Name === MetricName.feedbackRatings),
+          ),
+      );
+    const before = { up: rated('up').length, down: rated('down').length };
+    const path = `/conversations/${conversationId}/messages/${answer?.id}/feedback`;
+    expect((await post(path, { rating: 'up' })).status).toBe(200);
+    expect((await post(path, { rating: 'down' })).status).toBe(200);
+    await expect.poll(() => rated('down').length, { timeout: 10_000 }).toBe(before.down + 1);
+    expect(rated('up')).toHaveLength(before.up + 1);
+    const line = rated('down').at(-1);
+    expect(line?._aws.CloudWatchMetrics[0]?.Dimensions).toContainEqual([
+      MetricDimension.service,
+      MetricDimension.rating,
+    ]);
+    expect(line?.[MetricName.feedbackRatings]).toBe(1);
+  });
+
   it('prints a client error reported by the web app', async () => {
     const res = await post('/client-errors', { kind: 'uncaught', message: 'TypeError: x is undefined' });
     expect(res.status).toBe(202);

@@ -298,4 +298,30 @@ describe('WebHosting', () => {
       Match.stringLikeRegexp('No built web app at /nonexistent/web/dist'),
     );
   });
+
+  it('tells search engines not to index shared conversations (/s/*), with the same security headers', () => {
+    const scope = stack();
+    new WebHosting(scope, 'Web', {
+      bucketName: 'chatstack-test-web',
+      distPath: '/nonexistent',
+      connectSources: [],
+    });
+    const template = Template.fromStack(scope);
+    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy');
+    const [sharedId, shared] =
+      Object.entries(policies).find(([, policy]) => JSON.stringify(policy).includes('X-Robots-Tag')) ?? [];
+    expect(shared?.Properties.ResponseHeadersPolicyConfig.CustomHeadersConfig.Items).toEqual([
+      { Header: 'X-Robots-Tag', Value: 'noindex, nofollow', Override: true },
+    ]);
+    expect(
+      shared?.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy,
+    ).toBeDefined();
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        CacheBehaviors: [
+          Match.objectLike({ PathPattern: '/s/*', ResponseHeadersPolicyId: { Ref: sharedId } }),
+        ],
+      }),
+    });
+  });
 });

@@ -275,6 +275,14 @@ describe('Monitoring composes', () => {
     expect(dashboardBody()).toContain(`${metricName}`);
   });
 
+  it('charts thumbs up and down from the conversations function, one line per rating', () => {
+    const body = dashboardBody().replaceAll('\\', '');
+    expect(body).toContain('Answer feedback');
+    for (const rating of ['up', 'down']) {
+      expect(body).toContain(`"FeedbackRatings","Rating","${rating}","service","conversations"`);
+    }
+  });
+
   it('draws the 2 s target as a horizontal annotation on the latency graphs', () => {
     const annotations = dashboardBody().match(/\{\\"value\\":2000,\\"label\\":\\"2 s target\\"/g) ?? [];
     // Response latency, time to first token, model latency, API Gateway latency.

@@ -96,6 +96,22 @@ describe('function releases (CodeDeploy)', () => {
     expect(watched.some((description) => description.includes('throttled'))).toBe(false);
   });
 
+  it('keeps every alarm within CloudWatch’s ten metrics, watching a function of more than five routes in groups', () => {
+    const alarms = Object.values(resources(api(), 'AWS::CloudWatch::Alarm'));
+    for (const each of alarms) {
+      const metrics = (each.Properties.Metrics ?? []).filter((query: Json) => query.MetricStat);
+      expect(metrics.length, each.Properties.AlarmDescription).toBeLessThanOrEqual(10);
+    }
+    // conversations serves eight routes (feedback and share links among them): two groups, both watched.
+    const { watched } = releaseOf(api(), FunctionName.conversations);
+    expect(watched).toEqual(
+      expect.arrayContaining([
+        'More than 5 % of the requests served by conversations fail with 5xx.',
+        'More than 5 % of the requests served by conversations (routes group 2) fail with 5xx.',
+      ]),
+    );
+  });
+
   it('watches the chat promises a 200 cannot show: time to first token p99 and the server error rate', () => {
     const { watched } = releaseOf(api(), 'chat');
     expect(watched).toEqual(

@@ -9,10 +9,11 @@ import {
 } from '../admin-api';
 import type { ApiClient } from '../api';
 import { describeProblem } from '../errors';
+import { AdminFeedback } from './AdminFeedback';
 import { PageHead } from './PageHead';
 import { UsageChart } from './UsageChart';
 
-type Tab = 'users' | 'usage' | 'audit';
+type Tab = 'users' | 'usage' | 'audit' | 'feedback';
 type SortKey = 'id' | 'status' | 'last_active' | 'requests' | 'tokens' | 'cost';
 
 const number = (value: number) => value.toLocaleString();
@@ -185,7 +186,7 @@ export function AdminPage(props: {
       <div class="page-scroll">
         <div class="page-inner wide">
           <div class="admin-tabs" role="tablist" aria-label="Admin sections">
-            {(['users', 'usage', 'audit'] as const).map((name) => (
+            {(['users', 'usage', 'audit', 'feedback'] as const).map((name) => (
               <button
                 key={name}
                 type="button"
@@ -197,7 +198,7 @@ export function AdminPage(props: {
                   setTab(name);
                 }}
               >
-                {{ users: 'Users', usage: 'Usage', audit: 'Audit log' }[name]}
+                {{ users: 'Users', usage: 'Usage', audit: 'Audit log', feedback: 'Feedback' }[name]}
               </button>
             ))}
           </div>
@@ -327,6 +328,8 @@ export function AdminPage(props: {
               </button>
             </section>
           )}
+
+          {tab === 'feedback' && <AdminFeedback admin={admin} guard={guard} />}
 
           {tab === 'audit' && (
             <section aria-label="Audit log">

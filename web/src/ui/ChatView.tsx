@@ -8,10 +8,12 @@ import { ApiRequestError, describeProblem, type Problem } from '../errors';
 import { AttachButton, type AttachedFile, AttachmentChips, useAttachments } from './Attachments';
 import { type QuestionEdit, useBranching } from './branching';
 import { Composer } from './Composer';
+import { feedbackFor, withMessageId } from './Feedback';
 import { Icon } from './Icon';
 import { MessageView, type UiMessage, type UiMessageStatus } from './Message';
 import { PageHead } from './PageHead';
 import { ProblemBanner } from './ProblemBanner';
+import { ShareButton } from './ShareDialog';
 
 interface ChatViewProps {
   readonly api: ApiClient;
@@ -60,6 +62,8 @@ function fromStored(messages: readonly StoredMessage[]): UiMessage[] {
       content: message.content,
       status,
       ...(message.citations ? { citations: message.citations } : {}),
+      messageId: message.id,
+      ...(message.feedback ? { feedback: message.feedback } : {}),
     });
   }
   return shown;
@@ -308,6 +312,8 @@ export function ChatView(props: ChatViewProps) {
                 : 'complete';
         setAssistant(result.content, status);
         const citations = result.citations;
+        const messageId = answerId.current;
+        if (messageId) setMessages((current) => withMessageId(current, assistantKey, messageId));
         if (citations)
           setMessages((current) =>
             current.map((message) => (message.key === assistantKey ? { ...message, citations } : message)),
@@ -391,6 +397,7 @@ export function ChatView(props: ChatViewProps) {
         sidebarOpen={props.sidebarOpen}
         onOpenSidebar={props.onOpenSidebar}
         menuButtonRef={menuButton}
+        actions={props.conversationId && <ShareButton api={api} conversationId={props.conversationId} />}
       />
 
       <div
@@ -436,6 +443,7 @@ export function ChatView(props: ChatViewProps) {
                   if (lastUserText !== undefined) void send(lastUserText, true);
                 }}
                 branchTools={branching.toolsFor(message, streaming)}
+                feedback={feedbackFor(api, activeId.current, message)}
               />
             ),
           )}

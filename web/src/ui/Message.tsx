@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Citation } from '../chat-stream';
 import { codeLanguageOf, renderMarkdown } from '../markdown';
+import type { MessageFeedback } from '../sharing-api';
 import { type AttachedFile, CitationList, MessageFiles } from './Attachments';
 import { Icon } from './Icon';
 
@@ -24,6 +25,9 @@ export interface UiMessage {
   readonly files?: readonly AttachedFile[];
   /** The passages of attached files an answer was given. */
   readonly citations?: readonly Citation[];
+  /** The stored message's id (an answer gets it when its stream starts) and the caller's rating of it. */
+  readonly messageId?: string;
+  readonly feedback?: MessageFeedback;
 }
 
 const STATUS_NOTES: Partial<Record<UiMessageStatus, string>> = {
@@ -121,9 +125,17 @@ interface MessageViewProps {
   readonly onRegenerate: () => void;
   /** Edit and version switcher (see `BranchTools`). */
   readonly branchTools?: ComponentChildren;
+  /** Rating controls under a finished answer (ui/Feedback.tsx). */
+  readonly feedback?: ComponentChildren;
 }
 
-export function MessageView({ message, canRegenerate, onRegenerate, branchTools }: MessageViewProps) {
+export function MessageView({
+  message,
+  canRegenerate,
+  onRegenerate,
+  branchTools,
+  feedback,
+}: MessageViewProps) {
   const note = STATUS_NOTES[message.status];
   if (message.role === 'user') {
     return (
@@ -173,6 +185,7 @@ export function MessageView({ message, canRegenerate, onRegenerate, branchTools 
               </button>
             )}
             {branchTools}
+            {feedback}
           </div>
         )}
       </div>

@@ -10,6 +10,8 @@ export function PageHead(props: {
   readonly onOpenSidebar: () => void;
   /** Where focus returns when the drawer closes. */
   readonly menuButtonRef?: Ref<HTMLButtonElement>;
+  /** Buttons at the end of the header (sharing a conversation). */
+  readonly actions?: ComponentChildren;
 }) {
   return (
     <header class="chat-head">
@@ -27,6 +29,7 @@ export function PageHead(props: {
       <h1 id={props.titleId} class="chat-title">
         {props.title}
       </h1>
+      {props.actions ? <div class="chat-head-actions">{props.actions}</div> : null}
     </header>
   );
 }
