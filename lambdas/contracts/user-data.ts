@@ -16,7 +16,9 @@ export interface UserDataPrefix {
     | 'api_keys'
     | 'files'
     | 'file_passages'
-    | 'idempotency_records';
+    | 'idempotency_records'
+    | 'settings'
+    | 'search_index';
 }
 
 export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
@@ -33,6 +35,10 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'CHUNK#', kind: 'file_passages' },
   // Stored answers of requests sent with an Idempotency-Key (lambdas/shared/idempotency.ts).
   { prefix: 'IDEM#', kind: 'idempotency_records' },
+  { prefix: 'SETTINGS', kind: 'settings' },
+  // Derived from titles and messages (lambdas/search): erased with them, left out of the export (it can be rebuilt).
+  { prefix: 'SRCH#', kind: 'search_index' },
+  { prefix: 'SRCHSET#', kind: 'search_index' },
 ];
 
 /**

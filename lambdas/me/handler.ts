@@ -1,7 +1,14 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type ApiKeyItem, apiKeyView } from '../api-keys/store';
-import { type Export, type ExportedJob, type UsageDay, UsageQuery, type UsageReport } from '../contracts/api';
+import {
+  type Export,
+  type ExportedJob,
+  type UsageDay,
+  UsageQuery,
+  type UsageReport,
+  UserSettingsUpdate,
+} from '../contracts/api';
 import { type AnalyticsEvent, buildEvent } from '../contracts/events';
 import { keys } from '../contracts/keys';
 import { userDataKindOf } from '../contracts/user-data';
@@ -19,13 +26,15 @@ import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import { fileDepsFromEnv } from '../files/deps';
 import { eraseFiles, exportFiles, type FilesDeps } from '../files/service';
 import type { JobItem } from '../jobs/store';
+import { settingsOf } from '../settings/store';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { MethodNotAllowedError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
 import { kinesisClient } from '../shared/kinesis-client';
-import { parseQuery } from '../validation';
+import { parseJsonBody, parseQuery } from '../validation';
 import { eraseUserData } from './erasure';
+import { settingsRoute } from './settings';
 
 /** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */
 const cfg = config();
@@ -119,6 +128,7 @@ export function buildExport(
       .filter((item) => String(item.sk).startsWith(keys.apiKeyPrefix))
       .map((item) => apiKeyView(item as unknown as ApiKeyItem)),
     files,
+    settings: settingsOf(live.find((item) => item.sk === keys.settings(sub).sk)),
   };
 }
 
@@ -146,6 +156,10 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   }
   if (method === 'GET' && path.endsWith('/me/usage')) {
     return json(event, 200, await usage(event, sub));
+  }
+  if (path.endsWith('/me/settings') && (method === 'GET' || method === 'PUT')) {
+    const update = method === 'PUT' ? parseJsonBody(event, UserSettingsUpdate) : undefined;
+    return json(event, 200, await settingsRoute(store(), sub, update));
   }
   if (method === 'DELETE' && path.endsWith('/me')) {
     // Idempotent: a second erasure finds nothing and answers the same. The caller's limits survive it.

@@ -118,6 +118,8 @@ export class ApiStack extends Stack {
     props.eventStream.grantWrite(functions.chat);
     props.eventStream.grantWrite(functions.me);
     props.jobQueue.grantSendMessages(functions.jobs);
+    // A conversation's first answer asks the jobs worker for a title (lambdas/titles).
+    props.jobQueue.grantSendMessages(functions.chat);
     table.grantAdminAccess(functions.admin);
     // Its own callers' route limits (the shared API middleware counts every request).
     table.grantRouteLimits(functions.admin);
