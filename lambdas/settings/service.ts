@@ -28,7 +28,7 @@ export async function moderateInstructions(
     throw new ApiError(
       400,
       'invalid_request_error',
-      `The text of ${field} was blocked by the content policy (${verdict.categories[0] ?? 'policy'}).`,
+      `The ${field.replaceAll('_', ' ')} were blocked by the content policy (${(verdict.categories[0] ?? 'policy').replaceAll('_', ' ')}); rephrase them and save again.`,
       field,
       'content_filter',
     );
