@@ -5,10 +5,13 @@ import { keys } from '../../../lambdas/contracts/keys';
 import {
   type ConversationStore,
   createConversation,
+  newMessageId,
+  putMessage,
   reserveSequences,
   updateConversation,
 } from '../../../lambdas/conversations/store';
 import { indexMessages, indexTitle, removeFromIndex } from '../../../lambdas/search/index-store';
+import { rebuildUserIndex } from '../../../lambdas/search/rebuild';
 import { searchConversations } from '../../../lambdas/search/search';
 import { SEARCH_LIMITS } from '../../../lambdas/search/terms';
 import { startTable, TABLE_NAME, type TestTable } from '../chat/harness';
@@ -108,6 +111,30 @@ describe('searching a user’s conversations', () => {
     for (let from = 50; from < SEARCH_LIMITS.maxTermsPerConversation + 200; from += 100)
       added += await indexMessages(store, sub, conversationId, [words(from, 100)]);
     expect(added).toBe(SEARCH_LIMITS.maxTermsPerConversation);
+  });
+
+  it('is rebuilt from the stored messages and titles of conversations indexed before', async () => {
+    const sub = user();
+    const { conversationId } = await createConversation(store, sub, { title: 'First question' });
+    for (const [sequence, content] of ['Where is the lighthouse?', 'On the northern cape.'].entries())
+      await putMessage(store, sub, {
+        messageId: newMessageId(),
+        conversationId,
+        sequence,
+        role: sequence === 0 ? 'user' : 'assistant',
+        content,
+        createdAt: new Date().toISOString(),
+        status: 'complete',
+      });
+    await updateConversation(store, sub, conversationId, { title: 'Coastal walks' });
+    expect((await searchConversations(store, sub, 'lighthouse', 20)).hits).toEqual([]);
+    expect(await rebuildUserIndex(store, sub)).toBe(1);
+    expect(ids(await searchConversations(store, sub, 'lighthouse northern', 20))).toEqual([conversationId]);
+    expect(ids(await searchConversations(store, sub, 'coastal', 20))).toEqual([conversationId]);
+    // Idempotent: a second rebuild leaves the same index.
+    const before = (await indexItems(sub, 'SRCH')).length;
+    await rebuildUserIndex(store, sub);
+    expect((await indexItems(sub, 'SRCH')).length).toBe(before);
   });
 
   it('refuses a query without a word, naming q', async () => {
