@@ -1,6 +1,10 @@
 import { type JsonSchema, JsonSchemaType, JsonSchemaVersion } from 'aws-cdk-lib/aws-apigateway';
 import { z } from 'zod';
-import { ConversationPatch, chatCompletionRequestSchema } from '../../lambdas/contracts/api';
+import {
+  ConversationPatch,
+  chatCompletionRequestSchema,
+  UserSettingsUpdate,
+} from '../../lambdas/contracts/api';
 import { ApiKeyCreateRequest } from '../../lambdas/contracts/api-keys';
 import type { RouteDefinition } from '../../lambdas/contracts/routes';
 
@@ -15,6 +19,7 @@ export function requestBodySchemas(maxCompletionTokens: number): Readonly<Record
     'POST /v1/chat/completions': chatCompletionRequestSchema(maxCompletionTokens),
     'PATCH /v1/conversations/{id}': ConversationPatch,
     'POST /v1/me/api-keys': ApiKeyCreateRequest,
+    'PUT /v1/me/settings': UserSettingsUpdate,
   };
 }
 
