@@ -101,6 +101,8 @@ describe('searching conversations', () => {
     expect(await results.first().textContent()).toContain('<img src=x onerror=alert(1)>');
     expect(await page.locator('.search-results img').count()).toBe(0);
     expect(await seriousAxeViolations(page)).toEqual([]);
+    // The picture shows the results, not the last rename's notice.
+    await page.locator('.toast').waitFor({ state: 'detached', timeout: 30_000 });
     await screenshot(page, 'search');
 
     await box.fill('postgres password');
