@@ -83,6 +83,8 @@ describe('searching conversations', () => {
     await startConversation(page, 'Is <img src=x onerror=alert(1)> safe in a Postgres comment?');
     await renameCurrent(page, 'Markup in comments');
     await startConversation(page, 'Plan a weekend in Lisbon');
+    // The local test model writes gibberish titles: the picture shows titles a person would choose.
+    await renameCurrent(page, 'Weekend in Lisbon');
 
     await composer(page).click();
     await page.keyboard.press('Control+K');
