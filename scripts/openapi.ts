@@ -23,6 +23,8 @@ import {
   ModelList,
   UsageQuery,
   UsageReport,
+  UserSettings,
+  UserSettingsUpdate,
 } from '../lambdas/contracts/api';
 import { ApiKeyCreateRequest, ApiKeyId, ApiKeyList, CreatedApiKey } from '../lambdas/contracts/api-keys';
 import { DataExport, DataExportRequest, ExportId } from '../lambdas/contracts/data-export';
@@ -120,7 +122,8 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
   },
   'GET /v1/conversations': {
     operationId: 'listConversations',
-    summary: 'List the caller’s conversations, newest first.',
+    summary:
+      'List the caller’s conversations, pinned then newest first; with `q`, search them by words (newest first, each with a `snippet`).',
     requestParams: { query: ConversationListQuery },
     responses: {
       '200': { description: 'One page.', content: jsonContent(ConversationList) },
@@ -138,11 +141,11 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
   },
   'PATCH /v1/conversations/{id}': {
     operationId: 'renameConversation',
-    summary: 'Rename a conversation.',
+    summary: 'Rename, pin or unpin a conversation, set its system prompt or switch its branch.',
     requestParams: idParam,
     requestBody: { required: true, content: jsonContent(ConversationPatch) },
     responses: {
-      '200': { description: 'Renamed.', content: jsonContent(Conversation) },
+      '200': { description: 'Changed.', content: jsonContent(Conversation) },
       ...errors(400, 401, 403, 404),
     },
   },
@@ -274,6 +277,24 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     responses: {
       '200': { description: 'Deleted.', content: jsonContent(FileDeleted) },
       ...errors(401, 403, 404),
+    },
+  },
+  'GET /v1/me/settings': {
+    operationId: 'getMySettings',
+    summary: 'The caller’s custom instructions and default model.',
+    responses: {
+      '200': { description: 'Settings.', content: jsonContent(UserSettings) },
+      ...errors(401, 403),
+    },
+  },
+  'PUT /v1/me/settings': {
+    operationId: 'updateMySettings',
+    summary:
+      'Change the caller’s custom instructions (moderated) and/or default model (one of GET /v1/models).',
+    requestBody: { required: true, content: jsonContent(UserSettingsUpdate) },
+    responses: {
+      '200': { description: 'The settings now.', content: jsonContent(UserSettings) },
+      ...errors(400, 401, 403),
     },
   },
   'DELETE /v1/me': {

@@ -9,6 +9,7 @@ import { type Config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
 import { loadKinesisClient } from '../shared/lazy-kinesis-client';
 import { sagemakerRuntimeClient, sagemakerRuntimeClientFor } from '../shared/sagemaker-runtime-client';
+import { titleRequester } from '../titles/title';
 import type { ChatDeps } from './pipeline';
 import { DEFAULT_LIMITS } from './prepare';
 
@@ -68,6 +69,15 @@ export function createChatDeps(cfg: Config): ChatDeps {
     },
     region: cfg.region,
     ...retrievalDeps(),
+    // Titles are written by the jobs worker: the first answer of a conversation puts a request on its queue.
+    ...(cfg.jobsQueueUrl
+      ? {
+          requestTitle: titleRequester(
+            async () => (await import('../shared/sqs-client')).sqsClient(),
+            cfg.jobsQueueUrl,
+          ),
+        }
+      : {}),
     ...(emitter ? { emitEvents: (events: readonly AnalyticsEvent[]) => emitter.emitEvents(events) } : {}),
   };
 }

@@ -30,11 +30,15 @@ import type { ToolCallFragment } from '../inference/chunks';
 import type { Moderation, OutputFilter } from '../moderation/types';
 import { type Admission, admitTurn, type QuotaDeps, type QuotaState, settleTurn } from '../quota';
 import type { RetrievalDeps } from '../retrieval';
+import { withCustomInstructions } from '../settings/service';
+import { getSettings } from '../settings/store';
 import { ApiError, ContentFilteredError, type OpenAiErrorBody } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
+import { afterTurn } from './after-turn';
 import { ground, groundedLimits, groundedTokensWanted, groundTurn } from './grounding';
 import {
   clientMessages,
+  DEFAULT_SYSTEM_PROMPT,
   type PreparedTurn,
   prepareRegeneration,
   prepareResumed,
@@ -73,6 +77,8 @@ export interface ChatDeps {
   readonly persistAttempts?: number;
   /** Retrieval over the user's files (`file_ids`). @default none: `file_ids` is refused */
   readonly files?: RetrievalDeps | undefined;
+  /** Asks for a title to be written (a job on the queue) after a conversation's first answer. @default none */
+  readonly requestTitle?: ((sub: string, conversationId: string) => Promise<unknown>) | undefined;
 }
 
 /** Who is asking, as the handler or job worker knows it. */
@@ -180,13 +186,20 @@ export async function runTurn(
   options: TurnOptions = {},
 ): Promise<TurnRecord> {
   const startedAt = Date.now();
+  // The user's custom instructions join every new turn's system message (and its token reservation).
+  const fresh = request.regenerate !== true && options.resume === undefined;
+  const customInstructions = fresh ? (await getSettings(deps.store, caller.sub)).custom_instructions : '';
   // 1. Admit: count the request, reserve the turn's tokens, take a concurrency slot.
   const admission = await admitTurn(
     options.concurrencySlot === false ? { ...deps.quota, maxConcurrentTurns: undefined } : deps.quota,
     caller.sub,
     {
       turnId: caller.requestId ?? crypto.randomUUID(),
-      wantedTokens: groundedTokensWanted(request, deps.limits, deps.systemPrompt),
+      wantedTokens: groundedTokensWanted(
+        request,
+        deps.limits,
+        withCustomInstructions(deps.systemPrompt ?? DEFAULT_SYSTEM_PROMPT, customInstructions),
+      ),
       expiresAtMs: options.deadlineAt ?? startedAt + SLOT_LIFETIME_MS,
       // A resumed turn was counted when it was first admitted.
       countRequest: options.resume === undefined,
@@ -194,9 +207,9 @@ export async function runTurn(
   );
   let usedTokens = 0;
   try {
-    // 2. Moderate every message the client sent (a regenerated or resumed question was moderated when first asked).
-    const checked =
-      request.regenerate === true || options.resume ? undefined : await moderateInput(deps, caller, request);
+    // 2. Moderate every message the client sent and the user's custom instructions (a regenerated or resumed
+    // question was moderated when first asked).
+    const checked = fresh ? await moderateInput(deps, caller, request, customInstructions) : undefined;
     // 2b. Ground in the conversation's files: their best passages, quoted as untrusted input and moderated.
     const grounding = checked ? await ground(deps, caller.sub, request, checked) : undefined;
     // 3. The context window, sized to the model's context (less the passages); the question is stored meanwhile.
@@ -209,7 +222,7 @@ export async function runTurn(
             caller.sub,
             request,
             checked,
-            { requestId: caller.requestId, reservedTokens },
+            { requestId: caller.requestId, reservedTokens, customInstructions: checked.instructions },
           )
         : await prepareRegeneration(deps, caller.sub, request, { reservedTokens });
     const turn = grounding
@@ -238,9 +251,12 @@ export async function runTurn(
     usedTokens = answer.usage.total_tokens;
     // 6. Persist the answer (partial ones too), retried; a lost answer is counted and reported, never hidden.
     const persisted = await persistAnswer(deps, caller, turn, answer, startedAt);
-    // 7. Metrics and the analytics event.
+    // 7. Metrics and the analytics event; the turn's words go into the search index, a new conversation gets a title.
     publishTurnMetrics(answer, startedAt, checked?.messages.length ?? 0);
-    await emitTurnEvent(deps, caller, turn, answer, startedAt);
+    await Promise.all([
+      emitTurnEvent(deps, caller, turn, answer, startedAt),
+      persisted ? afterTurn(deps, caller.sub, turn, answer, request.regenerate === true) : undefined,
+    ]);
     return recordOf(deps, answer, turn, admission, persisted);
   } finally {
     // Settle the quota: the day's counter keeps what the turn used, the slot is free again.
@@ -251,15 +267,25 @@ export async function runTurn(
 }
 
 /** Step 2: the rules per message and the classifier once for all; a block refuses the request before anything is stored. */
-async function moderateInput(deps: ChatDeps, caller: ChatCaller, request: ChatCompletionRequest) {
-  const messages = clientMessages(request);
+async function moderateInput(
+  deps: ChatDeps,
+  caller: ChatCaller,
+  request: ChatCompletionRequest,
+  customInstructions: string,
+) {
+  // The instructions go last, as the system text they become (the stages after read the client's by index).
+  const messages = [
+    ...clientMessages(request),
+    ...(customInstructions === '' ? [] : [{ role: 'system' as const, text: customInstructions }]),
+  ];
   const verdict = await deps.moderation.checkMessages(messages);
   if (verdict.action === 'block') {
     const category = verdict.categories[0] ?? 'policy';
     await emitBlockedInput(deps, caller, category);
     throw new ContentFilteredError(category);
   }
-  return { messages, verdict };
+  const instructions = customInstructions === '' ? undefined : verdict.texts[messages.length - 1];
+  return { messages, verdict, instructions };
 }
 
 /** What the model said, after the output filter, and how it ended. */

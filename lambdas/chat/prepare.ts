@@ -1,4 +1,10 @@
-import { buildContextWindow, type ContextMessage, DEFAULT_WINDOW, estimateTokens } from '../context';
+import {
+  buildContextWindow,
+  type ContextMessage,
+  DEFAULT_CHARS_PER_TOKEN,
+  DEFAULT_WINDOW,
+  estimateTokens,
+} from '../context';
 import type { ChatCompletionRequest, ChatMessageInput, ToolCall } from '../contracts/api';
 import type { Citation } from '../contracts/files';
 import { activeLeaf, pathTo, withParents } from '../conversations/branches';
@@ -17,6 +23,7 @@ import {
 } from '../conversations/store';
 import type { EngineMessage, InferenceRequest } from '../inference';
 import type { InputMessage, MessagesVerdict } from '../moderation/types';
+import { INSTRUCTIONS_BUDGET_SHARE, withCustomInstructions } from '../settings/service';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 
 /**
@@ -292,7 +299,12 @@ export async function prepareTurn(
   sub: string,
   request: ChatCompletionRequest,
   checked: { readonly messages: readonly InputMessage[]; readonly verdict: MessagesVerdict },
-  meta: { readonly requestId?: string | undefined; readonly reservedTokens?: number | undefined },
+  meta: {
+    readonly requestId?: string | undefined;
+    readonly reservedTokens?: number | undefined;
+    /** The user's custom instructions (moderated), added to the system message of every new turn. */
+    readonly customInstructions?: string | undefined;
+  },
 ): Promise<PreparedTurn> {
   const systemTexts: string[] = [];
   const newMessages: ContextMessage[] = [];
@@ -317,8 +329,15 @@ export async function prepareTurn(
     ? await loadConversation(deps.store, sub, request.conversation_id, request.parent_message_id)
     : undefined;
   const requestSystemPrompt = systemTexts.length > 0 ? systemTexts.join('\n\n') : undefined;
-  const systemPrompt =
-    requestSystemPrompt ?? existing?.conversation.systemPrompt ?? deps.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
+  const systemPrompt = withCustomInstructions(
+    requestSystemPrompt ?? existing?.conversation.systemPrompt ?? deps.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
+    meta.customInstructions,
+    Math.floor(
+      promptBudget(request, deps.limits) *
+        INSTRUCTIONS_BUDGET_SHARE *
+        (deps.limits.charsPerToken ?? DEFAULT_CHARS_PER_TOKEN),
+    ),
+  );
   const window = buildContextWindow(
     systemPrompt,
     existing?.history ?? [],

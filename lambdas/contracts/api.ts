@@ -17,6 +17,10 @@ export const LIMITS = {
   maxMessages: 50,
   maxStopSequences: 4,
   maxTitleChars: 200,
+  /** Longest search query, in characters. */
+  maxSearchQueryChars: 200,
+  /** Longest custom instructions or conversation system prompt, in characters. */
+  maxInstructionsChars: 4000,
   maxListLimit: 100,
   defaultListLimit: 20,
   /** Default ceiling for `max_tokens` / `max_completion_tokens` when no configuration is given. */
@@ -507,6 +511,18 @@ export const ConversationMessage = z
   .meta({ id: 'ConversationMessage' });
 export type ConversationMessage = z.infer<typeof ConversationMessage>;
 
+/** Where a search matched: plain text and offsets, so a client highlights without ever rendering HTML. */
+export const SearchSnippet = z
+  .object({
+    text: z.string().meta({ description: 'About 160 characters around the match, `…` where cut.' }),
+    highlights: z
+      .array(z.object({ start: z.number().int().min(0), end: z.number().int().min(0) }))
+      .meta({ description: 'The matched words in `text`, as UTF-16 offsets [start, end).' }),
+    source: z.enum(['title', 'message']),
+  })
+  .meta({ id: 'SearchSnippet' });
+export type SearchSnippet = z.infer<typeof SearchSnippet>;
+
 export const Conversation = z
   .object({
     id: ConversationId,
@@ -517,6 +533,13 @@ export const Conversation = z
     message_count: z.number().int().min(0),
     /** Files attached with `file_ids` (later turns are answered from them too). */
     file_ids: z.array(FileId).optional(),
+    pinned: z.boolean().meta({ description: 'Pinned conversations come first in the list.' }),
+    system_prompt: z.string().optional().meta({
+      description: 'The conversation’s own system prompt, when it has one (PATCH `system_prompt`).',
+    }),
+    snippet: SearchSnippet.optional().meta({
+      description: 'Search results (`q`) only: where the words matched.',
+    }),
   })
   .meta({ id: 'Conversation' });
 export type Conversation = z.infer<typeof Conversation>;
@@ -561,8 +584,16 @@ export const ConversationListQuery = z
       .max(1024)
       .regex(/^[A-Za-z0-9_-]+$/, 'Expected a cursor returned by a previous page.')
       .optional(),
+    q: z.string().max(LIMITS.maxSearchQueryChars).optional().meta({
+      description:
+        'Search: conversations whose title or messages have every word (the last one also as a word prefix).',
+    }),
   })
-  .strict();
+  .strict()
+  .refine((query) => query.q === undefined || query.cursor === undefined, {
+    message: 'Search results come in one page: `cursor` cannot be combined with `q`.',
+    path: ['cursor'],
+  });
 
 /** `GET …/messages/{message_id}/stream`: how many stored pieces the client already has. */
 export const ReattachQuery = z
@@ -585,10 +616,21 @@ export const ConversationPatch = z
     current_message_id: MessageId.optional().meta({
       description: 'Switch the active branch to the one through this message (its newest leaf).',
     }),
+    pinned: z.boolean().optional(),
+    system_prompt: z
+      .string()
+      .normalize('NFC')
+      .trim()
+      .max(LIMITS.maxInstructionsChars)
+      .nullable()
+      .optional()
+      .meta({
+        description: 'The conversation’s own system prompt for later turns; null or empty removes it.',
+      }),
   })
   .strict()
-  .refine((patch) => patch.title !== undefined || patch.current_message_id !== undefined, {
-    message: 'Expected title or current_message_id.',
+  .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
+    message: 'Expected title, current_message_id, pinned or system_prompt.',
     path: ['title'],
   })
   .meta({ id: 'ConversationPatch' });
@@ -617,6 +659,31 @@ export const UsageReport = z
 export type UsageReport = z.infer<typeof UsageReport>;
 
 export const UsageQuery = z.object({ days: decimal(1, 366).default(30) }).strict();
+
+/** `GET/PUT /v1/me/settings`: what applies to every new turn of the user's. */
+export const UserSettings = z
+  .object({
+    custom_instructions: z
+      .string()
+      .normalize('NFC')
+      .trim()
+      .max(LIMITS.maxInstructionsChars)
+      .meta({ description: 'Sent to the model as a system message on every new turn; empty for none.' }),
+    default_model: z.string().max(128).nullable().meta({
+      description:
+        'The model new chats start with (one of `GET /v1/models`); null for the deployment’s default.',
+    }),
+  })
+  .meta({ id: 'UserSettings' });
+export type UserSettings = z.infer<typeof UserSettings>;
+
+export const UserSettingsUpdate = UserSettings.partial()
+  .strict()
+  .refine((update) => update.custom_instructions !== undefined || update.default_model !== undefined, {
+    message: 'Expected custom_instructions or default_model.',
+    path: ['custom_instructions'],
+  })
+  .meta({ id: 'UserSettingsUpdate' });
 
 /** A job as exported: what was asked and what came of it. */
 export const ExportedJob = z
@@ -655,6 +722,7 @@ export const Export = z
     feedback: z.array(MessageFeedback.extend({ conversation_id: z.string(), message_id: z.string() })),
     /** Share links of conversations. */
     shares: z.array(Share),
+    settings: UserSettings,
   })
   .meta({ id: 'Export' });
 export type Export = z.infer<typeof Export>;

@@ -33,7 +33,7 @@ export const CORS_EXPOSE_HEADERS = [
   'x-ratelimit-reset-tokens',
 ] as const;
 
-export const CORS_ALLOW_METHODS = ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export const CORS_ALLOW_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
  * Where the web app runs on a developer's machine (`npm start`'s web server and the vite dev server both listen on

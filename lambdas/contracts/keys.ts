@@ -114,6 +114,22 @@ export const keys = {
     pk: `ADDRESS#${addressHash}`,
     sk: `QUOTA#SHARED#${minute}`,
   }),
+  /** The user's settings (custom instructions, default model): one item (lambdas/settings). */
+  settings: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'SETTINGS' }),
+  /**
+   * Search index: one item per word and conversation (`SRCH#<term>#<conversation id>`), holding a snippet of the
+   * text the word was first seen in; a word prefix is one Query (lambdas/search).
+   */
+  searchTerm: (sub: string, term: string, conversationId: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `SRCH#${term}#${conversationId}`,
+  }),
+  searchTermPrefix: (termPrefix: string) => `SRCH#${termPrefix}`,
+  /** The words a conversation has in the index (bounded): later messages write only new words; deletion reads it. */
+  searchTerms: (sub: string, conversationId: string) => ({
+    pk: keys.userPartition(sub),
+    sk: `SRCHSET#${conversationId}`,
+  }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

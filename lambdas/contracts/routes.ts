@@ -5,7 +5,7 @@
 export type Scope = 'chat:read' | 'chat:write';
 
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** API Gateway resource path, with `{param}` placeholders. */
   readonly path: string;
   /** The Lambda function serving it: its entry is `lambdas/<fn>/handler.ts`, exporting `handler`. */
@@ -72,6 +72,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/me/export/{id}', fn: 'me', scopes: read },
   { method: 'GET', path: '/v1/me/usage', fn: 'me', scopes: read },
   { method: 'DELETE', path: '/v1/me', fn: 'me', scopes: write },
+  { method: 'GET', path: '/v1/me/settings', fn: 'me', scopes: read },
+  { method: 'PUT', path: '/v1/me/settings', fn: 'me', scopes: write },
   { method: 'POST', path: '/v1/jobs', fn: 'jobs', scopes: write },
   { method: 'GET', path: '/v1/jobs/{id}', fn: 'jobs', scopes: read },
   { method: 'POST', path: '/v1/client-errors', fn: 'client-errors', scopes: write },

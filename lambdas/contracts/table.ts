@@ -9,7 +9,7 @@ export const TABLE = {
   ttlAttribute: 'expiresAt',
   globalSecondaryIndexes: [
     {
-      /** Conversations of one user, newest first: gsi1pk = CONVS#<sub>, gsi1sk = <updatedAt ISO>#<conversationId>. */
+      /** Conversations of one user, pinned then newest first: gsi1pk = CONVS#<sub>, gsi1sk = [PIN#]<updatedAt ISO>#<conversationId>. */
       indexName: 'gsi1',
       partitionKey: 'gsi1pk',
       sortKey: 'gsi1sk',

@@ -19,7 +19,9 @@ export interface UserDataPrefix {
     | 'idempotency_records'
     | 'exports'
     | 'feedback'
-    | 'shares';
+    | 'shares'
+    | 'settings'
+    | 'search_index';
 }
 
 export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
@@ -41,6 +43,10 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   // Ratings of answers (lambdas/feedback); shares, whose public snapshots erasure also revokes (lambdas/sharing).
   { prefix: 'FEEDBACK#', kind: 'feedback' },
   { prefix: 'SHARE#', kind: 'shares' },
+  { prefix: 'SETTINGS', kind: 'settings' },
+  // Derived from titles and messages (lambdas/search): erased with them, left out of the export (it can be rebuilt).
+  { prefix: 'SRCH#', kind: 'search_index' },
+  { prefix: 'SRCHSET#', kind: 'search_index' },
 ];
 
 /**

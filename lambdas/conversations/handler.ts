@@ -10,15 +10,19 @@ import {
 } from '../contracts/api';
 import { feedbackRoute } from '../feedback/route';
 import { deleteFeedbackOf, feedbackOf, feedbackView } from '../feedback/store';
+import { removeFromIndex } from '../search/index-store';
+import { searchConversations } from '../search/search';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
 import { apiMiddlewares, json } from '../shared/http';
+import { logger } from '../shared/powertools';
 import { SHARED_ROUTE_PATH, sharedRoute, shareRoute } from '../sharing/route';
 import { revokeShareIfAny } from '../sharing/store';
 import { parseJsonBody, parseQuery } from '../validation';
 import { activeLeaf, newestLeafUnder, withParents } from './branches';
 import { conversationStoreFromEnv } from './deps';
+import { patchConversation } from './find';
 import {
   allMessages,
   type ConversationRecord,
@@ -26,7 +30,6 @@ import {
   listConversations,
   requireConversation,
   type StoredMessage,
-  updateConversation,
 } from './store';
 
 /** `/v1/conversations[/{id}]`: list (newest first, paged), get with messages, rename, delete — the caller's only. */
@@ -43,6 +46,8 @@ export function conversationView(record: ConversationRecord): Conversation {
     updated_at: record.updatedAt,
     message_count: record.messageCount,
     ...(record.fileIds?.length ? { file_ids: [...record.fileIds] } : {}),
+    pinned: record.pinned === true,
+    ...(record.systemPrompt === undefined ? {} : { system_prompt: record.systemPrompt }),
   };
 }
 
@@ -89,6 +94,17 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   const method = event.httpMethod;
   if (!hasId && method === 'GET') {
     const query = parseQuery(event.queryStringParameters, ConversationListQuery);
+    if (query.q !== undefined) {
+      const found = await searchConversations(store(), sub, query.q, query.limit);
+      logger.info('search', { results: found.hits.length, readUnits: found.readUnits });
+      const results: ConversationList = {
+        object: 'list',
+        data: found.hits.map((hit) => ({ ...conversationView(hit.conversation), snippet: hit.snippet })),
+        has_more: found.hasMore,
+        next_cursor: null,
+      };
+      return json(event, 200, results);
+    }
     const page = await listConversations(store(), sub, query);
     const body: ConversationList = {
       object: 'list',
@@ -120,7 +136,7 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
         patch.current_message_id === undefined
           ? undefined
           : await leafThrough(sub, id, patch.current_message_id);
-      const updated = await updateConversation(store(), sub, id, { title: patch.title, currentMessageId });
+      const updated = await patchConversation(store(), sub, id, patch, currentMessageId);
       return json(event, 200, conversationView(updated));
     }
     if (method === 'DELETE') {
@@ -128,6 +144,7 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
       await revokeShareIfAny(store(), sub, id);
       await deleteFeedbackOf(store(), sub, id);
       await deleteConversation(store(), sub, id);
+      await removeFromIndex(store(), sub, id);
       return json(event, 200, { id, object: 'conversation.deleted', deleted: true });
     }
   }

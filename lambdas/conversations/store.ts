@@ -46,6 +46,10 @@ export interface ConversationRecord {
   readonly fileIds?: readonly string[];
   /** The leaf of the active branch (the answer of its latest turn); the newest message when unset or missing. */
   readonly currentMessageId?: string;
+  /** Pinned conversations come first in the list (their list sort key starts with `PIN#`). */
+  readonly pinned?: boolean;
+  /** Who wrote the title: unset for the first question cut short, `model` for a written one, `user` for a rename. */
+  readonly titleSource?: 'model' | 'user';
 }
 
 export interface StoredMessage {
@@ -120,7 +124,17 @@ function toConversation(item: Record<string, unknown>): ConversationRecord {
     ...(typeof item.systemPrompt === 'string' ? { systemPrompt: item.systemPrompt } : {}),
     ...(item.fileIds instanceof Set ? { fileIds: [...(item.fileIds as Set<string>)].sort() } : {}),
     ...(typeof item.currentMessageId === 'string' ? { currentMessageId: item.currentMessageId } : {}),
+    ...(item.pinned === true ? { pinned: true } : {}),
+    ...(item.titleSource === 'model' || item.titleSource === 'user' ? { titleSource: item.titleSource } : {}),
   };
+}
+
+/**
+ * The conversation list's sort key (GSI1, read newest first): pinned ones start with `PIN#`, which sorts above
+ * every ISO date, so they come first and a cursor pages through both kinds in one order.
+ */
+export function listSortKey(updatedAt: string, conversationId: string, pinned: boolean | undefined): string {
+  return `${pinned ? 'PIN#' : ''}${updatedAt}#${conversationId}`;
 }
 
 function toMessage(item: Record<string, unknown>): StoredMessage {
@@ -181,7 +195,7 @@ export async function createConversation(
       Item: {
         ...keys.conversation(sub, conversationId),
         gsi1pk: keys.conversationsIndex(sub),
-        gsi1sk: `${now}#${conversationId}`,
+        gsi1sk: listSortKey(now, conversationId, false),
         type: 'conversation',
         ...record,
         [TABLE.ttlAttribute]: expiresAtFor(deps),
@@ -252,7 +266,7 @@ export async function reserveSequences(
             ':count': current.messageCount + count,
             ':turns': current.turnCount + userTurns,
             ':now': now,
-            ':gsi1sk': `${now}#${current.conversationId}`,
+            ':gsi1sk': listSortKey(now, current.conversationId, current.pinned),
             ...(currentMessageId === undefined ? {} : { ':leaf': currentMessageId }),
             ...(expiresAt === undefined ? {} : { ':ttl': expiresAt }),
           },
@@ -558,10 +572,13 @@ export async function listConversations(
   return { conversations, nextCursor };
 }
 
-/** What a PATCH may change: the title and the active branch. */
+/** What a PATCH may change: the title (a user's rename), the active branch, the pin and the system prompt. */
 export interface ConversationChange {
   readonly title?: string | undefined;
   readonly currentMessageId?: string | undefined;
+  readonly pinned?: boolean | undefined;
+  /** `null` removes the conversation's own system prompt. */
+  readonly systemPrompt?: string | null | undefined;
 }
 
 /** Renames a conversation and/or switches its branch (conditional on the version read; retried on a concurrent change). */
@@ -572,9 +589,13 @@ export async function updateConversation(
   change: ConversationChange,
 ): Promise<ConversationRecord> {
   const sets = [
-    ...(change.title === undefined ? [] : ['title = :title']),
+    // A user's rename always wins: the title job only writes over a title no user chose (`setWrittenTitle`).
+    ...(change.title === undefined ? [] : ['title = :title', 'titleSource = :user']),
     ...(change.currentMessageId === undefined ? [] : ['currentMessageId = :leaf']),
+    ...(change.pinned === undefined ? [] : ['pinned = :pinned', 'gsi1sk = :gsi1sk']),
+    ...(typeof change.systemPrompt === 'string' ? ['systemPrompt = :system'] : []),
   ];
+  const removes = change.systemPrompt === null ? ' REMOVE systemPrompt' : '';
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
     const current = await requireConversation(deps, sub, conversationId);
     try {
@@ -582,11 +603,18 @@ export async function updateConversation(
         new UpdateCommand({
           TableName: deps.tableName,
           Key: keys.conversation(sub, conversationId),
-          UpdateExpression: `SET ${[...sets, 'version = :next'].join(', ')}`,
+          UpdateExpression: `SET ${[...sets, 'version = :next'].join(', ')}${removes}`,
           ConditionExpression: 'attribute_exists(pk) AND version = :version',
           ExpressionAttributeValues: {
-            ...(change.title === undefined ? {} : { ':title': change.title }),
+            ...(change.title === undefined ? {} : { ':title': change.title, ':user': 'user' }),
             ...(change.currentMessageId === undefined ? {} : { ':leaf': change.currentMessageId }),
+            ...(change.pinned === undefined
+              ? {}
+              : {
+                  ':pinned': change.pinned,
+                  ':gsi1sk': listSortKey(current.updatedAt, conversationId, change.pinned),
+                }),
+            ...(typeof change.systemPrompt === 'string' ? { ':system': change.systemPrompt } : {}),
             ':version': current.version,
             ':next': current.version + 1,
           },
@@ -605,24 +633,85 @@ export async function updateConversation(
   );
 }
 
-/** Deletes items in batches of 25, resubmitting what DynamoDB leaves unprocessed. */
-export async function deleteKeys(
+/**
+ * Sets a title the model wrote, unless a user renamed the conversation meanwhile (or a title was written
+ * already): one conditional write, so a rename racing the job always wins. The version is left alone — the title
+ * is no part of what turns race on. False when the title was not written.
+ */
+export async function setWrittenTitle(
   deps: ConversationStore,
-  itemKeys: readonly Record<string, unknown>[],
-): Promise<void> {
-  for (let index = 0; index < itemKeys.length; index += 25) {
-    let requests = itemKeys.slice(index, index + 25).map((Key) => ({ DeleteRequest: { Key } }));
+  sub: string,
+  conversationId: string,
+  title: string,
+): Promise<boolean> {
+  try {
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: keys.conversation(sub, conversationId),
+        UpdateExpression: 'SET title = :title, titleSource = :model',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(titleSource)',
+        ExpressionAttributeValues: { ':title': title, ':model': 'model' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** The first `limit` messages of a conversation, oldest first (what a title is written from). */
+export async function firstMessages(
+  deps: ConversationStore,
+  sub: string,
+  conversationId: string,
+  limit: number,
+): Promise<StoredMessage[]> {
+  const page = await deps.db.send(
+    new QueryCommand({
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.userPartition(sub),
+        ':prefix': keys.messagePrefix(conversationId),
+      },
+      Limit: limit,
+      ConsistentRead: true,
+    }),
+  );
+  return (page.Items ?? []).filter((item) => !isExpired(item, deps)).map(toMessage);
+}
+
+/** One request of a batch write: a put of an item or a delete of a key. */
+export type BatchRequest =
+  | { readonly PutRequest: { readonly Item: Record<string, unknown> } }
+  | { readonly DeleteRequest: { readonly Key: Record<string, unknown> } };
+
+/** Writes requests in batches of 25, resubmitting what DynamoDB leaves unprocessed. */
+export async function writeBatches(deps: ConversationStore, all: readonly BatchRequest[]): Promise<void> {
+  for (let index = 0; index < all.length; index += 25) {
+    let requests = all.slice(index, index + 25) as BatchRequest[];
     for (let attempt = 0; requests.length > 0; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-      if (attempt > 8) throw new Error('DynamoDB kept items unprocessed while deleting.');
+      if (attempt > 8) throw new Error('DynamoDB kept items unprocessed while writing a batch.');
       const result = await deps.db.send(
         new BatchWriteCommand({ RequestItems: { [deps.tableName]: requests } }),
       );
-      requests = (result.UnprocessedItems?.[deps.tableName] ?? []).flatMap((request) =>
-        request.DeleteRequest?.Key ? [{ DeleteRequest: { Key: request.DeleteRequest.Key } }] : [],
-      );
+      requests = (result.UnprocessedItems?.[deps.tableName] ?? []) as BatchRequest[];
     }
   }
+}
+
+/** Deletes items in batches of 25, resubmitting what DynamoDB leaves unprocessed. */
+export function deleteKeys(
+  deps: ConversationStore,
+  itemKeys: readonly Record<string, unknown>[],
+): Promise<void> {
+  return writeBatches(
+    deps,
+    itemKeys.map((Key) => ({ DeleteRequest: { Key } })),
+  );
 }
 
 /** Deletes a conversation and its messages; someone else's (or a missing) id is a 404. */

@@ -14,6 +14,7 @@ import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
 import { kinesisClient } from '../shared/kinesis-client';
 import { logger, metrics } from '../shared/powertools';
+import { titleMessageOf } from '../titles/title';
 
 export interface DeadLetterDeps {
   readonly store: JobStore;
@@ -24,6 +25,11 @@ export interface DeadLetterDeps {
 /** Marks the job of a dead-lettered message `failed` (unless it settled meanwhile) and frees its slot. */
 export async function failDeadLetteredJob(deps: DeadLetterDeps, body: string): Promise<boolean> {
   const parsed = JobMessageSchema.safeParse(safeJson(body));
+  // A title that could not be written leaves the first question as the title: nothing to settle.
+  if (titleMessageOf(body)) {
+    logger.warn('a title request was dead-lettered; the conversation keeps its title');
+    return false;
+  }
   if (!parsed.success) {
     logger.error('dead-lettered message is not a job message; dropped', {
       issues: parsed.error.issues.length,

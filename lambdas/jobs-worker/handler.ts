@@ -7,6 +7,7 @@ import { createChatDeps } from '../chat/deps';
 import { runTurn } from '../chat/pipeline';
 import { EnvName } from '../contracts/env';
 import { createEventEmitter } from '../events/emitter';
+import { invokeChat } from '../inference';
 import { createJobStore } from '../jobs/store';
 import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
@@ -14,6 +15,7 @@ import { ApiError } from '../shared/errors';
 import { kinesisClient } from '../shared/kinesis-client';
 import { logger, metrics } from '../shared/powertools';
 import { sqsClient } from '../shared/sqs-client';
+import { writeTitle } from '../titles/title';
 import type { RunCompletion } from './process';
 import { createJobsWorker } from './worker';
 
@@ -58,6 +60,15 @@ const worker = createJobsWorker({
     streamName === undefined ? undefined : createEventEmitter({ kinesis: kinesisClient(), streamName }),
   leaseMs: settings.jobLeaseSeconds * 1000,
   region: settings.region,
+  writeTitle: (message) =>
+    writeTitle(
+      {
+        store: chatDeps.store,
+        moderation: chatDeps.moderation,
+        complete: async (request) => (await invokeChat(chatDeps.inference, request)).text,
+      },
+      message,
+    ),
   // Jobs whose model is waking wait on the queue (JOBS_QUEUE_URL is this worker's own queue).
   ...(queueUrl === undefined
     ? {}

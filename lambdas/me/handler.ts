@@ -1,7 +1,14 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type ApiKeyItem, apiKeyView } from '../api-keys/store';
-import { type Export, UsageQuery, type UsageReport } from '../contracts/api';
+import {
+  type Export,
+  type ExportedJob,
+  type UsageDay,
+  UsageQuery,
+  type UsageReport,
+  UserSettingsUpdate,
+} from '../contracts/api';
 import { DataExportRequest, ExportId } from '../contracts/data-export';
 import { type AnalyticsEvent, buildEvent } from '../contracts/events';
 import { keys } from '../contracts/keys';
@@ -19,6 +26,7 @@ import {
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import { exportedFeedback } from '../feedback/store';
 import { exportFiles } from '../files/service';
+import { settingsOf } from '../settings/store';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors';
@@ -29,6 +37,7 @@ import { parseJsonBody, parseQuery } from '../validation';
 import { erasureDepsFromEnv, exportDepsFromEnv, filesDeps } from './deps';
 import { eraseUserData } from './erasure';
 import { exportStatus, requestExport } from './exports';
+import { settingsRoute } from './settings-route';
 import { exportedJob, usageDayOf } from './views';
 
 /** `/v1/me/*`: the caller's own data — usage, export (GDPR portability) and erasure (GDPR erasure). */
@@ -94,6 +103,7 @@ export function buildExport(
         const share = shareRecordOf(item);
         return share ? [shareView(share, cfg.webOrigin)] : [];
       }),
+    settings: settingsOf(live.find((item) => item.sk === keys.settings(sub).sk)),
   };
 }
 
@@ -133,6 +143,10 @@ async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   }
   if (method === 'GET' && path.endsWith('/me/usage')) {
     return json(event, 200, await usage(event, sub));
+  }
+  if (path.endsWith('/me/settings') && (method === 'GET' || method === 'PUT')) {
+    const update = method === 'PUT' ? parseJsonBody(event, UserSettingsUpdate) : undefined;
+    return json(event, 200, await settingsRoute(store(), sub, update));
   }
   if (method === 'DELETE' && path.endsWith('/me')) {
     // Idempotent: a second erasure finds nothing and answers the same. The caller's limits survive it.

@@ -10,13 +10,17 @@ const cfg = config();
 /** Fixed at deploy time: the model's id does not change while the function lives. */
 const CREATED = Math.floor(Date.now() / 1000);
 
-export async function listModels(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  callerOf(event);
-  const body: ModelList = {
+/** The models this deployment serves (also what a user's `default_model` is checked against). */
+export function modelList(): ModelList {
+  return {
     object: 'list',
     data: [{ id: cfg.modelId, object: 'model', created: CREATED, owned_by: 'chatstack' }],
   };
-  return json(event, 200, body);
+}
+
+export async function listModels(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  callerOf(event);
+  return json(event, 200, modelList());
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

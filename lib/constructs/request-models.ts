@@ -1,6 +1,10 @@
 import { type JsonSchema, JsonSchemaType, JsonSchemaVersion } from 'aws-cdk-lib/aws-apigateway';
 import { z } from 'zod';
-import { ConversationPatch, chatCompletionRequestSchema } from '../../lambdas/contracts/api';
+import {
+  ConversationPatch,
+  chatCompletionRequestSchema,
+  UserSettingsUpdate,
+} from '../../lambdas/contracts/api';
 import { ApiKeyCreateRequest } from '../../lambdas/contracts/api-keys';
 import { FeedbackRequest } from '../../lambdas/contracts/feedback';
 import type { RouteDefinition } from '../../lambdas/contracts/routes';
@@ -17,6 +21,7 @@ export function requestBodySchemas(maxCompletionTokens: number): Readonly<Record
     'PATCH /v1/conversations/{id}': ConversationPatch,
     'POST /v1/me/api-keys': ApiKeyCreateRequest,
     'POST /v1/conversations/{id}/messages/{message_id}/feedback': FeedbackRequest,
+    'PUT /v1/me/settings': UserSettingsUpdate,
   };
 }
 

@@ -128,6 +128,8 @@ export class ApiStack extends Stack {
     // Feedback on answers is an analytics event.
     props.eventStream.grantWrite(functions.conversations);
     props.jobQueue.grantSendMessages(functions.jobs);
+    // A conversation's first answer asks the jobs worker for a title (lambdas/titles).
+    props.jobQueue.grantSendMessages(functions.chat);
     table.grantAdminAccess(functions.admin);
     // Its own callers' route limits (the shared API middleware counts every request).
     table.grantRouteLimits(functions.admin);

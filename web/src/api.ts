@@ -25,6 +25,8 @@ export interface ConversationSummary {
   readonly created_at: string;
   readonly updated_at: string;
   readonly message_count?: number;
+  /** Pinned conversations come first in the list. */
+  readonly pinned?: boolean;
 }
 
 export interface StoredMessage {

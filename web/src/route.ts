@@ -10,13 +10,14 @@ export function pathForConversation(conversationId: string | undefined): string 
 }
 
 /** The app's pages besides chat: personal API keys and the API reference. */
-export type Page = 'chat' | 'keys' | 'docs' | 'admin';
-export const PAGE_PATHS = { keys: '/keys', docs: '/docs', admin: '/admin' } as const;
+export type Page = 'chat' | 'keys' | 'docs' | 'admin' | 'settings';
+export const PAGE_PATHS = { keys: '/keys', docs: '/docs', admin: '/admin', settings: '/settings' } as const;
 
 export function pageFromPath(pathname: string): Page {
   const path = pathname.replace(/\/+$/, '');
   if (path === PAGE_PATHS.keys) return 'keys';
   if (path === PAGE_PATHS.docs) return 'docs';
   if (path === PAGE_PATHS.admin) return 'admin';
+  if (path === PAGE_PATHS.settings) return 'settings';
   return 'chat';
 }

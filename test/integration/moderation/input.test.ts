@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI, { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
+import { TITLE_INSTRUCTIONS } from '../../../lambdas/titles/title';
 import { apiBase, machineToken, stack } from '../setup/context';
 
 interface RecordedRequest {
@@ -16,10 +17,14 @@ async function client(): Promise<OpenAI> {
 }
 
 /** The request bodies the inference server received that mention `marker`. */
-async function modelRequestsWith(marker: string): Promise<string[]> {
+/** Recorded model requests containing `marker`: the chat turns' only, or with `titles` also the title jobs'. */
+async function modelRequestsWith(marker: string, { titles = false } = {}): Promise<string[]> {
   const res = await fetch(`${stack().inference}/debug/requests`);
   const { data } = (await res.json()) as { data: RecordedRequest[] };
-  return data.map((request) => JSON.stringify(request.body)).filter((body) => body.includes(marker));
+  return data
+    .map((request) => JSON.stringify(request.body))
+    .filter((body) => body.includes(marker))
+    .filter((body) => titles || !body.includes(JSON.stringify(TITLE_INSTRUCTIONS).slice(1, -1)));
 }
 
 async function refusal(request: Promise<unknown>): Promise<APIError> {
@@ -87,6 +92,9 @@ describe('input moderation through the API', () => {
     expect(seen[0]).toContain('[REDACTED:iban]');
     expect(seen[0]).toContain('[REDACTED:aws_access_key]');
     expect(seen[0]).not.toMatch(/4111|DE89|AKIAIOSFODNN7EXAMPLE/);
+    // The title job is given the stored (redacted) question: no request ever carries the originals.
+    for (const body of await modelRequestsWith(marker, { titles: true }))
+      expect(body).not.toMatch(/4111|DE89|AKIAIOSFODNN7EXAMPLE/);
   });
 
   it('stores only the redacted message in the conversation', async () => {

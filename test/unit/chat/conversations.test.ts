@@ -89,9 +89,9 @@ describe('conversations handler', () => {
   it('rejects a patch with unknown fields, naming them', async () => {
     const owner = sub();
     const id = await seed(owner, 'x');
-    const { status, body } = await byId('PATCH', id, owner, { title: 't', pinned: true });
+    const { status, body } = await byId('PATCH', id, owner, { title: 't', archived: true });
     expect(status).toBe(400);
-    expect(body.error.param).toBe('pinned');
+    expect(body.error.param).toBe('archived');
   });
 
   it('lists newest first with a cursor', async () => {

@@ -12,8 +12,11 @@ import { ChatView } from './ChatView';
 import { ConfirmDialog } from './ConfirmDialog';
 import { DocsPage } from './DocsPage';
 import { FilesDialog } from './FilesDialog';
+import { SearchBox } from './SearchBox';
+import { SettingsPage } from './SettingsPage';
 import { Sidebar } from './Sidebar';
 import { SignIn } from './SignIn';
+import { useFindActions } from './useFindActions';
 
 interface AppProps {
   readonly auth: Auth;
@@ -127,8 +130,11 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
     if (page === 'chat') document.title = current ? `${current.title} · chatstack` : 'chatstack';
   }, [current, page]);
 
+  const find = useFindActions(api, setConversations, notify, () => loadPage(null));
+
   const onConversationStarted = useCallback(
     (id: string, firstMessage: string) => {
+      find.expectTitle(id);
       const now = new Date().toISOString();
       setConversations((list) =>
         list.some((item) => item.id === id)
@@ -150,8 +156,9 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
           : list;
       });
       void loadPage(null);
+      find.watchTitle(id);
     },
-    [loadPage],
+    [loadPage, find],
   );
 
   const onNotFound = useCallback(() => {
@@ -159,6 +166,7 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
   }, [conversationId]);
 
   const rename = async (id: string, title: string): Promise<boolean> => {
+    find.stopWatching(id);
     try {
       await api.renameConversation(id, title);
       setConversations((list) => list.map((c) => (c.id === id ? { ...c, title } : c)));
@@ -235,6 +243,9 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
         onRetryList={() => void loadPage(null)}
         onRename={rename}
         onDelete={(conversation) => setConfirmation({ kind: 'conversation', conversation })}
+        onPin={find.pin}
+        search={<SearchBox api={api} onOpen={(id) => navigate(id)} />}
+        onOpenSettings={() => openPage('settings', PAGE_PATHS.settings)}
         onExport={() => void exportData()}
         onOpenApiKeys={() => openPage('keys', PAGE_PATHS.keys)}
         onOpenDocs={() => openPage('docs', PAGE_PATHS.docs)}
@@ -262,6 +273,14 @@ export function App({ auth, api, apiBaseUrl, signInError }: AppProps) {
       )}
       {page === 'admin' && isAdminToken(session.accessToken) && (
         <AdminPage
+          api={api}
+          sidebarOpen={sidebarOpen}
+          onOpenSidebar={() => setSidebarOpen(true)}
+          notify={notify}
+        />
+      )}
+      {page === 'settings' && (
+        <SettingsPage
           api={api}
           sidebarOpen={sidebarOpen}
           onOpenSidebar={() => setSidebarOpen(true)}

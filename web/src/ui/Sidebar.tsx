@@ -1,8 +1,10 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ConversationSummary } from '../api';
 import type { Problem } from '../errors';
 import { pathForConversation } from '../route';
 import { Icon } from './Icon';
+import { PinButton } from './PinButton';
 
 interface SidebarProps {
   readonly conversations: readonly ConversationSummary[];
@@ -17,6 +19,10 @@ interface SidebarProps {
   readonly onRetryList: () => void;
   readonly onRename: (conversationId: string, title: string) => Promise<boolean>;
   readonly onDelete: (conversation: ConversationSummary) => void;
+  readonly onPin: (conversation: ConversationSummary, pinned: boolean) => void;
+  /** The search box (SearchBox), above the list. */
+  readonly search?: ComponentChildren;
+  readonly onOpenSettings: () => void;
   readonly onExport: () => void;
   readonly onOpenApiKeys: () => void;
   readonly onOpenDocs: () => void;
@@ -169,6 +175,8 @@ export function Sidebar(props: SidebarProps) {
         <Icon name="plus" /> New chat
       </button>
 
+      {props.search}
+
       <nav class="conversation-nav" aria-label="Conversations">
         <h2 class="nav-heading">Recent</h2>
         {props.listProblem && (
@@ -186,7 +194,10 @@ export function Sidebar(props: SidebarProps) {
           {props.conversations.map((conversation) => {
             const current = conversation.id === props.currentId;
             return (
-              <li key={conversation.id} class={current ? 'conversation current' : 'conversation'}>
+              <li
+                key={conversation.id}
+                class={`conversation${current ? ' current' : ''}${conversation.pinned ? ' pinned' : ''}`}
+              >
                 {renaming === conversation.id ? (
                   <RenameField
                     conversation={conversation}
@@ -209,6 +220,7 @@ export function Sidebar(props: SidebarProps) {
                       {conversation.title || 'Untitled'}
                     </a>
                     <span class="conversation-actions">
+                      <PinButton conversation={conversation} onPin={props.onPin} />
                       <button
                         type="button"
                         class="icon-button small"
@@ -268,6 +280,9 @@ export function Sidebar(props: SidebarProps) {
           <Icon name="chevron" size={16} className="chevron" />
         </button>
         <div id="account-menu" class="account-menu" hidden={!accountOpen}>
+          <button type="button" class="menu-item" onClick={choose(props.onOpenSettings)}>
+            <Icon name="user" size={16} /> Settings
+          </button>
           <button type="button" class="menu-item" onClick={choose(props.onOpenApiKeys)}>
             <Icon name="key" size={16} /> API keys
           </button>
