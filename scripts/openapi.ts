@@ -36,6 +36,7 @@ import {
 } from '../lambdas/contracts/files';
 import { ROUTES, type RouteDefinition } from '../lambdas/contracts/routes';
 import { ADMIN_OPERATIONS } from './openapi-admin';
+import { RESPONSES_OPERATIONS } from './openapi-responses';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OPENAPI_PATH = join(ROOT, 'docs', 'openapi.json');
@@ -258,6 +259,7 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     responses: { '200': { description: 'Erased.', content: jsonContent(Deleted) }, ...errors(401, 403) },
   },
   ...ADMIN_OPERATIONS,
+  ...RESPONSES_OPERATIONS,
 };
 
 function operationFor(route: RouteDefinition): ZodOpenApiOperationObject | undefined {

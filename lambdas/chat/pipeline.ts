@@ -39,6 +39,7 @@ import {
   prepareResumed,
   prepareTurn,
   type TurnLimits,
+  type TurnPlace,
   type TurnRef,
 } from './prepare';
 import { AnswerProgress } from './resumable';
@@ -91,6 +92,8 @@ export interface TurnHead {
   readonly conversationId: string;
   /** The stored answer's id (a resumable answer is re-attached and stopped by it). */
   readonly messageId: string;
+  /** The stored answer's place in its conversation. */
+  readonly sequence: number;
   readonly turnsDropped: number;
   readonly quota: QuotaState | undefined;
 }
@@ -127,6 +130,8 @@ export interface TurnRecord {
   readonly status: MessageStatus;
   readonly turnsDropped: number;
   readonly quota: QuotaState | undefined;
+  /** Where the answer is stored (unset when the turn never took its place). */
+  readonly answer?: { readonly messageId: string; readonly sequence: number };
   /** Set when the answer did not finish (model broke, deadline, client gone) or could not be stored. */
   readonly error?: OpenAiErrorBody & { readonly status: number };
 }
@@ -221,7 +226,8 @@ export async function runTurn(
     // 7. Metrics and the analytics event.
     publishTurnMetrics(answer, startedAt, checked?.messages.length ?? 0);
     await emitTurnEvent(deps, caller, turn, answer, startedAt);
-    return recordOf(deps, answer, turn, admission, persisted);
+    const place = await turn.place.catch(() => undefined);
+    return recordOf(deps, answer, turn, admission, persisted, place);
   } finally {
     // Settle the quota: the day's counter keeps what the turn used, the slot is free again.
     await settleTurn(deps.quota, caller.sub, admission, usedTokens).catch((error: unknown) =>
@@ -398,6 +404,7 @@ async function infer(
           model: deps.modelId,
           conversationId: turn.conversationId,
           messageId: turn.answerMessageId,
+          sequence: place.assistantSequence,
           turnsDropped: turn.turnsDropped,
           quota: admission.state,
         });
@@ -689,6 +696,7 @@ function recordOf(
   turn: PreparedTurn,
   admission: Admission,
   persisted: boolean,
+  place: TurnPlace | undefined,
 ): TurnRecord {
   // An explicit stop is the user's choice, not a failure: the partial answer ends like a finished one.
   const code =
@@ -722,6 +730,7 @@ function recordOf(
     status: answer.status,
     turnsDropped: turn.turnsDropped,
     quota: admission.state,
+    ...(place ? { answer: { messageId: turn.answerMessageId, sequence: place.assistantSequence } } : {}),
     ...(code === undefined ? {} : { error: errorOf(code) }),
   };
 }

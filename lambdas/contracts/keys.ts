@@ -83,6 +83,9 @@ export const keys = {
   suspensionPrefix: 'SUSPENSION#',
   /** An administrator's override of a user's quota limits (lambdas/admin/quota-override.ts). */
   quotaOverride: (sub: string) => ({ pk: keys.userPartition(sub), sk: 'LIMITS#OVERRIDE' }),
+  /** A stored response of the Responses API: where its answer is in the conversation, and what was asked. */
+  response: (sub: string, responseId: string) => ({ pk: keys.userPartition(sub), sk: `RESP#${responseId}` }),
+  responsePrefix: 'RESP#',
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

@@ -57,6 +57,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     streaming: true,
   },
   { method: 'POST', path: '/v1/conversations/{id}/messages/{message_id}/stop', fn: 'chat', scopes: write },
+  // The Responses API: a turn streams from the chat function, its stored response is read there too.
+  { method: 'POST', path: '/v1/responses', fn: 'chat', scopes: write, streaming: true },
+  { method: 'GET', path: '/v1/responses/{id}', fn: 'chat', scopes: read, streaming: true },
+  { method: 'DELETE', path: '/v1/responses/{id}', fn: 'chat', scopes: write },
+  { method: 'GET', path: '/v1/responses/{id}/input_items', fn: 'chat', scopes: read },
+  { method: 'POST', path: '/v1/responses/{id}/cancel', fn: 'chat', scopes: write },
   { method: 'GET', path: '/v1/me/export', fn: 'me', scopes: read },
   { method: 'GET', path: '/v1/me/usage', fn: 'me', scopes: read },
   { method: 'DELETE', path: '/v1/me', fn: 'me', scopes: write },

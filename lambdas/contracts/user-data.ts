@@ -16,6 +16,7 @@ export interface UserDataPrefix {
     | 'api_keys'
     | 'files'
     | 'file_passages'
+    | 'responses'
     | 'idempotency_records';
 }
 
@@ -31,6 +32,8 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'FILE#', kind: 'files' },
   { prefix: 'FILES#', kind: 'files' },
   { prefix: 'CHUNK#', kind: 'file_passages' },
+  // Stored responses of the Responses API (lambdas/responses/store.ts); their answers are conversation messages.
+  { prefix: 'RESP#', kind: 'responses' },
   // Stored answers of requests sent with an Idempotency-Key (lambdas/shared/idempotency.ts).
   { prefix: 'IDEM#', kind: 'idempotency_records' },
 ];

@@ -19,6 +19,7 @@ import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import { fileDepsFromEnv } from '../files/deps';
 import { eraseFiles, exportFiles, type FilesDeps } from '../files/service';
 import type { JobItem } from '../jobs/store';
+import { exportedResponse } from '../responses/store';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
 import { MethodNotAllowedError } from '../shared/errors';
@@ -119,6 +120,7 @@ export function buildExport(
       .filter((item) => String(item.sk).startsWith(keys.apiKeyPrefix))
       .map((item) => apiKeyView(item as unknown as ApiKeyItem)),
     files,
+    responses: live.filter((item) => String(item.sk).startsWith(keys.responsePrefix)).map(exportedResponse),
   };
 }
 

@@ -55,6 +55,9 @@ import { ERROR_KIND, FIVE_MINUTES, insightsSum, ONE_MINUTE, P99 } from './monito
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './monitoring/thresholds';
 import { apiGatewayModelSchema, requestBodySchemas, routeKey } from './request-models';
 
+/** Routes per 5xx-rate alarm: two metrics each, and an alarm's metric math holds ten metrics at most. */
+const ROUTES_PER_ALARM = 5;
+
 export interface ChatApiCustomDomain {
   /** e.g. api.chat.example.com: the same name in every region, resolved by latency. */
   readonly domainName: string;
@@ -231,8 +234,11 @@ export class ChatApi extends Construct implements Watched {
   public readonly alarms: Readonly<Record<string, Alarm>>;
   /** The base URL clients use (custom domain when configured), ending in `/v1`. */
   public readonly baseUrl: string;
-  /** Per function: 5xx share of the methods it serves above `api5xxRatePercent` (watched during its releases). */
-  public readonly functionServerErrorAlarms: Readonly<Record<FunctionName, Alarm>>;
+  /**
+   * Per function: 5xx share of the methods it serves above `api5xxRatePercent` (watched during its releases), one
+   * alarm per group of at most five routes (an alarm's metric math holds ten metrics at most).
+   */
+  public readonly functionServerErrorAlarms: Readonly<Record<FunctionName, readonly Alarm[]>>;
   private readonly stageName: string;
 
   constructor(scope: Construct, id: string, props: ChatApiProps) {
@@ -367,10 +373,9 @@ export class ChatApi extends Construct implements Watched {
     this.alarms = {
       ...this.createAlarms(props.functions.chat, thresholds),
       ...Object.fromEntries(
-        Object.entries(this.functionServerErrorAlarms).map(([name, each]) => [
-          `ServerErrorRate-${name}`,
-          each,
-        ]),
+        Object.entries(this.functionServerErrorAlarms).flatMap(([name, each]) =>
+          each.map((one, group) => [`ServerErrorRate-${name}${group === 0 ? '' : `-${group + 1}`}`, one]),
+        ),
       ),
     };
     this.serverErrorAlarm = this.alarms.ServerErrorRate ?? fail('ServerErrorRate');
@@ -580,20 +585,32 @@ export class ChatApi extends Construct implements Watched {
     };
   }
 
-  /** One 5xx-rate alarm per function, from the detailed (per-method) metrics of the routes it serves. */
-  private createFunctionAlarms(t: AlarmThresholds): Record<FunctionName, Alarm> {
+  /**
+   * 5xx-rate alarms per function, from the detailed (per-method) metrics of the routes it serves: one per group of
+   * ROUTES_PER_ALARM routes (the first keeps the construct id it always had).
+   */
+  private createFunctionAlarms(t: AlarmThresholds): Record<FunctionName, Alarm[]> {
     const names = [...new Set(ROUTES.map((route) => route.fn))];
     return Object.fromEntries(
-      names.map((name) => [
-        name,
-        alarm(this, `${name.replace(/[^A-Za-z0-9]/g, '')}ServerErrorsAlarm`, {
-          metric: this.metricFunctionServerErrorRate(name),
-          threshold: t.api5xxRatePercent,
-          evaluationPeriods: 3,
-          description: `More than ${t.api5xxRatePercent} % of the requests served by ${name} fail with 5xx.`,
-        }),
-      ]),
-    ) as Record<FunctionName, Alarm>;
+      names.map((name) => {
+        const routes = ROUTES.filter((route) => route.fn === name);
+        const groups = Array.from({ length: Math.ceil(routes.length / ROUTES_PER_ALARM) }, (_, group) =>
+          routes.slice(group * ROUTES_PER_ALARM, (group + 1) * ROUTES_PER_ALARM),
+        );
+        const id = name.replace(/[^A-Za-z0-9]/g, '');
+        return [
+          name,
+          groups.map((group, index) =>
+            alarm(this, `${id}ServerErrors${index === 0 ? '' : index + 1}Alarm`, {
+              metric: this.metricFunctionServerErrorRate(name, group),
+              threshold: t.api5xxRatePercent,
+              evaluationPeriods: 3,
+              description: `More than ${t.api5xxRatePercent} % of the requests served by ${name}${index === 0 ? '' : ` (${group.map(routeKey).join(', ')})`} fail with 5xx.`,
+            }),
+          ),
+        ];
+      }),
+    ) as Record<FunctionName, Alarm[]>;
   }
 
   /**
@@ -602,17 +619,19 @@ export class ChatApi extends Construct implements Watched {
    */
   public releaseAlarms(fn: FunctionName): IAlarm[] {
     const own = this.functionServerErrorAlarms[fn];
-    if (fn !== 'chat') return [own];
+    if (fn !== 'chat') return [...own];
     return [
-      own,
+      ...own,
       this.alarms.TimeToFirstTokenP99 ?? fail('TimeToFirstTokenP99'),
       this.alarms.ErrorRate ?? fail('ErrorRate'),
     ];
   }
 
   /** 5xx answers as a percentage of the requests to the methods `fn` serves (API Gateway's detailed metrics). */
-  public metricFunctionServerErrorRate(fn: FunctionName): MathExpression {
-    const routes = ROUTES.filter((route) => route.fn === fn);
+  public metricFunctionServerErrorRate(
+    fn: FunctionName,
+    routes: readonly RouteDefinition[] = ROUTES.filter((route) => route.fn === fn).slice(0, ROUTES_PER_ALARM),
+  ): MathExpression {
     const metric = (metricName: string, route: RouteDefinition) =>
       new Metric({
         namespace: 'AWS/ApiGateway',

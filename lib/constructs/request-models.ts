@@ -2,6 +2,7 @@ import { type JsonSchema, JsonSchemaType, JsonSchemaVersion } from 'aws-cdk-lib/
 import { z } from 'zod';
 import { ConversationPatch, chatCompletionRequestSchema } from '../../lambdas/contracts/api';
 import { ApiKeyCreateRequest } from '../../lambdas/contracts/api-keys';
+import { responseCreateRequestSchema } from '../../lambdas/contracts/responses';
 import type { RouteDefinition } from '../../lambdas/contracts/routes';
 
 /**
@@ -13,6 +14,7 @@ import type { RouteDefinition } from '../../lambdas/contracts/routes';
 export function requestBodySchemas(maxCompletionTokens: number): Readonly<Record<string, z.ZodType>> {
   return {
     'POST /v1/chat/completions': chatCompletionRequestSchema(maxCompletionTokens),
+    'POST /v1/responses': responseCreateRequestSchema(maxCompletionTokens),
     'PATCH /v1/conversations/{id}': ConversationPatch,
     'POST /v1/me/api-keys': ApiKeyCreateRequest,
   };
