@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { type ChatCaller, type ChatDeps, runTurn, type TurnHead, type TurnRecord } from '../chat/pipeline';
 import type { TurnRef } from '../chat/prepare';
 import type { ResponseCreateRequest } from '../contracts/responses';
-import { getMessageAt, requestStop } from '../conversations/store';
+import { getMessageAt } from '../conversations/store';
 import type { QuotaState } from '../quota';
 import { ValidationError } from '../shared/errors';
 import { logger } from '../shared/powertools';
@@ -223,16 +223,18 @@ async function startBackground(
 ): Promise<Created> {
   const { chatRequest, responseId, options } = turn;
   let quota: QuotaState | undefined;
+  // Not the client (it is gone at once): only a cancel that came before the first token aborts the turn.
+  const cancelled = new AbortController();
   const running = runTurn(deps, caller, chatRequest, {
     resumable: true,
+    signal: cancelled.signal,
     deadlineAt: options.deadlineAt,
     onPrepared: turn.onPrepared,
     onStart: (started) => {
       quota = started.quota;
-      // A cancel that came before the first token: the answer's stop flag ends it at its first progress step.
       requireResponse(deps.store, caller.sub, responseId)
-        .then(async (stored) => {
-          if (stored.cancelRequested) await requestStop(deps.store, caller.sub, started);
+        .then((stored) => {
+          if (stored.cancelRequested) cancelled.abort();
         })
         .catch((error: unknown) => logger.warn('reading a cancel request failed', { error: error as Error }));
     },

@@ -90,13 +90,14 @@ export function outcomeOf(
     return plain(state.background ? 'queued' : 'in_progress');
   }
   if (answer.error) return { status: 'failed', error: answer.error, incomplete: null };
+  // A cancel is only recorded while the response runs: whatever its answer did after, it ends cancelled.
+  if (state.cancelRequested && answer.status !== 'generating') return plain('cancelled');
   switch (answer.status) {
     case 'generating':
       return plain('in_progress');
     case 'content_filter':
       return { status: 'incomplete', error: null, incomplete: 'content_filter' };
     case 'interrupted':
-      if (state.cancelRequested) return plain('cancelled');
       return {
         status: 'failed',
         error: { code: 'server_error', message: 'The model stopped before finishing the answer.' },

@@ -121,8 +121,9 @@ export async function cancelResponse(
   if (!settled(stored, message)) {
     await markCancelRequested(store, sub, responseId);
     stored = { ...stored, cancelRequested: true };
-    for (let step = 0; step < CANCEL_WAIT_STEPS && !settled(stored, message); step++) {
-      if (message?.status === 'generating' && !message.stopRequested) await requestStop(store, sub, message);
+    // An answer not started yet sees the flag when it starts; a generating one stops at its next progress step.
+    for (let step = 0; step < CANCEL_WAIT_STEPS && message?.status === 'generating'; step++) {
+      if (!message.stopRequested) await requestStop(store, sub, message);
       await pause();
       message = await answerMessage(store, sub, stored);
     }
