@@ -1,7 +1,7 @@
 import type { ChatCompletionRequest, ChatMessageInput, ToolCall } from '../contracts/api';
 import type { ResponseCreateRequest, ResponseInputItem, ResponseItem } from '../contracts/responses';
 import { ApiError, ValidationError } from '../shared/errors';
-import type { ResponseSettings, StoredResponse } from './store';
+import type { ResponseSettings } from './store';
 
 /**
  * A Responses API request as a chat turn: `instructions` and the input items become chat messages (a function
@@ -210,5 +210,3 @@ export function asResponsesError(error: unknown): unknown {
   if (renamed === undefined) return error;
   return new ApiError(error.statusCode, error.type, error.message, renamed, error.code, error.headers);
 }
-
-export type { StoredResponse };
