@@ -5,6 +5,7 @@ import type { ResponseItem } from '../contracts/responses';
 import { TABLE } from '../contracts/table';
 import { type ConversationStore, expiresAtFor, isExpired } from '../conversations/store';
 import { refuseWritesAfterErasure } from '../shared/erase-marker';
+import { isConditionFailure } from '../shared/conditional-write';
 import { NotFoundError } from '../shared/errors';
 
 /**
@@ -113,15 +114,21 @@ export async function markCancelRequested(
   sub: string,
   responseId: string,
 ): Promise<void> {
-  await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: keys.response(sub, responseId),
-      UpdateExpression: 'SET cancelRequested = :yes',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':yes': true },
-    }),
-  );
+  await deps.db
+    .send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: keys.response(sub, responseId),
+        UpdateExpression: 'SET cancelRequested = :yes',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
+    )
+    .catch((error: unknown) => {
+      // Deleted (or erased) since it was read: the same 404 as a missing one.
+      if (isConditionFailure(error)) throw new NotFoundError('Response', 'response_id');
+      throw error;
+    });
 }
 
 /** Deletes a stored response (its answer stays in the conversation, like every chat turn). */
