@@ -100,6 +100,8 @@ export async function createResponse(
   const prepared = new Promise<ResponseHead>((resolve) => {
     placed = resolve;
   });
+  /** The response record's write: awaited before the response is shown as finished (a background one at once). */
+  let recorded: Promise<void> = Promise.resolve();
   // The turn has its place (admitted, moderated, its question stored): the response can be read from now on.
   const onPrepared = async (ref: TurnRef) => {
     head = { responseId, createdAt, settings, conversationId: ref.conversationId };
@@ -112,12 +114,18 @@ export async function createResponse(
         conversationId: ref.conversationId,
         sequence: ref.answerSequence,
       };
-      await putResponse(deps.store, caller.sub, record, startedAt);
+      // Written while the model starts; observed here so a failure is never unhandled.
+      recorded = putResponse(deps.store, caller.sub, record, startedAt);
+      recorded.catch(() => undefined);
+      if (background) await recorded;
     }
     placed?.(head);
   };
   const forget = async () => {
-    if (stored && head) await deleteResponse(deps.store, caller.sub, responseId).catch(() => undefined);
+    if (!stored || !head) return;
+    // After its write (still in flight, perhaps), so the delete cannot come first.
+    await recorded.catch(() => undefined);
+    await deleteResponse(deps.store, caller.sub, responseId).catch(() => undefined);
   };
   const fail = async (error: unknown): Promise<never> => {
     await forget();
@@ -142,6 +150,7 @@ export async function createResponse(
       deadlineAt: options.deadlineAt,
       onPrepared,
     }).catch(fail);
+    await recorded.catch(fail);
     const turnHead = headOfTurn(record, record.completion.conversation_id);
     if (record.error || !head) {
       await forget();
@@ -190,14 +199,20 @@ export async function createResponse(
   };
   const first = await Promise.race([firstToken.then((turn) => ({ turn })), outcome.catch(fail)]);
   if ('turn' in first) {
-    outcome.then(finish, (error: unknown) => {
-      logger.error('a streamed response failed', { error: error as Error });
-      stream.encoder.error('internal_error', 'The response failed. Please retry.');
-    });
-    outcome.finally(() => stream.close()).catch(() => undefined);
+    outcome
+      .then(async (record) => {
+        await recorded;
+        finish(record);
+      })
+      .catch((error: unknown) => {
+        logger.error('a streamed response failed', { error: error as Error });
+        stream.encoder.error('internal_error', 'The response failed. Please retry.');
+      })
+      .finally(() => stream.close());
     return { kind: 'stream', body: stream.body, head: headOfTurn(first.turn, first.turn.conversationId) };
   }
   // The model ended without a single event: the whole (empty) answer at once.
+  await recorded.catch(fail);
   startEvents();
   finish(first);
   stream.close();

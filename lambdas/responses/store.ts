@@ -4,8 +4,8 @@ import { keys } from '../contracts/keys';
 import type { ResponseItem } from '../contracts/responses';
 import { TABLE } from '../contracts/table';
 import { type ConversationStore, expiresAtFor, isExpired } from '../conversations/store';
-import { refuseWritesAfterErasure } from '../shared/erase-marker';
 import { isConditionFailure } from '../shared/conditional-write';
+import { refuseWritesAfterErasure } from '../shared/erase-marker';
 import { NotFoundError } from '../shared/errors';
 
 /**
