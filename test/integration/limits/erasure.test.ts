@@ -1,7 +1,7 @@
 /**
  * `DELETE /v1/me` and `GET /v1/me/export` on the real handler and the local stack (table and bucket): erasure
  * removes every registered kind of user data — conversations, messages, jobs, usage, API keys, files and their
- * objects, idempotency records — keeps the caller's limits, and its marker stops work that was in flight.
+ * objects, stored responses, idempotency records — keeps the caller's limits, and its marker stops work that was in flight.
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,6 +13,8 @@ import { keys } from '../../../lambdas/contracts/keys';
 import { type ConversationStore, createConversation, putMessage } from '../../../lambdas/conversations/store';
 import { uploadInline } from '../../../lambdas/files/service';
 import { takeSlot } from '../../../lambdas/quota/slots';
+import { settingsOf } from '../../../lambdas/responses/convert';
+import { newResponseId, putResponse } from '../../../lambdas/responses/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { LOCAL_FILES } from '../../../scripts/local/files-resources';
 import { filesDeps } from '../files/support';
@@ -91,6 +93,22 @@ async function seed(sub: string) {
     purpose: 'assistants',
     body: new TextEncoder().encode('# Notes\n\nremember the milk'),
   });
+  const responseId = newResponseId();
+  await putResponse(
+    store,
+    sub,
+    {
+      responseId,
+      createdAt: Math.floor(Date.now() / 1000),
+      settings: settingsOf({ input: 'question 0' }, 'chatstack-local'),
+      inputItems: [
+        { id: 'msg_1', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'q' }] },
+      ],
+      conversationId: conversation.conversationId,
+      sequence: 1,
+    },
+    Date.now(),
+  );
   const quota = { db, tableName: LOCAL_TABLE_NAME, requestsPerMinute: 60, tokensPerDay: 1000 };
   await takeSlot(quota, keys.activeTurns(sub), 'turn-1', Date.now() + 60_000, 8);
   await db.send(
@@ -99,13 +117,13 @@ async function seed(sub: string) {
       Item: { ...keys.activeJobs(sub), jobIds: new Set(['job_1']) },
     }),
   );
-  return { conversation, apiKey, file };
+  return { conversation, apiKey, file, responseId };
 }
 
 describe('export', () => {
   it('includes the caller’s API keys (without secrets) and files with working download links', async () => {
     const sub = `export-${randomUUID()}`;
-    const { apiKey, file } = await seed(sub);
+    const { apiKey, file, responseId } = await seed(sub);
 
     const answer = await me(apiEvent(sub, 'GET', '/v1/me/export'), lambdaContext);
 
@@ -117,6 +135,9 @@ describe('export', () => {
     const download = await fetch(document.files[0].download_url);
     expect(await download.text()).toContain('remember the milk');
     expect(document.conversations[0].messages).toHaveLength(1);
+    expect(document.responses).toEqual([
+      expect.objectContaining({ id: responseId, conversation_id: document.conversations[0].id }),
+    ]);
   });
 });
 
