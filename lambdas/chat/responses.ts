@@ -11,8 +11,14 @@ import {
 } from '../contracts/responses';
 import { rateLimitHeaders } from '../quota';
 import { type CreatedHead, createResponse } from '../responses/create';
-import { cancelResponse, listInputItems, readResponse, replayResponse } from '../responses/read';
-import { deleteResponse, requireResponse } from '../responses/store';
+import {
+  cancelResponse,
+  listInputItems,
+  readResponse,
+  removeResponse,
+  replayResponse,
+} from '../responses/read';
+import { requireResponse } from '../responses/store';
 import { callerOf } from '../shared/auth';
 import { MethodNotAllowedError, NotFoundError, ValidationError } from '../shared/errors';
 import { baseHeaders, json } from '../shared/http';
@@ -115,8 +121,7 @@ export async function responsesRoute(
       return json(event, 200, await readResponse(deps.store, sub, responseId));
     }
     case 'DELETE /v1/responses/{id}':
-      await requireResponse(deps.store, sub, responseId);
-      await deleteResponse(deps.store, sub, responseId);
+      await removeResponse(deps.store, sub, responseId);
       return json(event, 200, { id: responseId, object: 'response', deleted: true });
     case 'GET /v1/responses/{id}/input_items': {
       const query = parseQuery(event.queryStringParameters, InputItemsQuery);

@@ -78,8 +78,13 @@ const FunctionCallOutputItem = z
   })
   .strict();
 
+/** An earlier output item of the caller's stored responses, by id (the AI SDK sends these with `store`). */
+const ItemReference = z
+  .object({ type: z.literal('item_reference'), id: z.string().min(1).max(128) })
+  .strict();
+
 export const ResponseInputItem = z
-  .union([InputMessage, FunctionCallItem, FunctionCallOutputItem])
+  .union([InputMessage, FunctionCallItem, FunctionCallOutputItem, ItemReference])
   .meta({ id: 'ResponseInputItem' });
 export type ResponseInputItem = z.infer<typeof ResponseInputItem>;
 

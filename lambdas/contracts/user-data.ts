@@ -34,6 +34,7 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'CHUNK#', kind: 'file_passages' },
   // Stored responses of the Responses API (lambdas/responses/store.ts); their answers are conversation messages.
   { prefix: 'RESP#', kind: 'responses' },
+  { prefix: 'RESPITEM#', kind: 'responses' },
   // Stored answers of requests sent with an Idempotency-Key (lambdas/shared/idempotency.ts).
   { prefix: 'IDEM#', kind: 'idempotency_records' },
 ];

@@ -45,6 +45,9 @@ export function chatMessagesOf(
       messages.push({ role: 'tool', tool_call_id: item.call_id, content: joined(item.output) });
       return;
     }
+    // References are resolved to the items they name before the turn is built (`create.ts`).
+    if (item.type === 'item_reference')
+      throw new ValidationError('An item reference was not resolved.', `input[${index}]`);
     const content = chatContent(item.content);
     if (item.role === 'assistant') messages.push({ role: 'assistant', content });
     else if (content === '')
@@ -77,6 +80,8 @@ export function inputItemsOf(request: ResponseCreateRequest): ResponseItem[] {
       const { id: _id, status: _status, ...output } = item;
       return { ...output, id: `fco_${hex()}`, status: 'completed' };
     }
+    if (item.type === 'item_reference')
+      throw new ValidationError('An item reference was not resolved.', 'input');
     const { id: _id, status: _status, type: _type, ...message } = item;
     const content =
       typeof message.content === 'string'
@@ -134,7 +139,10 @@ export function chatRequestOf(
     const index = items.findIndex(
       (item) =>
         (item.type === 'function_call' && !previous.callIds.has(item.call_id)) ||
-        (item.type !== 'function_call' && item.type !== 'function_call_output' && item.role === 'assistant'),
+        (item.type !== 'function_call' &&
+          item.type !== 'function_call_output' &&
+          item.type !== 'item_reference' &&
+          item.role === 'assistant'),
     );
     if (index >= 0)
       throw new ValidationError(

@@ -10,11 +10,13 @@ import { asResponsesError, chatRequestOf, inputItemsOf, type PreviousTurn, setti
 import { ResponseEventStream } from './events';
 import { answerOfRecord, outcomeOf, type ResponseHead, responseObject } from './objects';
 import { replayResponse } from './read';
+import { resolveReferences } from './references';
 import {
   deleteResponse,
   markResponseFailed,
   newResponseId,
   putResponse,
+  putResponseItem,
   requireResponse,
   type StoredResponse,
 } from './store';
@@ -77,9 +79,10 @@ const headOfTurn = (
 export async function createResponse(
   deps: ChatDeps,
   caller: ChatCaller,
-  request: ResponseCreateRequest,
+  asked: ResponseCreateRequest,
   options: CreateOptions,
 ): Promise<Created> {
+  let request = asked;
   const startedAt = Date.now();
   const background = request.background === true;
   const streaming = request.stream === true;
@@ -87,6 +90,7 @@ export async function createResponse(
   const previous = request.previous_response_id
     ? await previousTurnOf(deps, caller.sub, request.previous_response_id)
     : undefined;
+  request = await resolveReferences(deps.store, caller.sub, request);
   const chatRequest = chatRequestOf(request, previous, {
     stream: streaming || background,
     resumable: background,
@@ -121,6 +125,17 @@ export async function createResponse(
     }
     placed?.(head);
   };
+  /** The answer's output message, findable by its id (`item_reference` inputs of later requests). */
+  const indexAnswer = (answer: { readonly messageId: string; readonly sequence: number } | undefined) =>
+    stored && answer && head
+      ? putResponseItem(deps.store, caller.sub, answer.messageId, {
+          responseId,
+          conversationId: head.conversationId,
+          sequence: answer.sequence,
+        }).catch((error: unknown) =>
+          logger.warn('indexing a response item failed', { error: error as Error }),
+        )
+      : Promise.resolve();
   const forget = async () => {
     if (!stored || !head) return;
     // After its write (still in flight, perhaps), so the delete cannot come first.
@@ -141,6 +156,7 @@ export async function createResponse(
       options,
       fail,
       streaming,
+      indexAnswer,
     });
   }
 
@@ -151,6 +167,7 @@ export async function createResponse(
       onPrepared,
     }).catch(fail);
     await recorded.catch(fail);
+    if (!record.error) await indexAnswer(record.answer);
     const turnHead = headOfTurn(record, record.completion.conversation_id);
     if (record.error || !head) {
       await forget();
@@ -202,6 +219,7 @@ export async function createResponse(
     outcome
       .then(async (record) => {
         await recorded;
+        await indexAnswer(record.answer);
         finish(record);
       })
       .catch((error: unknown) => {
@@ -234,6 +252,10 @@ async function startBackground(
     readonly options: CreateOptions;
     readonly fail: (error: unknown) => Promise<never>;
     readonly streaming: boolean;
+    readonly indexAnswer: (answer: {
+      readonly messageId: string;
+      readonly sequence: number;
+    }) => Promise<unknown>;
   },
 ): Promise<Created> {
   const { chatRequest, responseId, options } = turn;
@@ -247,6 +269,7 @@ async function startBackground(
     onPrepared: turn.onPrepared,
     onStart: (started) => {
       quota = started.quota;
+      turn.indexAnswer(started);
       requireResponse(deps.store, caller.sub, responseId)
         .then((stored) => {
           if (stored.cancelRequested) cancelled.abort();

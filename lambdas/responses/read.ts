@@ -11,7 +11,13 @@ import {
 import { ValidationError } from '../shared/errors';
 import { ResponseEventStream } from './events';
 import { type AnswerView, answerOfStored, outcomeOf, responseObject } from './objects';
-import { markCancelRequested, requireResponse, type StoredResponse } from './store';
+import {
+  deleteResponse,
+  deleteResponseItem,
+  markCancelRequested,
+  requireResponse,
+  type StoredResponse,
+} from './store';
 
 /**
  * Reading stored responses: the `response` object (its answer read from the conversation), its events replayed
@@ -160,4 +166,16 @@ export async function listInputItems(
     last_id: page.at(-1)?.id ?? null,
     has_more: start + page.length < Math.max(start, end),
   };
+}
+
+/** Deletes a stored response and the index of its output message (its exchange stays in the conversation). */
+export async function removeResponse(
+  store: ConversationStore,
+  sub: string,
+  responseId: string,
+): Promise<void> {
+  const stored = await requireResponse(store, sub, responseId);
+  const message = await answerMessage(store, sub, stored);
+  if (message) await deleteResponseItem(store, sub, message.messageId);
+  await deleteResponse(store, sub, responseId);
 }

@@ -154,3 +154,49 @@ export function exportedResponse(item: Record<string, unknown>): ExportedRespons
     input_items: response.inputItems.map((one) => ({ ...one })),
   };
 }
+
+/** Where an answer of a stored response is, by its output message id (for `item_reference` inputs). */
+export interface ResponseItemPlace {
+  readonly responseId: string;
+  readonly conversationId: string;
+  readonly sequence: number;
+}
+
+export async function putResponseItem(
+  deps: ConversationStore,
+  sub: string,
+  itemId: string,
+  place: ResponseItemPlace,
+): Promise<void> {
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.tableName,
+      Item: { ...keys.responseItem(sub, itemId), ...place, [TABLE.ttlAttribute]: expiresAtFor(deps) },
+    }),
+  );
+}
+
+export async function findResponseItem(
+  deps: ConversationStore,
+  sub: string,
+  itemId: string,
+): Promise<ResponseItemPlace | undefined> {
+  const result = await deps.db.send(
+    new GetCommand({ TableName: deps.tableName, Key: keys.responseItem(sub, itemId), ConsistentRead: true }),
+  );
+  if (!result.Item || isExpired(result.Item, deps)) return undefined;
+  const { responseId, conversationId, sequence } = result.Item;
+  return {
+    responseId: String(responseId),
+    conversationId: String(conversationId),
+    sequence: Number(sequence),
+  };
+}
+
+export async function deleteResponseItem(
+  deps: ConversationStore,
+  sub: string,
+  itemId: string,
+): Promise<void> {
+  await deps.db.send(new DeleteCommand({ TableName: deps.tableName, Key: keys.responseItem(sub, itemId) }));
+}
