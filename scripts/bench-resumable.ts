@@ -5,26 +5,15 @@
  * the `generating` record, one per 500 ms step, the final write). Answers alternate between the two modes, each
  * with a unique prompt (no prompt cache). Prints a Markdown table for docs/BENCHMARKS.md with the machine's load.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { allMessages } from '../lambdas/conversations/store';
-import { machineToken, percentile } from './bench-support';
-import { loadLocalConfig } from './local/config';
+import { machineLoad, machineToken, percentile, startBenchStack } from './bench-support';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from './local/emulators';
 import { DEV_MACHINE_CLIENTS } from './local/identity';
-import { freeStackPorts } from './local/ports';
-import { startLocalStack } from './local/stack';
 
 const ANSWERS = Number(process.env.BENCH_ANSWERS ?? 20);
 const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 128);
-
-const load = () =>
-  loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
 
 interface Sample {
   readonly firstChunkMs: number;
@@ -60,13 +49,8 @@ async function answer(api: string, token: string, resumable: boolean, index: num
 }
 
 async function main(): Promise<void> {
-  const loadBefore = load();
-  const config = loadLocalConfig({
-    ...(await freeStackPorts()),
-    DATA_DIR: await mkdtemp(join(tmpdir(), 'chatstack-bench-resumable-')),
-    DYNAMODB_STORAGE: 'memory',
-  });
-  const stack = await startLocalStack(config);
+  const loadBefore = machineLoad();
+  const stack = await startBenchStack('resumable');
   try {
     const token = await machineToken(stack.urls.issuer);
     const store = {
@@ -110,7 +94,7 @@ async function main(): Promise<void> {
         `mean ${mean.toFixed(1)}, min ${Math.min(...writes)}, max ${Math.max(...writes)}`,
       ),
     );
-    console.log(`load before: ${loadBefore}; after: ${load()}`);
+    console.log(`load before: ${loadBefore}; after: ${machineLoad()}`);
   } finally {
     await stack.stop();
   }

@@ -1,5 +1,27 @@
 /** What the benchmark scripts share: percentiles and a machine token from the local issuer. */
+import { mkdtemp } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadLocalConfig } from './local/config';
 import { DEV_MACHINE_CLIENTS } from './local/identity';
+import { freeStackPorts } from './local/ports';
+import { startLocalStack } from './local/stack';
+
+/** The machine's load averages (1, 5, 15 minutes), as benchmarks record them beside their numbers. */
+export const machineLoad = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+
+/** A local stack of its own for a benchmark: free ports, a fresh data directory, DynamoDB in memory. */
+export async function startBenchStack(name: string) {
+  const config = loadLocalConfig({
+    ...(await freeStackPorts()),
+    DATA_DIR: await mkdtemp(join(tmpdir(), `chatstack-bench-${name}-`)),
+    DYNAMODB_STORAGE: 'memory',
+  });
+  return startLocalStack(config);
+}
 
 /** The nearest-rank percentile `p` (0–100) of `values`; NaN when there are none. */
 export function percentile(values: readonly number[], p: number): number {

@@ -39,6 +39,7 @@ import {
 } from '../lambdas/contracts/files';
 import { ROUTES, type RouteDefinition } from '../lambdas/contracts/routes';
 import { ADMIN_OPERATIONS } from './openapi-admin';
+import { RESPONSES_OPERATIONS } from './openapi-responses';
 import { SHARING_OPERATIONS } from './openapi-sharing';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -304,6 +305,7 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
   },
   ...ADMIN_OPERATIONS,
   ...SHARING_OPERATIONS,
+  ...RESPONSES_OPERATIONS,
 };
 
 function operationFor(route: RouteDefinition): ZodOpenApiOperationObject | undefined {

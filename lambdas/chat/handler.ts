@@ -11,6 +11,7 @@ import {
   type TokenLogprob,
   type ToolCallDelta,
 } from '../contracts/api';
+import { responseCreateRequestSchema } from '../contracts/responses';
 import { rateLimitHeaders } from '../quota';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
@@ -23,14 +24,22 @@ import {
   runIdempotently,
 } from '../shared/idempotency';
 import { parseJsonBody, parseQuery, readBody } from '../validation';
+import { awaitBackgroundWork } from './background';
 import { createChatDeps } from './deps';
 import { type ChatDeps, DEADLINE_MARGIN_MS, runTurn, type TurnHead, type TurnRecord } from './pipeline';
 import { reattachStream, requireAnswer, stopAnswer } from './reattach';
+import { RESPONSES_TURN_RESOURCE, responsesRoute } from './responses';
 import { replayAsSse, SSE_HEADERS, SseWriter } from './sse';
 
-/** `POST /v1/chat/completions`: OpenAI Chat Completions (streamed or not), plus `conversation_id`. */
+/**
+ * `POST /v1/chat/completions`: OpenAI Chat Completions (streamed or not), plus `conversation_id`; the resumable
+ * answers' routes; and OpenAI's Responses API (`/v1/responses…`, `responses.ts`) on the same pipeline.
+ */
 const cfg = config();
 const requestSchema = chatCompletionRequestSchema(cfg.maxCompletionTokens);
+const responsesSchema = responseCreateRequestSchema(cfg.maxCompletionTokens);
+/** Requests whose limit is the turn's admission (requests, tokens, concurrent answers). */
+const TURN_RESOURCES = new Set(['/v1/chat/completions', RESPONSES_TURN_RESOURCE]);
 let deps: ChatDeps | undefined;
 
 /** Dependencies, built on first use (module scope: once per execution environment). */
@@ -202,12 +211,20 @@ async function answerRoute(event: APIGatewayProxyEvent, signal?: AbortSignal): P
   return json(event, 200, body);
 }
 
-export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ streamifyResponse: true })
-  // The turn's admission is the chat route's per-user limit (requests, tokens, concurrent answers).
-  .use(apiMiddlewares({ routeLimit: 'own' }))
+function route(event: APIGatewayProxyEvent, context: Context, signal: AbortSignal | undefined) {
+  if (event.resource === '/v1/chat/completions') return chat(event, context, signal);
+  if (event.resource.startsWith('/v1/responses'))
+    return responsesRoute(chatDeps(), responsesSchema, event, context, signal);
+  return answerRoute(event, signal);
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({
+  streamifyResponse: true,
+  // A background response generates after its client has the answer: the invocation lasts until it is done.
+  requestEnd: awaitBackgroundWork,
+})
+  // A turn's admission is its per-user limit; the other routes count on the per-user route limits.
+  .use(apiMiddlewares({ routeLimit: 'own', ownAdmission: (event) => TURN_RESOURCES.has(event.resource) }))
   .handler(
-    (event, context, options) =>
-      (event.resource === '/v1/chat/completions'
-        ? chat(event, context, options?.signal)
-        : answerRoute(event, options?.signal)) as Promise<APIGatewayProxyResult>,
+    (event, context, options) => route(event, context, options?.signal) as Promise<APIGatewayProxyResult>,
   );

@@ -44,6 +44,7 @@ import {
   prepareResumed,
   prepareTurn,
   type TurnLimits,
+  type TurnPlace,
   type TurnRef,
 } from './prepare';
 import { AnswerProgress } from './resumable';
@@ -98,6 +99,8 @@ export interface TurnHead {
   readonly conversationId: string;
   /** The stored answer's id (a resumable answer is re-attached and stopped by it). */
   readonly messageId: string;
+  /** The stored answer's place in its conversation. */
+  readonly sequence: number;
   readonly turnsDropped: number;
   readonly quota: QuotaState | undefined;
 }
@@ -134,6 +137,8 @@ export interface TurnRecord {
   readonly status: MessageStatus;
   readonly turnsDropped: number;
   readonly quota: QuotaState | undefined;
+  /** Where the answer is stored (unset when the turn never took its place). */
+  readonly answer?: { readonly messageId: string; readonly sequence: number };
   /** Set when the answer did not finish (model broke, deadline, client gone) or could not be stored. */
   readonly error?: OpenAiErrorBody & { readonly status: number };
 }
@@ -237,7 +242,8 @@ export async function runTurn(
       });
     }
     // A retry of a turn its first attempt answered and stored: that answer, without asking the model again.
-    if (turn.answered) return recordOf(deps, storedAnswer(turn.answered), turn, admission, true);
+    if (turn.answered)
+      return recordOf(deps, storedAnswer(turn.answered), turn, admission, true, await turn.place);
     // 4–5. Infer, streaming, through the windowed output filter.
     const answer = await infer(deps, caller, turn, admission, options, startedAt).catch(
       async (error: unknown) => {
@@ -257,7 +263,8 @@ export async function runTurn(
       emitTurnEvent(deps, caller, turn, answer, startedAt),
       persisted ? afterTurn(deps, caller.sub, turn, answer, request.regenerate === true) : undefined,
     ]);
-    return recordOf(deps, answer, turn, admission, persisted);
+    const place = await turn.place.catch(() => undefined);
+    return recordOf(deps, answer, turn, admission, persisted, place);
   } finally {
     // Settle the quota: the day's counter keeps what the turn used, the slot is free again.
     await settleTurn(deps.quota, caller.sub, admission, usedTokens).catch((error: unknown) =>
@@ -444,6 +451,7 @@ async function infer(
           model: deps.modelId,
           conversationId: turn.conversationId,
           messageId: turn.answerMessageId,
+          sequence: place.assistantSequence,
           turnsDropped: turn.turnsDropped,
           quota: admission.state,
         });
@@ -751,6 +759,7 @@ function recordOf(
   turn: PreparedTurn,
   admission: Admission,
   persisted: boolean,
+  place: TurnPlace | undefined,
 ): TurnRecord {
   // An explicit stop is the user's choice, not a failure: the partial answer ends like a finished one.
   const code =
@@ -784,6 +793,7 @@ function recordOf(
     status: answer.status,
     turnsDropped: turn.turnsDropped,
     quota: admission.state,
+    ...(place ? { answer: { messageId: turn.answerMessageId, sequence: place.assistantSequence } } : {}),
     ...(code === undefined ? {} : { error: errorOf(code) }),
   };
 }

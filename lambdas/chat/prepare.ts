@@ -118,14 +118,15 @@ export function tokensWanted(
 /**
  * The client's messages as the moderation stage sees them: one entry per message, in order, then one per tool call
  * of an assistant message (its arguments), in order. On a `conversation_id` turn the conversation's past comes from
- * storage: only `user` messages and `tool` results are accepted, so a client cannot put words in the model's mouth.
+ * storage: no `assistant` message is accepted, so a client cannot put words in the model's mouth (a `system` or
+ * `developer` message is this turn's instructions).
  */
 export function clientMessages(request: ChatCompletionRequest): InputMessage[] {
   if (request.conversation_id) {
-    const index = request.messages.findIndex((message) => message.role !== 'user' && message.role !== 'tool');
+    const index = request.messages.findIndex((message) => message.role === 'assistant');
     if (index >= 0) {
       throw new ValidationError(
-        `Only 'user' and 'tool' messages can be sent with conversation_id; the conversation's earlier turns come from its history (got '${request.messages[index]?.role}').`,
+        `Assistant messages cannot be sent with conversation_id; the conversation's earlier turns come from its history (got '${request.messages[index]?.role}').`,
         `messages[${index}].role`,
       );
     }

@@ -36,7 +36,7 @@ export async function requireAnswer(
 }
 
 /** The pieces a stored answer streams as: its chunks, or its whole text for an answer stored in one piece. */
-function piecesOf(message: StoredMessage): readonly string[] {
+export function piecesOf(message: StoredMessage): readonly string[] {
   if (message.chunks) return message.chunks;
   return message.content === '' ? [] : [message.content];
 }

@@ -71,12 +71,12 @@ const AssistantContent = z.union([
 ]);
 
 /** A function name as OpenAI allows it: 1–64 letters, digits, `_` or `-`. */
-const FunctionName = z
+export const ToolFunctionName = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected a function name of 1–64 letters, digits, _ or -.');
 
 /** A JSON Schema object (passed to the engine, which turns it into a grammar). */
-const JsonSchemaObject = z.record(z.string(), z.unknown());
+export const JsonSchemaObject = z.record(z.string(), z.unknown());
 
 /** Roles a stored or sent message has. */
 export const ChatMessageRole = z.enum(['system', 'developer', 'user', 'assistant', 'tool']);
@@ -85,7 +85,9 @@ export const ToolCall = z
   .object({
     id: z.string().min(1).max(LIMITS.maxToolCallIdChars),
     type: z.literal('function'),
-    function: z.object({ name: FunctionName, arguments: z.string().max(LIMITS.maxMessageChars) }).strict(),
+    function: z
+      .object({ name: ToolFunctionName, arguments: z.string().max(LIMITS.maxMessageChars) })
+      .strict(),
   })
   .strict()
   .meta({ id: 'ToolCall' });
@@ -137,7 +139,7 @@ export const FunctionTool = z
     type: z.literal('function'),
     function: z
       .object({
-        name: FunctionName,
+        name: ToolFunctionName,
         description: z.string().max(4096).optional(),
         parameters: JsonSchemaObject.optional(),
         strict: z.boolean().nullable().optional(),
@@ -151,7 +153,9 @@ export type FunctionTool = z.infer<typeof FunctionTool>;
 export const ToolChoice = z
   .union([
     z.enum(['none', 'auto', 'required']),
-    z.object({ type: z.literal('function'), function: z.object({ name: FunctionName }).strict() }).strict(),
+    z
+      .object({ type: z.literal('function'), function: z.object({ name: ToolFunctionName }).strict() })
+      .strict(),
   ])
   .meta({ id: 'ToolChoice' });
 export type ToolChoice = z.infer<typeof ToolChoice>;
@@ -165,7 +169,7 @@ export const ResponseFormat = z
         type: z.literal('json_schema'),
         json_schema: z
           .object({
-            name: FunctionName,
+            name: ToolFunctionName,
             description: z.string().max(4096).optional(),
             schema: JsonSchemaObject.optional(),
             strict: z.boolean().nullable().optional(),
@@ -178,7 +182,7 @@ export const ResponseFormat = z
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
 
 /** Free-form `metadata`: up to 16 string pairs, as OpenAI bounds it. Accepted, not stored. */
-const Metadata = z
+export const Metadata = z
   .record(z.string().max(64), z.string().max(512))
   .refine((value) => Object.keys(value).length <= 16, {
     message: 'Expected at most 16 keys.',
@@ -280,7 +284,7 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
         .array(
           z
             .object({
-              name: FunctionName,
+              name: ToolFunctionName,
               description: z.string().max(4096).optional(),
               parameters: JsonSchemaObject.optional(),
             })
@@ -289,7 +293,7 @@ export function chatCompletionRequestSchema(maxCompletionTokens: number = LIMITS
         .max(LIMITS.maxTools)
         .optional(),
       function_call: z
-        .union([z.enum(['none', 'auto']), z.object({ name: FunctionName }).strict()])
+        .union([z.enum(['none', 'auto']), z.object({ name: ToolFunctionName }).strict()])
         .optional(),
       conversation_id: ConversationId.nullable().optional(),
       parent_message_id: MessageId.nullable().optional().meta({
@@ -706,6 +710,21 @@ export const ExportedFile = FileObject.extend({
 }).meta({ id: 'ExportedFile' });
 export type ExportedFile = z.infer<typeof ExportedFile>;
 
+/** A stored response of the Responses API as exported: what was asked; its answer is in `conversations`. */
+export const ExportedResponse = z
+  .object({
+    id: z.string(),
+    created_at: z.number().int(),
+    conversation_id: z.string().nullable(),
+    previous_response_id: z.string().nullable(),
+    instructions: z.string().nullable(),
+    metadata: z.record(z.string(), z.string()),
+    background: z.boolean(),
+    input_items: z.array(z.object({ id: z.string(), type: z.string() }).catchall(z.unknown())),
+  })
+  .meta({ id: 'ExportedResponse' });
+export type ExportedResponse = z.infer<typeof ExportedResponse>;
+
 export const Export = z
   .object({
     object: z.literal('export'),
@@ -723,6 +742,8 @@ export const Export = z
     /** Share links of conversations. */
     shares: z.array(Share),
     settings: UserSettings,
+    /** Stored responses of the Responses API. */
+    responses: z.array(ExportedResponse),
   })
   .meta({ id: 'Export' });
 export type Export = z.infer<typeof Export>;

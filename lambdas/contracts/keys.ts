@@ -130,6 +130,11 @@ export const keys = {
     pk: keys.userPartition(sub),
     sk: `SRCHSET#${conversationId}`,
   }),
+  /** A stored response of the Responses API: where its answer is in the conversation, and what was asked. */
+  response: (sub: string, responseId: string) => ({ pk: keys.userPartition(sub), sk: `RESP#${responseId}` }),
+  responsePrefix: 'RESP#',
+  /** Where a stored response's output item is (its message id → the response): `item_reference` inputs. */
+  responseItem: (sub: string, itemId: string) => ({ pk: keys.userPartition(sub), sk: `RESPITEM#${itemId}` }),
   /** GSI1 partition for a user's conversation list. */
   conversationsIndex: (sub: string) => `CONVS#${sub}`,
 } as const;

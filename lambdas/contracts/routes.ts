@@ -67,6 +67,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'DELETE', path: '/v1/conversations/{id}/share', fn: 'conversations', scopes: write },
   // Public: a share link opens without a token (limited per client address by the handler).
   { method: 'GET', path: '/v1/shared/{share_id}', fn: 'conversations', scopes: [] },
+  // The Responses API: a turn streams from the chat function, its stored response is read there too.
+  { method: 'POST', path: '/v1/responses', fn: 'chat', scopes: write, streaming: true },
+  { method: 'GET', path: '/v1/responses/{id}', fn: 'chat', scopes: read, streaming: true },
+  { method: 'DELETE', path: '/v1/responses/{id}', fn: 'chat', scopes: write },
+  { method: 'GET', path: '/v1/responses/{id}/input_items', fn: 'chat', scopes: read },
+  { method: 'POST', path: '/v1/responses/{id}/cancel', fn: 'chat', scopes: write },
   { method: 'GET', path: '/v1/me/export', fn: 'me', scopes: read },
   { method: 'POST', path: '/v1/me/export', fn: 'me', scopes: write },
   { method: 'GET', path: '/v1/me/export/{id}', fn: 'me', scopes: read },

@@ -21,7 +21,8 @@ export interface UserDataPrefix {
     | 'feedback'
     | 'shares'
     | 'settings'
-    | 'search_index';
+    | 'search_index'
+    | 'responses';
 }
 
 export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
@@ -36,6 +37,9 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'FILE#', kind: 'files' },
   { prefix: 'FILES#', kind: 'files' },
   { prefix: 'CHUNK#', kind: 'file_passages' },
+  // Stored responses of the Responses API (lambdas/responses/store.ts); their answers are conversation messages.
+  { prefix: 'RESP#', kind: 'responses' },
+  { prefix: 'RESPITEM#', kind: 'responses' },
   // Stored answers of requests sent with an Idempotency-Key (lambdas/shared/idempotency.ts).
   { prefix: 'IDEM#', kind: 'idempotency_records' },
   // Earlier exports of the user's data (their objects expire in the exports bucket, and go with an erasure).

@@ -26,6 +26,7 @@ import {
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
 import { exportedFeedback } from '../feedback/store';
 import { exportFiles } from '../files/service';
+import { exportedResponse } from '../responses/store';
 import { settingsOf } from '../settings/store';
 import { callerOf } from '../shared/auth';
 import { config } from '../shared/config';
@@ -104,6 +105,7 @@ export function buildExport(
         return share ? [shareView(share, cfg.webOrigin)] : [];
       }),
     settings: settingsOf(live.find((item) => item.sk === keys.settings(sub).sk)),
+    responses: live.filter((item) => String(item.sk).startsWith(keys.responsePrefix)).map(exportedResponse),
   };
 }
 

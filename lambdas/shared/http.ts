@@ -89,6 +89,11 @@ export interface ApiMiddlewareOptions {
    * @default 'table'
    */
   readonly routeLimit?: RouteLimitMode;
+  /**
+   * With `own`: which requests the handler's admission limits; its other routes count on the table's buckets.
+   * @default every request
+   */
+  readonly ownAdmission?: (event: APIGatewayProxyEvent) => boolean;
   /** @default the configured per-user reads and writes per minute */
   readonly routeLimits?: RouteLimits;
 }
@@ -116,11 +121,12 @@ export function apiMiddlewares(
   const mode = options.routeLimit ?? 'table';
   let memory: RouteCounter | undefined;
   const limits =
-    mode === 'own'
+    mode === 'own' && !options.ownAdmission
       ? undefined
       : routeLimitMiddlewares(
           mode === 'memory' ? () => (memory ??= memoryRouteCounter()) : sharedTableRouteCounter,
           options.routeLimits ? () => options.routeLimits as RouteLimits : undefined,
+          mode === 'own' ? options.ownAdmission : undefined,
         );
   return [
     httpCors(cors),

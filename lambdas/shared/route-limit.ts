@@ -45,6 +45,8 @@ export function sharedTableRouteCounter(): RouteCounter {
 export function routeLimitMiddlewares(
   counter: () => RouteCounter,
   limits: () => RouteLimits = routeLimitsFromConfig,
+  /** Requests limited by something else (a chat turn's admission): not counted here. */
+  exempt: (event: APIGatewayProxyEvent) => boolean = () => false,
 ): { count: ApiMiddleware; decorate: ApiMiddleware } {
   const headersOf = new WeakMap<APIGatewayProxyEvent, Record<string, string>>();
   const decorate = (request: { event: APIGatewayProxyEvent; response: APIGatewayProxyResult | null }) => {
@@ -56,7 +58,7 @@ export function routeLimitMiddlewares(
   return {
     count: {
       before: async (request) => {
-        if (request.event.httpMethod === 'OPTIONS') return;
+        if (request.event.httpMethod === 'OPTIONS' || exempt(request.event)) return;
         // An unauthenticated request is refused by the handler (401); there is nobody to count it for.
         const sub = request.event.requestContext?.authorizer ? safeSub(request.event) : undefined;
         if (!sub) return;

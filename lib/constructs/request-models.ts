@@ -7,6 +7,7 @@ import {
 } from '../../lambdas/contracts/api';
 import { ApiKeyCreateRequest } from '../../lambdas/contracts/api-keys';
 import { FeedbackRequest } from '../../lambdas/contracts/feedback';
+import { responseCreateRequestSchema } from '../../lambdas/contracts/responses';
 import type { RouteDefinition } from '../../lambdas/contracts/routes';
 
 /**
@@ -18,6 +19,7 @@ import type { RouteDefinition } from '../../lambdas/contracts/routes';
 export function requestBodySchemas(maxCompletionTokens: number): Readonly<Record<string, z.ZodType>> {
   return {
     'POST /v1/chat/completions': chatCompletionRequestSchema(maxCompletionTokens),
+    'POST /v1/responses': responseCreateRequestSchema(maxCompletionTokens),
     'PATCH /v1/conversations/{id}': ConversationPatch,
     'POST /v1/me/api-keys': ApiKeyCreateRequest,
     'POST /v1/conversations/{id}/messages/{message_id}/feedback': FeedbackRequest,

@@ -267,3 +267,88 @@ describe('when the endpoint times out', () => {
     sagemaker.destroy();
   });
 });
+
+describe('a background response (Responses API)', () => {
+  it('is answered at once, re-attached mid-answer and resumed after the last event seen', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const words = Array.from({ length: 60 }, (_, index) => `word${index} `);
+    plan = () => ({ kind: 'hold', tokens: words, release: held });
+    const created = await client.responses.create({ model: 'm', input: 'Think on', background: true });
+    expect(created.status).toBe('queued');
+    expect(created.background).toBe(true);
+
+    // Follow it from the store until its first text delta, then leave.
+    const seen: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of await client.responses.retrieve(created.id, { stream: true })) {
+      seen.push(event);
+      if (event.type === 'response.output_text.delta') break;
+    }
+    expect(seen.map((event) => event.sequence_number)).toEqual(seen.map((_, index) => index));
+    expect(seen.slice(0, 2).map((event) => event.type)).toEqual(['response.created', 'response.in_progress']);
+    expect((await client.responses.retrieve(created.id)).status).toBe('in_progress');
+
+    release();
+    const last = seen.at(-1)?.sequence_number ?? -1;
+    const rest: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of await client.responses.retrieve(created.id, {
+      stream: true,
+      starting_after: last,
+    }))
+      rest.push(event);
+    expect(rest[0]?.sequence_number).toBe(last + 1);
+    expect(rest.map((event) => event.sequence_number)).toEqual(rest.map((_, index) => last + 1 + index));
+    const final = rest.at(-1);
+    expect(final?.type).toBe('response.completed');
+    const deltas = [...seen, ...rest].flatMap((event) =>
+      event.type === 'response.output_text.delta' ? [event.delta] : [],
+    );
+    expect(deltas.join('')).toBe(words.join(''));
+    const stored = await client.responses.retrieve(created.id);
+    expect(stored.status).toBe('completed');
+    expect(stored.output_text).toBe(words.join(''));
+    await answerWorks();
+  });
+
+  it('is cancelled mid-answer through the stop flag: the partial answer is kept, the model request ends', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    plan = () => ({ kind: 'hold', tokens: ['Half a thought'], release: held });
+    const cancelledBefore = model.cancelled;
+    const created = await client.responses.create({ model: 'm', input: 'Think on', background: true });
+    await expect.poll(async () => (await client.responses.retrieve(created.id)).status).toBe('in_progress');
+
+    const cancelled = await client.responses.cancel(created.id);
+    expect(cancelled.status).toBe('cancelled');
+    await expect.poll(() => model.cancelled).toBe(cancelledBefore + 1);
+    const stored = await client.responses.retrieve(created.id);
+    expect(stored.status).toBe('cancelled');
+    expect(stored.output_text).toBe('Half a thought');
+    // A cancelled response stays cancelled.
+    expect((await client.responses.cancel(created.id)).status).toBe('cancelled');
+    release();
+    await answerWorks();
+  });
+
+  it('cancelled before its first token, never answers', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    plan = () => ({ kind: 'hold', tokens: [], release: held });
+    const created = await client.responses.create({ model: 'm', input: 'Wait', background: true });
+    const cancelled = await client.responses.cancel(created.id);
+    expect(cancelled.status).toBe('cancelled');
+    release();
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of await client.responses.retrieve(created.id, { stream: true }))
+      events.push(event);
+    expect(events.at(-1)?.type).toBe('response.incomplete');
+    expect((await client.responses.retrieve(created.id)).status).toBe('cancelled');
+    await answerWorks();
+  });
+});

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatCompletionRequest } from '../../../lambdas/contracts/api';
+import { ResponseCreateRequest } from '../../../lambdas/contracts/responses';
 import { apiBase, machineToken } from '../setup/context';
 
 let token: string;
@@ -18,14 +19,15 @@ beforeAll(async () => {
 interface StoredData {
   readonly conversations: unknown[];
   readonly jobs: unknown[];
+  readonly responses: unknown[];
 }
 
 /** Conversations (with titles and messages) and jobs, as the caller's export has them. */
 async function storedData(): Promise<StoredData> {
   const response = await fetch(`${apiBase()}/me/export`, { headers: { authorization: `Bearer ${token}` } });
   expect(response.status).toBe(200);
-  const { conversations, jobs } = (await response.json()) as StoredData;
-  return { conversations, jobs };
+  const { conversations, jobs, responses } = (await response.json()) as StoredData;
+  return { conversations, jobs, responses };
 }
 
 /** Every fuzzed message carries this marker: after the run, the caller's export must not contain it. */
@@ -240,6 +242,139 @@ describe('POST /v1/chat/completions', () => {
   });
 });
 
+const validInput = [{ role: 'user', content: MARKER }];
+
+/** A Responses request broken in one way: a wrong value in a known field, or an unknown field. */
+const brokenResponsesBody = fc
+  .oneof(
+    fc.record({
+      input: fc.oneof(
+        fc.constant([]),
+        fc.constant(''.padEnd(16_001, MARKER)),
+        // After a valid message carrying the marker, so a write of this case would show in the export.
+        fc.array(fc.anything(), { minLength: 1, maxLength: 3 }).map((items) => [...validInput, ...items]),
+        fc.constant(Array.from({ length: 51 }, () => validInput[0])),
+        fc.constant([...validInput, { type: 'item_reference', id: 'msg_1' }]),
+        fc.constant([{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x' }] }]),
+        fc.constant([...validInput, { type: 'function_call_output', output: MARKER }]),
+        fc.constant([{ role: 'tool', content: MARKER }]),
+        fc.integer(),
+      ),
+    }),
+    fc.record({
+      input: fc.constant(validInput),
+      max_output_tokens: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1_000_000 }), fc.string()),
+    }),
+    fc.record({
+      input: fc.constant(validInput),
+      previous_response_id: fc.oneof(fc.string(), fc.constant(`resp_${'0'.repeat(32)}`), fc.integer()),
+    }),
+    fc.record({
+      input: fc.constant(validInput),
+      temperature: fc.oneof(fc.double({ min: 2.01, max: 1e9, noNaN: true }), fc.string()),
+    }),
+    fc.record({
+      input: fc.constant(validInput),
+      text: fc.anything().filter((value) => value !== undefined && value !== null),
+    }),
+    fc.record({
+      input: fc.constant(validInput),
+      tools: fc.array(fc.anything(), { minLength: 1, maxLength: 2 }),
+    }),
+    fc
+      .tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.jsonValue())
+      .filter(([key]) => !['input', 'model', 'stream', 'user', '__proto__'].includes(key))
+      .map(([key, value]) => ({ input: validInput, [`x_${key}`]: value })),
+  )
+  // As sent: through JSON. Values the contract accepts (e.g. `text: {}`) are answered: only broken ones are this test's.
+  .map((body) => JSON.parse(JSON.stringify(body)) as unknown)
+  .filter((body) => !ResponseCreateRequest.safeParse(body).success);
+
+/** A malformed value of each field of the Responses request, and the field the 400 must name. */
+const BROKEN_RESPONSE_FIELDS: readonly (readonly [string, Record<string, unknown>])[] = [
+  ['input', { input: [] }],
+  ['input[1]', { input: [...validInput, { type: 'item_reference', id: 'msg_1' }] }],
+  ['input[0]', { input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-1' }] }] }],
+  ['instructions', { instructions: 5 }],
+  ['tools[0]', { tools: [{ type: 'web_search' }] }],
+  ['tools[0]', { tools: [{ type: 'function', name: 'has space' }] }],
+  ['tool_choice', { tool_choice: 'sometimes' }],
+  ['tool_choice', { tool_choice: 'required' }],
+  ['tool_choice', { tools: [{ type: 'function', name: 'f' }], tool_choice: { type: 'function', name: 'g' } }],
+  ['text.format', { text: { format: { type: 'json_schema' } } }],
+  ['text.format', { text: { format: { type: 'xml' } } }],
+  ['max_output_tokens', { max_output_tokens: 0 }],
+  ['temperature', { temperature: 3 }],
+  ['top_p', { top_p: -1 }],
+  ['metadata', { metadata: { key: 1 } }],
+  ['store', { store: 'yes' }],
+  ['background', { background: true, store: false }],
+  ['previous_response_id', { previous_response_id: 'resp_nope' }],
+  ['previous_response_id', { previous_response_id: `resp_${'0'.repeat(32)}` }],
+  ['reasoning.effort', { reasoning: { effort: 'extreme' } }],
+  ['include[0]', { include: ['everything'] }],
+  ['truncation', { truncation: 'sometimes' }],
+  ['parallel_tool_calls', { parallel_tool_calls: 'yes' }],
+  ['stream_options', { stream_options: { include_usage: true } }],
+];
+
+describe('POST /v1/responses', () => {
+  it('answers broken request bodies with a 4xx error object', async () => {
+    await fc.assert(
+      fc.asyncProperty(brokenResponsesBody, async (body) => {
+        expectErrorObject(await send('POST', '/responses', { body: JSON.stringify(body) }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each(BROKEN_RESPONSE_FIELDS)('answers a malformed %s with a 4xx naming it', async (field, fields) => {
+    const response = await send('POST', '/responses', {
+      body: JSON.stringify({ input: validInput, max_output_tokens: 4, ...fields }),
+    });
+    expectErrorObject(response);
+    const { error } = JSON.parse(response.text) as { error: { param: string | null } };
+    expect(
+      error.param === field || error.param?.startsWith(`${field}.`) || error.param?.startsWith(`${field}[`),
+      error.param ?? 'null',
+    ).toBe(true);
+  });
+
+  it('answers bodies that are not JSON objects with a 4xx error object', async () => {
+    await fc.assert(
+      fc.asyncProperty(junkText, async (body) => {
+        expectErrorObject(await send('POST', '/responses', { body }));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('stored response endpoints', () => {
+  const id = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 60 }).map(encodeURIComponent),
+    fc.stringMatching(/^resp_[0-9a-f]{32}$/),
+  );
+
+  it('answer unknown or malformed ids and queries with a 4xx error object', async () => {
+    const call = fc.constantFrom(
+      ['GET', ''],
+      ['GET', '?stream=true'],
+      ['GET', '?starting_after=x'],
+      ['DELETE', ''],
+      ['GET', '/input_items'],
+      ['GET', '/input_items?limit=0'],
+      ['POST', '/cancel'],
+    );
+    await fc.assert(
+      fc.asyncProperty(id, call, async (responseId, [method, rest]) => {
+        expectErrorObject(await send(method, `/responses/${responseId}${rest}`));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('every endpoint', () => {
   it('answers garbage bearer tokens with a 401 error object', async () => {
     const paths = fc.constantFrom(
@@ -248,6 +383,7 @@ describe('every endpoint', () => {
       ['GET', '/conversations'],
       ['GET', '/me/export'],
       ['DELETE', '/me'],
+      ['POST', '/responses'],
     );
     await fc.assert(
       fc.asyncProperty(
@@ -356,5 +492,7 @@ describe('after all of that', () => {
     const afterById = byId(after);
     for (const [id, conversation] of byId(before)) expect(afterById.get(id)).toEqual(conversation);
     expect(after.jobs).toEqual(before.jobs);
+    // Responses other test files store for this caller may appear meanwhile; every earlier one is unchanged.
+    for (const response of before.responses) expect(after.responses).toContainEqual(response);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `DELETE /v1/me` and `GET /v1/me/export` on the real handler and the local stack (table and bucket): erasure
  * removes every registered kind of user data — conversations, messages, jobs, usage, API keys, files and their
- * objects, idempotency records — keeps the caller's limits, and its marker stops work that was in flight.
+ * objects, stored responses, idempotency records — keeps the caller's limits, and its marker stops work that was in flight.
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -51,7 +51,7 @@ async function sortKeys(sub: string): Promise<string[]> {
 describe('export', () => {
   it('includes the caller’s API keys (without secrets) and files with working download links', async () => {
     const sub = `export-${randomUUID()}`;
-    const { apiKey, file } = await seed(db, store, sub);
+    const { apiKey, file, responseId } = await seed(db, store, sub);
 
     const answer = await me(apiEvent(sub, 'GET', '/v1/me/export'), lambdaContext);
 
@@ -63,6 +63,9 @@ describe('export', () => {
     const download = await fetch(document.files[0].download_url);
     expect(await download.text()).toContain('remember the milk');
     expect(document.conversations[0].messages).toHaveLength(1);
+    expect(document.responses).toEqual([
+      expect.objectContaining({ id: responseId, conversation_id: document.conversations[0].id }),
+    ]);
   });
 });
 

@@ -7,6 +7,8 @@ import { keys } from '../../../lambdas/contracts/keys';
 import { type ConversationStore, createConversation, putMessage } from '../../../lambdas/conversations/store';
 import { uploadInline } from '../../../lambdas/files/service';
 import { takeSlot } from '../../../lambdas/quota/slots';
+import { settingsOf } from '../../../lambdas/responses/convert';
+import { newResponseId, putResponse } from '../../../lambdas/responses/store';
 import { LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { filesDeps } from '../files/support';
 
@@ -54,6 +56,22 @@ export async function seed(db: DynamoDBDocumentClient, store: ConversationStore,
     purpose: 'assistants',
     body: new TextEncoder().encode('# Notes\n\nremember the milk'),
   });
+  const responseId = newResponseId();
+  await putResponse(
+    store,
+    sub,
+    {
+      responseId,
+      createdAt: Math.floor(Date.now() / 1000),
+      settings: settingsOf({ input: 'question 0' }, 'chatstack-local'),
+      inputItems: [
+        { id: 'msg_1', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'q' }] },
+      ],
+      conversationId: conversation.conversationId,
+      sequence: 1,
+    },
+    Date.now(),
+  );
   const quota = { db, tableName: LOCAL_TABLE_NAME, requestsPerMinute: 60, tokensPerDay: 1000 };
   await takeSlot(quota, keys.activeTurns(sub), 'turn-1', Date.now() + 60_000, 8);
   await db.send(
@@ -62,5 +80,5 @@ export async function seed(db: DynamoDBDocumentClient, store: ConversationStore,
       Item: { ...keys.activeJobs(sub), jobIds: new Set(['job_1']) },
     }),
   );
-  return { conversation, apiKey, file };
+  return { conversation, apiKey, file, responseId };
 }

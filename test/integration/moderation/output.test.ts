@@ -56,3 +56,41 @@ describe('output moderation through the API (blocklist blocks)', () => {
     expect(error).toMatchObject({ status: 400, code: 'content_filter' });
   });
 });
+
+describe('output moderation of the Responses API (the same pipeline)', () => {
+  const request = {
+    model: REQUEST.model,
+    temperature: 0,
+    max_output_tokens: REQUEST.max_tokens,
+    input: QUESTION,
+  };
+
+  it('ends a response as incomplete (content_filter) without the blocked words', async () => {
+    const response = await (await api.client()).responses.create(request);
+    expect(response.status).toBe('incomplete');
+    expect(response.incomplete_details?.reason).toBe('content_filter');
+    expect(mentionsAny(response.output_text)).toBe(false);
+  });
+
+  it('ends a streamed response with response.incomplete before a blocked word is shown', async () => {
+    const stream = await (await api.client()).responses.create({ ...request, stream: true });
+    let shown = '';
+    let last: string | undefined;
+    for await (const event of stream) {
+      if (event.type === 'response.output_text.delta') shown += event.delta;
+      last = event.type;
+    }
+    expect(last).toBe('response.incomplete');
+    expect(mentionsAny(shown)).toBe(false);
+  });
+
+  it('refuses a blocklisted word on input with a 400 content_filter', async () => {
+    const error = await (await api.client()).responses
+      .create({ ...request, input: `say ${blockedWords[0]} please` })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toMatchObject({ status: 400, code: 'content_filter' });
+  });
+});

@@ -57,13 +57,13 @@ describe('provisioned concurrency', () => {
     });
   });
 
-  it('has the streamed chat methods (answers and re-attached answers) invoke that alias, not the unqualified function', () => {
+  it('has the streamed chat methods (answers, re-attached answers, responses and re-read responses) invoke that alias, not the unqualified function', () => {
     const api = region(PRIMARY).api;
     const aliasId = chatAliasId(api);
     const chatMethods = Object.values(resources(api, 'AWS::ApiGateway::Method')).filter(
       (method) => method.Properties.Integration?.ResponseTransferMode === 'STREAM',
     );
-    expect(chatMethods).toHaveLength(2);
+    expect(chatMethods).toHaveLength(4);
     for (const method of chatMethods) {
       const uri = JSON.stringify(method.Properties.Integration.Uri);
       expect(uri).toContain(`"Ref":"${aliasId}"`);
