@@ -591,7 +591,7 @@ export class ChatApi extends Construct implements Watched {
     return Object.fromEntries(
       names.map((name) => [
         name,
-        routeGroups(name).map((_, group) =>
+        routeGroups(name).map((routes, group) =>
           // The first group keeps the id the single alarm of a function always had.
           alarm(
             this,
@@ -600,7 +600,7 @@ export class ChatApi extends Construct implements Watched {
               metric: this.metricFunctionServerErrorRate(name, group),
               threshold: t.api5xxRatePercent,
               evaluationPeriods: 3,
-              description: `More than ${t.api5xxRatePercent} % of the requests served by ${name}${group === 0 ? '' : ` (routes group ${group + 1})`} fail with 5xx.`,
+              description: `More than ${t.api5xxRatePercent} % of the requests served by ${name}${group === 0 ? '' : ` (${routes.map(routeKey).join(', ')})`} fail with 5xx.`,
             },
           ),
         ),
