@@ -26,12 +26,14 @@ import {
   streamChat,
 } from '../inference';
 import type { ToolCallFragment } from '../inference/chunks';
+import type { ModelCatalog } from '../models/catalog';
 import type { Moderation, OutputFilter } from '../moderation/types';
 import { type Admission, admitTurn, type QuotaDeps, type QuotaState, settleTurn } from '../quota';
 import type { RetrievalDeps } from '../retrieval';
 import { ApiError, ContentFilteredError, type OpenAiErrorBody } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
 import { ground, groundedLimits, groundedTokensWanted, groundTurn } from './grounding';
+import { depsForModel } from './model-choice';
 import {
   clientMessages,
   type PreparedTurn,
@@ -61,8 +63,14 @@ export interface ChatDeps {
   readonly inference: InferenceDeps;
   readonly moderation: Moderation;
   readonly quota: QuotaDeps;
+  /** The default model's id (the one `inference` and `limits` describe). */
   readonly modelId: string;
   readonly limits: TurnLimits;
+  /**
+   * Every model served; a request's `model` picks one (its endpoints, context and id replace the defaults).
+   * @default none: the one model above serves every request, whatever it names
+   */
+  readonly models?: ModelCatalog | undefined;
   /** System prompt used when neither the request nor the conversation has one. */
   readonly systemPrompt?: string;
   /** Analytics sink (`lambdas/events` emitter); called after the answer, never on the hot path. */
@@ -156,12 +164,14 @@ export function completionId(): string {
 
 /** Runs one chat turn; see the module comment for its stages. */
 export async function runTurn(
-  deps: ChatDeps,
+  catalogDeps: ChatDeps,
   caller: ChatCaller,
   request: ChatCompletionRequest,
   options: TurnOptions = {},
 ): Promise<TurnRecord> {
   const startedAt = Date.now();
+  // 0. The model the request names (an unknown one is a 404 before anything is counted or written).
+  const deps = depsForModel(catalogDeps, request.model);
   // 1. Admit: count the request, reserve the turn's tokens, take a concurrency slot.
   const admission = await admitTurn(
     options.concurrencySlot === false ? { ...deps.quota, maxConcurrentTurns: undefined } : deps.quota,

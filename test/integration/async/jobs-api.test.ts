@@ -48,7 +48,7 @@ beforeAll(async () => {
         id: `chatcmpl-${job.jobId}`,
         object: 'chat.completion',
         created: 1,
-        model: 'tiny',
+        model: 'chatstack-local',
         choices: [
           {
             index: 0,
