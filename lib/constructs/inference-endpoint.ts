@@ -54,6 +54,13 @@ export interface LlamaCppEngine {
 
 export type InferenceEngine = VllmEngine | LlamaCppEngine;
 
+/** Where a function calls a model: endpoints (this region's by name, then fallbacks by ARN) and their components. */
+export interface InvokeTargets {
+  readonly endpoints: readonly string[];
+  /** Position by position with `endpoints`; '' where the endpoint serves the model directly. */
+  readonly components: readonly string[];
+}
+
 export interface InferenceEndpointProps {
   readonly engine: InferenceEngine;
   /** Bucket holding the uncompressed weights under `modelPrefix` (ModelDataSource, S3Prefix). */
@@ -64,6 +71,12 @@ export interface InferenceEndpointProps {
   readonly encryptionKey: IKey;
   /** Model id the API reports (`MODEL_ID`). */
   readonly modelId: string;
+  /**
+   * Tokens of one sequence's context, given to the engine (LMI `OPTION_MAX_MODEL_LEN`; the llama.cpp image's
+   * `CONTEXT_SIZE` per slot).
+   * @default the engine's own: the model's full context on vLLM, 4096 per slot on the llama.cpp image
+   */
+  readonly contextTokens?: number;
   /** e.g. `ml.g5.2xlarge`. */
   readonly instanceType: string;
   /**
@@ -468,6 +481,7 @@ export class InferenceEndpoint extends Construct implements Watched {
           // `tools` / `tool_choice: auto` parsed from the model's output (forced choices use guided decoding).
           OPTION_ENABLE_AUTO_TOOL_CHOICE: 'true',
           OPTION_TOOL_CALL_PARSER: engine.toolCallParser ?? 'hermes',
+          ...(props.contextTokens === undefined ? {} : { OPTION_MAX_MODEL_LEN: String(props.contextTokens) }),
         },
       };
     }
@@ -490,6 +504,7 @@ export class InferenceEndpoint extends Construct implements Watched {
         // The adapter runs llama-server with -np SEQUENCES -c CONTEXT_SIZE×SEQUENCES --jinja --metrics;
         // every layer on the GPU.
         SEQUENCES: String(engine.sequences),
+        ...(props.contextTokens === undefined ? {} : { CONTEXT_SIZE: String(props.contextTokens) }),
         GPU_LAYERS: 'all',
       },
     };
@@ -501,14 +516,17 @@ export class InferenceEndpoint extends Construct implements Watched {
    * region the inference client must call it in.
    */
   public grantInvoke(fn: AppFunction, fallbacks: readonly InferenceEndpoint[] = []): void {
-    const seen = new Set([Stack.of(this).region]);
-    for (const fallback of fallbacks) {
-      const region = Stack.of(fallback).region;
-      if (seen.has(region)) {
-        throw new Error(`InferenceEndpoint.grantInvoke: a fallback in ${region} serves no other region`);
-      }
-      seen.add(region);
+    const targets = this.grantInvokePolicy(fn, fallbacks);
+    fn.setEnvironment(EnvName.inferenceEndpoints, targets.endpoints.join(','));
+    if (targets.components.some((component) => component !== '')) {
+      fn.setEnvironment(EnvName.inferenceComponents, targets.components.join(','));
     }
+    fn.setEnvironment(EnvName.modelId, this.modelId);
+  }
+
+  /** The IAM half of `grantInvoke`: the permission alone, and the targets as the inference client lists them. */
+  public grantInvokePolicy(fn: AppFunction, fallbacks: readonly InferenceEndpoint[] = []): InvokeTargets {
+    const targets = this.invokeTargets(fallbacks);
     const all = [this, ...fallbacks];
     fn.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
@@ -519,14 +537,23 @@ export class InferenceEndpoint extends Construct implements Watched {
         ]),
       }),
     );
-    fn.setEnvironment(
-      EnvName.inferenceEndpoints,
-      [this.endpointName, ...fallbacks.map((fallback) => fallback.endpointArn)].join(','),
-    );
-    if (all.some((each) => each.componentName !== undefined)) {
-      fn.setEnvironment(EnvName.inferenceComponents, all.map((each) => each.componentName ?? '').join(','));
+    return targets;
+  }
+
+  /** This endpoint by name, then each fallback by ARN, with the component of each ('' where none). */
+  public invokeTargets(fallbacks: readonly InferenceEndpoint[] = []): InvokeTargets {
+    const seen = new Set([Stack.of(this).region]);
+    for (const fallback of fallbacks) {
+      const region = Stack.of(fallback).region;
+      if (seen.has(region)) {
+        throw new Error(`InferenceEndpoint.grantInvoke: a fallback in ${region} serves no other region`);
+      }
+      seen.add(region);
     }
-    fn.setEnvironment(EnvName.modelId, this.modelId);
+    return {
+      endpoints: [this.endpointName, ...fallbacks.map((fallback) => fallback.endpointArn)],
+      components: [this, ...fallbacks].map((each) => each.componentName ?? ''),
+    };
   }
 
   /** The endpoint's alarms: server errors, slow model, no healthy capacity. */

@@ -13,6 +13,7 @@ import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { GlobalOverviewDashboard, Monitoring } from '../constructs/monitoring';
 import { resolveThresholds } from '../constructs/monitoring/thresholds';
+import type { ModelEndpoint } from './inference-stack';
 
 export interface OpsStackProps extends StackProps {
   readonly config: StageConfig;
@@ -23,6 +24,8 @@ export interface OpsStackProps extends StackProps {
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
   readonly endpoint: InferenceEndpoint;
+  /** The other served models' endpoints (their alarms are watched as the default model's are). @default none */
+  readonly modelEndpoints?: readonly ModelEndpoint[];
   readonly fileStore: FileStore;
 }
 
@@ -59,6 +62,9 @@ export class OpsStack extends Stack {
       jobQueue: props.jobQueue,
       eventStream: props.eventStream,
       endpoint: props.endpoint,
+      modelEndpoints: Object.fromEntries(
+        (props.modelEndpoints ?? []).map(({ model, endpoint }) => [model.id, endpoint]),
+      ),
       fileStore: props.fileStore,
       thresholds,
     });
