@@ -64,11 +64,19 @@ export interface ChatTurn {
   readonly regenerate?: boolean;
   /** Files to attach to the conversation with this message (processed ones). */
   readonly fileIds?: readonly string[];
+  /** The model to answer with; omitted: the deployment's default. */
+  readonly model?: string;
   readonly signal: AbortSignal;
   /** Called with the state after every chunk. */
   readonly onUpdate: (state: StreamState) => void;
   /** Called once the answer has its stored id (the stop endpoint and re-attaching name it). */
   readonly onMessageId?: (messageId: string) => void;
+}
+
+/** A served model, as `GET /v1/models` lists it. */
+export interface ModelInfo {
+  readonly id: string;
+  readonly context_length?: number;
 }
 
 export interface ChatResult extends StreamState {
@@ -225,6 +233,11 @@ export class ApiClient {
     await this.send('/client-errors', { method: 'POST', body: JSON.stringify(report), keepalive: true });
   }
 
+  /** The models the deployment serves (`GET /v1/models`), the default first. */
+  async listModels(): Promise<readonly ModelInfo[]> {
+    return (await this.json<{ data: readonly ModelInfo[] }>('/models')).data;
+  }
+
   async listFiles(): Promise<readonly FileInfo[]> {
     return (await this.json<{ data: readonly FileInfo[] }>('/files')).data;
   }
@@ -288,6 +301,7 @@ export class ApiClient {
       resumable: true,
       ...(turn.conversationId ? { conversation_id: turn.conversationId } : {}),
       ...(turn.fileIds?.length ? { file_ids: turn.fileIds } : {}),
+      ...(turn.model ? { model: turn.model } : {}),
     };
     const response = await this.send('/chat/completions', {
       method: 'POST',

@@ -20,7 +20,10 @@ export interface E2eStack {
  * Starts the stack, or, when `CHATSTACK_E2E_STACK` names a JSON file of URLs (as `LocalStackUrls`), uses a stack
  * that is already running (started with the same quota) — quicker when iterating on the tests.
  */
-export async function startE2eStack(): Promise<E2eStack> {
+export async function startE2eStack(
+  /** Local stack settings on top of the defaults (e.g. a second model). */
+  env: Readonly<Record<string, string>> = {},
+): Promise<E2eStack> {
   const running = process.env.CHATSTACK_E2E_STACK;
   if (running) {
     const urls = JSON.parse(await readFile(running, 'utf8')) as LocalStackUrls;
@@ -30,6 +33,7 @@ export async function startE2eStack(): Promise<E2eStack> {
     if (process.env.CHATSTACK_TEST_LOGS) console.log(`web│ ${line}`);
   });
   return startTestStack({
+    env: { ...env },
     handlerEnv: {
       QUOTA_REQUESTS_PER_MINUTE: String(E2E_REQUESTS_PER_MINUTE),
       QUOTA_TOKENS_PER_DAY: '100000000',

@@ -9,6 +9,7 @@ import { AttachButton, type AttachedFile, AttachmentChips, useAttachments } from
 import { Composer } from './Composer';
 import { Icon } from './Icon';
 import { MessageView, type UiMessage, type UiMessageStatus } from './Message';
+import { ModelPicker, useModelChoice } from './ModelPicker';
 import { PageHead } from './PageHead';
 import { ProblemBanner } from './ProblemBanner';
 
@@ -89,6 +90,7 @@ export function ChatView(props: ChatViewProps) {
   const menuButton = useRef<HTMLButtonElement>(null);
   const wasSidebarOpen = useRef(props.sidebarOpen);
   const files = useAttachments(api);
+  const modelChoice = useModelChoice(api);
 
   // When the drawer closes, focus returns to the button that opened it.
   useEffect(() => {
@@ -249,6 +251,7 @@ export function ChatView(props: ChatViewProps) {
           // The server answers its stored question again, beside the stored answer: no duplicate turn.
           regenerate,
           fileIds: attached.map((file) => file.id),
+          ...(modelChoice.model === undefined ? {} : { model: modelChoice.model }),
           signal: controller.signal,
           onUpdate,
           onMessageId: (messageId) => {
@@ -325,7 +328,7 @@ export function ChatView(props: ChatViewProps) {
         if (activeId.current) onTurnFinished(activeId.current);
       }
     },
-    [api, blockedUntil, onConversationStarted, onTurnFinished],
+    [api, blockedUntil, onConversationStarted, onTurnFinished, modelChoice.model],
   );
 
   // Sending resumes by itself when a rate-limit wait ends.
@@ -350,6 +353,7 @@ export function ChatView(props: ChatViewProps) {
         sidebarOpen={props.sidebarOpen}
         onOpenSidebar={props.onOpenSidebar}
         menuButtonRef={menuButton}
+        actions={<ModelPicker choice={modelChoice} disabled={streaming} />}
       />
 
       <div

@@ -10,6 +10,8 @@ export function PageHead(props: {
   readonly onOpenSidebar: () => void;
   /** Where focus returns when the drawer closes. */
   readonly menuButtonRef?: Ref<HTMLButtonElement>;
+  /** Controls at the end of the header (the model picker). */
+  readonly actions?: ComponentChildren;
 }) {
   return (
     <header class="chat-head">
@@ -27,6 +29,7 @@ export function PageHead(props: {
       <h1 id={props.titleId} class="chat-title">
         {props.title}
       </h1>
+      {props.actions}
     </header>
   );
 }
