@@ -25,10 +25,7 @@ export function createChatDeps(cfg: Config): ChatDeps {
   const [defaultModel] = models.models;
   const inference: InferenceDeps = {
     client: sagemakerRuntimeClient(),
-    endpoints: required(
-      defaultModel.endpoints.length > 0 ? defaultModel.endpoints : undefined,
-      EnvName.inferenceEndpoints,
-    ),
+    endpoints: required(defaultModel.endpoints, EnvName.inferenceEndpoints),
     components: defaultModel.components,
     regionalClients: sagemakerRuntimeClientFor,
     breakers: defaultBreakers,
