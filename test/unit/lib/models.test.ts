@@ -1,5 +1,6 @@
 import type { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseStageConfig } from '../../../lib/config';
 import { toolCallParserFor } from '../../../lib/tool-call-parser';
@@ -103,6 +104,11 @@ describe('a deployment serving two models', () => {
     );
     // The API's four alarms, then invocation errors and no capacity of each model's endpoint.
     expect(JSON.stringify(degraded?.Properties.AlarmRule).match(/ALARM\(/g)?.length).toBe(8);
+  });
+
+  it('passes the AWS Solutions checks with both models', () => {
+    const report = new AwsSolutionsChecks().validateScope(built.app);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
   });
 });
 
