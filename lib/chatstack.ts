@@ -183,7 +183,11 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       jobQueue: asyncStack.jobQueue,
       eventStream: asyncStack.eventStream,
       endpoint: inference.endpoint,
-      modelEndpoints: inference.modelEndpoints.slice(1),
+      // The other endpoints, once each (models sharing an endpoint are watched through it).
+      modelEndpoints: inference.modelEndpoints.filter(
+        ({ endpoint }, index, all) =>
+          endpoint !== inference.endpoint && all.findIndex((each) => each.endpoint === endpoint) === index,
+      ),
       fileStore: api.fileStore,
     });
     // The replica in this region is created by the primary's data stack; names alone carry no dependency.

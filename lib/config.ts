@@ -302,11 +302,7 @@ const ModerationSchema = z
 
 const weightsPrefix = z.string().regex(/^[A-Za-z0-9._\-/]+\/$/, 'Expected an S3 key prefix ending in "/"');
 
-/**
- * One model the deployment serves (`models`): its id, its context and its weights. Each runs on a SageMaker endpoint
- * of its own in every region, with the instances, autoscaling, blue/green updates and alarms `inference` sets
- * (with `minInstances: 0`, as an inference component scaling to zero on it).
- */
+/** One model the deployment serves (`models`): its id, its context, its weights and where it runs. */
 const ModelSchema = z
   .object({
     /** What clients send as `model` and see in `/v1/models`. */
@@ -319,6 +315,14 @@ const ModelSchema = z
     contextTokens: positiveInt.optional(),
     /** Weights prefix in the region's model bucket. @default inference.modelPrefix for the first, `models/<id>/` after */
     modelPrefix: weightsPrefix.optional(),
+    /**
+     * `endpoint`: a SageMaker endpoint of its own in every region, with the instances, autoscaling, blue/green
+     * updates and alarms `inference` sets (with `minInstances: 0`, an inference component scaling to zero on it).
+     * `shared`: an inference component on the region's shared endpoint, beside the other `shared` models: its own
+     * copies (`inference.minInstances`…`maxInstances`), autoscaling, alarms and rolling updates, on instances the
+     * models share.
+     */
+    placement: z.enum(['endpoint', 'shared']).default('endpoint'),
     /**
      * vLLM's tool-call parser for this model's output (LMI `OPTION_TOOL_CALL_PARSER`).
      * @default chosen from the id: `hermes` (Qwen, Hermes, and any other), `llama3_json` (Llama 3), `mistral`…
@@ -387,6 +391,7 @@ export interface ModelConfig {
   /** Undefined: 4096 for the API, and the engine keeps its own default. */
   readonly contextTokens: number | undefined;
   readonly modelPrefix: string;
+  readonly placement: 'endpoint' | 'shared';
   readonly toolCallParser: string;
 }
 
@@ -458,12 +463,13 @@ export function parseStageConfig(raw: unknown): StageConfig {
   if (problems.length > 0)
     throw new StageConfigError(`Invalid chatstack configuration: ${problems.join('; ')}`);
 
-  const declared = config.models ?? [{ id: config.modelId }];
+  const declared = config.models ?? [{ id: config.modelId, placement: 'endpoint' as const }];
   const [first, ...rest] = declared.map(
     (model, index): ModelConfig => ({
       id: model.id,
       contextTokens: model.contextTokens,
       modelPrefix: model.modelPrefix ?? (index === 0 ? config.inference.modelPrefix : `models/${model.id}/`),
+      placement: model.placement,
       toolCallParser: model.toolCallParser ?? toolCallParserFor(model.id),
     }),
   );

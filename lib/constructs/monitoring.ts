@@ -141,10 +141,12 @@ export class Monitoring extends Construct {
       props.api.alarms.ResponseLatencyP99,
       props.api.alarms.ErrorRate,
       props.api.alarms.ServerErrorRate,
-      ...[props.endpoint, ...Object.values(props.modelEndpoints ?? {})].flatMap((endpoint) => [
-        endpoint.alarms.InvocationErrors,
-        endpoint.alarms.NoHealthyCapacity,
-      ]),
+      // Every served model's errors and capacity (a model hosted as a component names them `<model>.<alarm>`).
+      ...[props.endpoint, ...Object.values(props.modelEndpoints ?? {})].flatMap((endpoint) =>
+        Object.entries(endpoint.alarms)
+          .filter(([name]) => /(^|\.)(InvocationErrors|NoHealthyCapacity)$/.test(name))
+          .map(([, each]) => each),
+      ),
     ];
     this.serviceDegraded = new CompositeAlarm(this, 'ServiceDegraded', {
       alarmDescription: `chatstack is degraded in ${region}: latency, errors or model capacity.`,

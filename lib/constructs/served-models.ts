@@ -4,7 +4,10 @@ import type { ServedModel } from '../../lambdas/contracts/models';
 import type { AppFunction } from './app-function';
 import type { InferenceEndpoint } from './inference-endpoint';
 
-/** One served model as a region's functions reach it: its endpoint in this region, then other regions'. */
+/**
+ * One served model as a region's functions reach it: the endpoint serving it in this region (its own, or the shared
+ * one it is a component of), then other regions'.
+ */
 export interface ServedModelEndpoints {
   readonly id: string;
   /** @default 4096 */
@@ -28,14 +31,14 @@ export function grantModelsInvoke(
 ): void {
   const [first, ...rest] = models;
   first.endpoint.grantInvoke(fn, first.fallbacks);
-  for (const model of rest) model.endpoint.grantInvokePolicy(fn, model.fallbacks);
+  for (const model of rest) model.endpoint.grantInvokePolicy(fn, model.fallbacks, model.id);
   setModelCatalog(fn, models);
 }
 
 /** Names the served models in `MODELS` only (the model list and job submissions read it; they call no model). */
 export function setModelCatalog(fn: AppFunction, models: readonly ServedModelEndpoints[]): void {
   const catalog: ServedModel[] = models.map((model) => {
-    const targets = model.endpoint.invokeTargets(model.fallbacks);
+    const targets = model.endpoint.invokeTargets(model.fallbacks, model.id);
     return {
       id: model.id,
       contextTokens: model.contextTokens ?? DEFAULT_CONTEXT_TOKENS,

@@ -38,29 +38,43 @@ export class InferenceStack extends Stack {
       modelBucketName(props.config.stage, this.account, this.region),
     );
     const thresholds = resolveThresholds(props.config.alarms.thresholds);
-    const endpointOf = (model: ModelConfig, index: number): ModelEndpoint => {
-      const engine: InferenceEngine =
-        inference.engine === 'vllm'
-          ? {
-              kind: 'vllm',
-              imageTag: inference.lmiImageTag,
-              maxRollingBatchSize: inference.maxRollingBatchSize,
-              tensorParallelDegree: inference.tensorParallelDegree,
-              toolCallParser: model.toolCallParser,
-            }
-          : {
-              kind: 'llamacpp',
-              imageDirectory: props.llamaCppImageDirectory,
-              sequences: inference.maxRollingBatchSize,
-            };
+    const engineOf = (model: ModelConfig): InferenceEngine =>
+      inference.engine === 'vllm'
+        ? {
+            kind: 'vllm',
+            imageTag: inference.lmiImageTag,
+            maxRollingBatchSize: inference.maxRollingBatchSize,
+            tensorParallelDegree: inference.tensorParallelDegree,
+            toolCallParser: model.toolCallParser,
+          }
+        : {
+            kind: 'llamacpp',
+            imageDirectory: props.llamaCppImageDirectory,
+            sequences: inference.maxRollingBatchSize,
+          };
+    const models = props.config.models;
+    const shared = models.filter((model) => model.placement === 'shared');
+    /** An endpoint serving `model`, and the `shared` models after it as components beside it. */
+    const endpointFor = (model: ModelConfig, hosted: readonly ModelConfig[]): InferenceEndpoint => {
       // The default model keeps the construct id it always had (its resources are not replaced).
-      const endpoint = new InferenceEndpoint(this, index === 0 ? 'Endpoint' : `Model-${model.id}`, {
-        engine,
+      const id = model === models[0] ? 'Endpoint' : `Model-${model.id}`;
+      const endpoint = new InferenceEndpoint(this, id, {
+        engine: engineOf(model),
         modelBucket,
         modelPrefix: model.modelPrefix,
         encryptionKey: props.encryptionKey,
         modelId: model.id,
         ...(model.contextTokens === undefined ? {} : { contextTokens: model.contextTokens }),
+        ...(hosted.length === 0
+          ? {}
+          : {
+              hostedModels: hosted.map((each) => ({
+                modelId: each.id,
+                modelPrefix: each.modelPrefix,
+                toolCallParser: each.toolCallParser,
+                ...(each.contextTokens === undefined ? {} : { contextTokens: each.contextTokens }),
+              })),
+            }),
         instanceType: inference.instanceType,
         minInstances: inference.minInstances,
         maxInstances: inference.maxInstances,
@@ -75,16 +89,29 @@ export class InferenceStack extends Stack {
         requiredMinInstances: props.config.stage === 'prod' ? 2 : 0,
       });
       endpoint.addAlarms(thresholds);
-      const suffix = index === 0 ? '' : `-${model.id}`;
+      const suffix = model === models[0] ? '' : `-${model.id}`;
       new CfnOutput(this, `EndpointName${suffix}`, { value: endpoint.endpointName });
-      if (endpoint.componentName !== undefined) {
-        new CfnOutput(this, `InferenceComponentName${suffix}`, { value: endpoint.componentName });
+      return endpoint;
+    };
+    const [firstShared, ...moreShared] = shared;
+    const sharedEndpoint = firstShared ? endpointFor(firstShared, moreShared) : undefined;
+    const [first, ...rest] = models.map((model): ModelEndpoint => {
+      const endpoint =
+        model.placement === 'shared' && sharedEndpoint ? sharedEndpoint : endpointFor(model, []);
+      const component = endpoint.componentNameFor(model.id);
+      if (component !== undefined) {
+        const suffix = model === models[0] ? '' : `-${model.id}`;
+        new CfnOutput(this, `InferenceComponentName${suffix}`, { value: component });
       }
       return { model, endpoint };
-    };
-    const [first, ...rest] = props.config.models;
-    const defaultEndpoint = endpointOf(first, 0);
-    this.modelEndpoints = [defaultEndpoint, ...rest.map((model, index) => endpointOf(model, index + 1))];
+    });
+    const defaultEndpoint = required(first, 'the default model');
+    this.modelEndpoints = [defaultEndpoint, ...rest];
     this.endpoint = defaultEndpoint.endpoint;
   }
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`InferenceStack: missing ${what}`);
+  return value;
 }

@@ -53,9 +53,9 @@ describe('choosing a model', () => {
     const { page } = session;
     await signIn(page, stack.urls.web, `models-${Date.now()}`);
 
-    await expect
-      .poll(() => picker(page).locator('option').allTextContents())
-      .toEqual(['chatstack-local', SECOND]);
+    // The picker appears once the app has listed the models.
+    await picker(page).waitFor();
+    expect(await picker(page).locator('option').allTextContents()).toEqual(['chatstack-local', SECOND]);
     expect(await picker(page).inputValue()).toBe('chatstack-local');
     await picker(page).selectOption(SECOND);
 
@@ -75,6 +75,7 @@ describe('choosing a model', () => {
     await screenshot(page, 'chat-models-desktop');
 
     await page.reload();
-    await expect.poll(() => picker(page).inputValue()).toBe(SECOND);
+    await picker(page).waitFor();
+    expect(await picker(page).inputValue()).toBe(SECOND);
   });
 });

@@ -120,6 +120,7 @@ describe('the single-model default', () => {
         id: 'chatstack-default',
         contextTokens: undefined,
         modelPrefix: 'models/default/',
+        placement: 'endpoint',
         toolCallParser: 'hermes',
       },
     ]);
@@ -153,5 +154,93 @@ describe("the tool-call parser that fits a model's id", () => {
     expect(
       parseStageConfig({ models: [{ id: 'x', toolCallParser: 'internlm' }] }).models[0]?.toolCallParser,
     ).toBe('internlm');
+  });
+});
+
+describe('models sharing one endpoint as inference components', () => {
+  let shared: SynthesizedChatstack;
+  beforeAll(() => {
+    shared = synthChatstack({
+      regions: ['us-east-1'],
+      models: [
+        { id: 'qwen2.5-7b-instruct' },
+        { id: 'qwen2.5-0.5b-instruct', placement: 'shared', contextTokens: 8192 },
+        { id: 'mistral-7b-instruct', placement: 'shared' },
+      ],
+    });
+  }, SYNTH_TIMEOUT_MS);
+  const stacks = () => {
+    const found = shared.stacks.regions.get('us-east-1');
+    if (!found) throw new Error('no stacks');
+    return found;
+  };
+  const inferenceTemplate = () => shared.template(stacks().inference);
+
+  it('puts the shared models on one endpoint of their own, each an inference component with its own model', () => {
+    const template = inferenceTemplate();
+    template.resourceCountIs('AWS::SageMaker::Endpoint', 2);
+    template.resourceCountIs('AWS::SageMaker::Model', 3);
+    template.resourceCountIs('AWS::SageMaker::InferenceComponent', 2);
+    template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [
+        Match.objectLike({
+          // Room for both models' copies.
+          ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: 0, MaxInstanceCount: 2 },
+        }),
+      ],
+    });
+    for (const [id, parser] of [
+      ['qwen2.5-0.5b-instruct', 'hermes'],
+      ['mistral-7b-instruct', 'mistral'],
+    ]) {
+      template.hasResourceProperties('AWS::SageMaker::Model', {
+        PrimaryContainer: Match.objectLike({
+          Environment: Match.objectLike({ OPTION_SERVED_MODEL_NAME: id, OPTION_TOOL_CALL_PARSER: parser }),
+        }),
+      });
+    }
+  });
+
+  it('scales, watches and updates each component on its own', () => {
+    const template = inferenceTemplate();
+    const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget'));
+    expect(
+      targets.filter(
+        (target) => target.Properties.ScalableDimension === 'sagemaker:inference-component:DesiredCopyCount',
+      ),
+    ).toHaveLength(2);
+    const components = Object.values(template.findResources('AWS::SageMaker::InferenceComponent'));
+    for (const component of components) {
+      expect(component.Properties.DeploymentConfig.RollingUpdatePolicy).toBeDefined();
+      expect(component.Properties.DeploymentConfig.AutoRollbackConfiguration.Alarms).toHaveLength(3);
+    }
+    const host = stacks().inference.modelEndpoints[1]?.endpoint;
+    expect(Object.keys(host?.alarms ?? {})).toEqual(
+      expect.arrayContaining(['InvocationErrors', 'mistral-7b-instruct.InvocationErrors']),
+    );
+  });
+
+  it('passes the AWS Solutions checks with shared models', () => {
+    const report = new AwsSolutionsChecks().validateScope(shared.app);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
+
+  it("names each shared model's component to the chat function and lets it invoke exactly those components", () => {
+    const template = shared.template(stacks().api);
+    const [chat] = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (each) => each.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'chat',
+    );
+    const models = JSON.stringify(chat?.Properties.Environment.Variables.MODELS);
+    // The default model on its own endpoint has no component; each shared model names its own component.
+    expect(models).toContain('\\"id\\":\\"qwen2.5-7b-instruct\\",\\"contextTokens\\":4096,\\"endpoints\\":[');
+    expect(models.match(/ComponentArn/g)?.length).toBe(2);
+    const invoke = JSON.stringify(
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement) =>
+          [statement.Action].flat().includes('sagemaker:InvokeEndpointWithResponseStream'),
+        ),
+    );
+    expect(new Set(invoke.match(/Model\w+ComponentArn\w+/g))).toHaveProperty('size', 2);
   });
 });
