@@ -79,7 +79,17 @@ export interface EngineExit {
 
 export class EngineStartError extends Error {
   override readonly name = 'EngineStartError';
+  constructor(
+    message: string,
+    /** llama-server could not bind its port (something took it after it was chosen). */
+    readonly portTaken = false,
+  ) {
+    super(message);
+  }
 }
+
+/** Starts tried when the engine's port is taken before it binds it. */
+const BIND_ATTEMPTS = 3;
 
 /** A running llama-server. */
 export class Engine {
@@ -95,9 +105,23 @@ export class Engine {
     private readonly recentLines: string[],
   ) {}
 
-  /** Spawns llama-server and resolves once its `/health` answers 200 (the model is loaded). */
-  static async start(options: EngineOptions): Promise<Engine> {
-    const port = await freeLoopbackPort();
+  /**
+   * Spawns llama-server and resolves once its `/health` answers 200 (the model is loaded). The port is chosen a
+   * moment before llama-server binds it, and the kernel may hand it to an outgoing connection in between: a
+   * refused bind (reported before the model loads) is tried again on another port, a few times.
+   */
+  static async start(options: EngineOptions, choosePort = freeLoopbackPort): Promise<Engine> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Engine.launch(options, await choosePort());
+      } catch (error) {
+        if (!(error instanceof EngineStartError && error.portTaken) || attempt >= BIND_ATTEMPTS) throw error;
+        log('warn', 'engine port was taken before it was bound; choosing another', { attempt });
+      }
+    }
+  }
+
+  private static async launch(options: EngineOptions, port: number): Promise<Engine> {
     const args = engineArgs(options, port);
     // On Linux, setpriv makes the kernel kill the engine if this process dies without stopping it (SIGKILL,
     // a crash): no orphaned llama-server keeps a port and memory. Without setpriv, the engine starts as is.
@@ -128,6 +152,7 @@ export class Engine {
     const died = exited.then((exit) => {
       throw new EngineStartError(
         `llama-server exited (code ${exit.code}, signal ${exit.signal}) before it was ready:\n${recentLines.join('\n')}`,
+        recentLines.some((line) => line.includes("couldn't bind HTTP server socket")),
       );
     });
     died.catch(() => {});

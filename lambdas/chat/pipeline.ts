@@ -14,6 +14,7 @@ import { type AnalyticsEvent, buildEvent, type EventStatus } from '../contracts/
 import { METRICS_NAMESPACE, MetricName } from '../contracts/metrics';
 import {
   type ConversationStore,
+  endAsInterrupted,
   putAnswerOverGenerating,
   putAnswerOverUnfinished,
   putMessage,
@@ -139,6 +140,23 @@ export interface TurnRecord {
   readonly error?: OpenAiErrorBody & { readonly status: number };
 }
 
+/** A stored answer as the pipeline's answer (its first attempt was charged and counted already). */
+function storedAnswer(message: StoredMessage): Answer {
+  return {
+    id: completionId(),
+    created: Math.floor(Date.parse(message.createdAt) / 1000),
+    text: message.content,
+    toolCalls: message.toolCalls ?? [],
+    reasoning: message.reasoning ?? '',
+    logprobs: undefined,
+    status: message.status,
+    finishReason: message.finishReason ?? 'stop',
+    usage: message.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    outputModeration: message.moderation,
+    timeToFirstTokenMs: message.timeToFirstTokenMs,
+  };
+}
+
 /** The turn could not finish before the invocation's deadline. */
 export class TurnDeadlineError extends ApiError {
   constructor() {
@@ -215,6 +233,8 @@ export async function runTurn(
         answerSequence: place.assistantSequence,
       });
     }
+    // A retry of a turn its first attempt answered and stored: that answer, without asking the model again.
+    if (turn.answered) return recordOf(deps, storedAnswer(turn.answered), turn, admission, true);
     // 4–5. Infer, streaming, through the windowed output filter.
     const answer = await infer(deps, caller, turn, admission, options, startedAt).catch(
       async (error: unknown) => {
@@ -666,6 +686,19 @@ async function persistAnswer(
       conversationId: turn.conversationId,
       sequence: place.assistantSequence,
     });
+    // A resumable answer must not stay `generating`: it ends `interrupted` with the text its steps stored. (If even
+    // that fails, readers treat it as interrupted once its generation is provably over: `abandoned.ts`.)
+    if (answer.progress) {
+      await withRetries(attempts, async () => {
+        await endAsInterrupted(deps.store, caller.sub, message);
+      }).catch((cause: unknown) =>
+        logger.error('the unsaved answer could not be ended', {
+          error: cause as Error,
+          conversationId: turn.conversationId,
+          sequence: place.assistantSequence,
+        }),
+      );
+    }
     return false;
   }
 }

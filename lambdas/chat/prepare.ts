@@ -2,6 +2,7 @@ import { buildContextWindow, type ContextMessage, DEFAULT_WINDOW, estimateTokens
 import type { ChatCompletionRequest, ChatMessageInput, ToolCall } from '../contracts/api';
 import type { Citation } from '../contracts/files';
 import { activeLeaf, pathTo, withParents } from '../conversations/branches';
+import { branchPathTo } from '../conversations/message-index';
 import {
   type ConversationStore,
   createConversation,
@@ -157,6 +158,8 @@ export interface PreparedTurn {
   readonly answerParentId: string | null;
   /** Set when resuming: an unfinished answer an earlier attempt stored may be overwritten. */
   readonly resumed?: boolean;
+  /** Set when resuming a turn an earlier attempt finished and stored: that answer is the turn's answer. */
+  readonly answered?: StoredMessage;
   /** Set by the grounding stage: the passages of attached files the answer is given, cited on it. */
   readonly citations?: readonly Citation[];
 }
@@ -402,7 +405,8 @@ export async function prepareTurn(
 
 /**
  * The stored conversation and the branch the turn continues: the path from the root to `parent` (`undefined`:
- * the active leaf; `null`: the root, nothing before it).
+ * the active leaf; `null`: the root, nothing before it). The newest messages are read in one query; a branch that
+ * starts outside them (a message older than `BRANCH_MESSAGES`) is found on the messages' links instead.
  */
 async function loadConversation(
   store: ConversationStore,
@@ -414,22 +418,24 @@ async function loadConversation(
     requireConversation(store, sub, conversationId),
     recentMessages(store, sub, conversationId, BRANCH_MESSAGES).then(withParents),
   ]);
-  const parentMessage =
-    parent === null
-      ? undefined
-      : parent === undefined
-        ? activeLeaf(stored, conversation.currentMessageId)
-        : stored.find((message) => message.messageId === parent);
-  if (typeof parent === 'string' && parentMessage === undefined)
-    throw new NotFoundError('Message', 'parent_message_id');
-  const branch = pathTo(stored, parentMessage?.messageId);
+  const leafId = parent === undefined ? conversation.currentMessageId : (parent ?? undefined);
+  let branch = pathTo(stored, leafId);
+  const inRecent = branch.path.length > 0;
+  if (leafId !== undefined && (!inRecent || (!branch.complete && branch.path.length < HISTORY_MESSAGES))) {
+    const found = await branchPathTo(store, sub, conversationId, leafId, HISTORY_MESSAGES);
+    if (found.found) branch = found;
+    else if (typeof parent === 'string') throw new NotFoundError('Message', 'parent_message_id');
+  }
+  if (branch.path.length === 0 && parent === undefined) {
+    // No current message (or a missing one): the newest message is the active leaf.
+    branch = pathTo(stored, activeLeaf(stored, undefined)?.messageId);
+  }
   const history = historyOf(branch.path);
   const loadedTurns = history.filter((message) => message.role === 'user').length;
   return {
     conversation,
-    stored,
     branch: branch.path,
-    parentId: parentMessage?.messageId ?? null,
+    parentId: branch.path.at(-1)?.messageId ?? null,
     history,
     earlierTurnsNotLoaded: branch.complete ? 0 : Math.max(0, conversation.turnCount - loadedTurns),
   };
@@ -541,11 +547,19 @@ export async function prepareResumed(
     Math.max(0, conversation.turnCount - loadedTurns),
   );
   const moderated = question.find((message) => message.moderation?.action === 'redact')?.moderation;
+  // The earlier attempt stored its answer and then failed (e.g. before the job's result was written).
+  const answered = stored.find(
+    (message) =>
+      message.sequence === ref.answerSequence &&
+      message.role === 'assistant' &&
+      (message.status === 'complete' || message.status === 'content_filter'),
+  );
   return {
     conversationId: conversation.conversationId,
     place: Promise.resolve({ firstSequence: ref.firstSequence, assistantSequence: ref.answerSequence }),
     questionStored: Promise.resolve(),
     resumed: true,
+    ...(answered ? { answered } : {}),
     // The answer an earlier attempt planned is found again as the conversation's newest message.
     answerMessageId: newMessageId(),
     answerParentId: question.at(-1)?.messageId ?? null,

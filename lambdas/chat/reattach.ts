@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { FinishReason } from '../contracts/api';
+import { findMessage } from '../conversations/message-index';
 import {
-  allMessages,
   type ConversationStore,
   getMessageAt,
   requestStop,
@@ -30,9 +30,7 @@ export async function requireAnswer(
   messageId: string,
 ): Promise<StoredMessage> {
   await requireConversation(store, sub, conversationId);
-  const message = (await allMessages(store, sub, conversationId)).find(
-    (item) => item.messageId === messageId,
-  );
+  const message = await findMessage(store, sub, conversationId, messageId);
   if (message?.role !== 'assistant') throw new NotFoundError('Message', 'message_id');
   return message;
 }

@@ -15,6 +15,7 @@ import { keys } from '../contracts/keys';
 import { TABLE } from '../contracts/table';
 import { refuseWritesAfterErasure } from '../shared/erase-marker';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { settleAbandoned } from './abandoned';
 
 /** What the context store needs: the table, its client and the retention setting. */
 export interface ConversationStore {
@@ -121,6 +122,11 @@ function toConversation(item: Record<string, unknown>): ConversationRecord {
 function toMessage(item: Record<string, unknown>): StoredMessage {
   const { pk: _pk, sk: _sk, type: _type, expiresAt: _expiresAt, ...rest } = item;
   return rest as unknown as StoredMessage;
+}
+
+/** A message item as readers see it (an answer whose generation is over reads as it ended: see `abandoned.ts`). */
+export function readMessage(deps: ConversationStore, item: Record<string, unknown>): StoredMessage {
+  return settleAbandoned(toMessage(item), nowOf(deps).getTime());
 }
 
 /** A short title from the first user message (an async job may refine it later). */
@@ -373,24 +379,26 @@ export async function getMessageAt(
       ConsistentRead: true,
     }),
   );
-  return result.Item && !isExpired(result.Item, deps) ? toMessage(result.Item) : undefined;
+  return result.Item && !isExpired(result.Item, deps) ? readMessage(deps, result.Item) : undefined;
 }
 
-/** Asks a `generating` answer to stop; false when it is not generating (finished already). */
-export async function requestStop(
+/** Sets attributes of an answer while it is `generating`; false when it is not (finished already). */
+async function updateWhileGenerating(
   deps: ConversationStore,
   sub: string,
   message: Pick<StoredMessage, 'conversationId' | 'sequence'>,
+  set: string,
+  values: Record<string, unknown>,
 ): Promise<boolean> {
   try {
     await deps.db.send(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: keys.message(sub, message.conversationId, message.sequence),
-        UpdateExpression: 'SET stopRequested = :yes',
+        UpdateExpression: `SET ${set}`,
         ConditionExpression: '#status = :generating',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':yes': true, ':generating': 'generating' },
+        ExpressionAttributeValues: { ...values, ':generating': 'generating' },
       }),
     );
     return true;
@@ -398,6 +406,30 @@ export async function requestStop(
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+/** Asks a `generating` answer to stop; false when it is not generating (finished already). */
+export function requestStop(
+  deps: ConversationStore,
+  sub: string,
+  message: Pick<StoredMessage, 'conversationId' | 'sequence'>,
+): Promise<boolean> {
+  return updateWhileGenerating(deps, sub, message, 'stopRequested = :yes', { ':yes': true });
+}
+
+/**
+ * Ends a `generating` answer as `interrupted`, keeping the text its progress steps stored: what is left when its
+ * final write cannot be made (a write small enough to succeed where the whole answer failed). False when it is
+ * not generating any more.
+ */
+export function endAsInterrupted(
+  deps: ConversationStore,
+  sub: string,
+  message: Pick<StoredMessage, 'conversationId' | 'sequence'>,
+): Promise<boolean> {
+  return updateWhileGenerating(deps, sub, message, '#status = :interrupted', {
+    ':interrupted': 'interrupted',
+  });
 }
 
 /** Writes one message at its reserved sequence; never overwrites an existing item. */
@@ -438,7 +470,7 @@ export async function recentMessages(
     },
     limit,
   );
-  return items.map(toMessage).reverse();
+  return items.map((item) => readMessage(deps, item)).reverse();
 }
 
 /** Every message of a conversation, oldest first. */
@@ -456,7 +488,7 @@ export async function allMessages(
     },
     ConsistentRead: true,
   });
-  return items.map(toMessage);
+  return items.map((item) => readMessage(deps, item));
 }
 
 function encodeCursor(key: Record<string, unknown>): string {

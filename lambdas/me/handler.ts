@@ -11,8 +11,8 @@ import {
   type ConversationStore,
   isExpired,
   partitionItems,
+  readMessage,
   toConversation,
-  toMessage,
   usageItems,
 } from '../conversations/store';
 import { createEventEmitter, type EventEmitter } from '../events/emitter';
@@ -94,7 +94,7 @@ export function buildExport(
   const messagesByConversation = new Map<string, ReturnType<typeof messageView>[]>();
   for (const item of live) {
     if (item.type !== 'message') continue;
-    const message = toMessage(item);
+    const message = readMessage(deps, item);
     const list = messagesByConversation.get(message.conversationId) ?? [];
     list.push(messageView(message));
     messagesByConversation.set(message.conversationId, list);

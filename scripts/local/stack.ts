@@ -167,6 +167,8 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
   };
 
   const children = new Map<ComponentName, ChildProcess>();
+  /** Each component's last lines, quoted when it fails to start (its own words say why). */
+  const recent = new Map<ComponentName, string[]>();
   let stopping = false;
   let reportCrash: (value: { component: ComponentName; code: number | null }) => void = () => undefined;
   const crashed = new Promise<{ component: ComponentName; code: number | null }>((done) => {
@@ -193,8 +195,15 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     children.set(component, child);
+    const lines: string[] = [];
+    recent.set(component, lines);
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => log(component, line));
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        lines.push(line);
+        if (lines.length > 20) lines.shift();
+        log(component, line);
+      });
     }
     child.once('exit', (code) => {
       if (!stopping) reportCrash({ component, code });
@@ -233,7 +242,8 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
     try {
       await waitForHttp(url, accept, timeout, child);
     } catch (error) {
-      throw new Error(`The ${component} component ${(error as Error).message}`);
+      const said = (recent.get(component) ?? []).join('\n');
+      throw new Error(`The ${component} component ${(error as Error).message}${said ? `:\n${said}` : ''}`);
     }
   };
   const anyStatus = () => true;

@@ -5,44 +5,23 @@
  * group never sees the console.
  */
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../integration/async/harness';
 import { requestToken } from '../integration/setup/context';
-import {
-  type BrowserSession,
-  DESKTOP,
-  openBrowser,
-  screenshot,
-  seriousAxeViolations,
-  signIn,
-} from './support/browser';
-import { type E2eStack, startE2eStack } from './support/stack';
+import { screenshot, seriousAxeViolations } from './support/browser';
+import { useE2eStack } from './support/fixture';
 
-let stack: E2eStack;
-let session: BrowserSession | undefined;
-
-beforeAll(async () => {
-  stack = await startE2eStack();
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-afterEach(async () => {
-  await session?.close();
-  session = undefined;
-});
+const e2e = useE2eStack();
 
 const api = (token: string, path: string, method = 'GET') =>
-  fetch(`${stack.urls.api}/v1${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  fetch(`${e2e.stack().urls.api}/v1${path}`, { method, headers: { authorization: `Bearer ${token}` } });
 
 describe('the admin console', () => {
   it('lists a user who chatted, shows their page and charts, suspends them, and shows the audit log', async () => {
-    const user = await requestToken(stack.urls.issuer, 'b', 'chat:read chat:write');
-    const adminToken = await requestToken(stack.urls.issuer, 'admin', 'chat:read chat:write');
+    const user = await requestToken(e2e.stack().urls.issuer, 'b', 'chat:read chat:write');
+    const adminToken = await requestToken(e2e.stack().urls.issuer, 'admin', 'chat:read chat:write');
     await new OpenAI({
-      baseURL: `${stack.urls.api}/v1`,
+      baseURL: `${e2e.stack().urls.api}/v1`,
       apiKey: user,
       maxRetries: 0,
     }).chat.completions.create({
@@ -58,9 +37,7 @@ describe('the admin console', () => {
       return (list.data.find((each) => each.id === 'dev-client-b')?.usage.requests ?? 0) > 0;
     });
 
-    session = await openBrowser(DESKTOP);
-    const page = session.page;
-    await signIn(page, stack.urls.web, `admin-${Date.now()}`);
+    const page = await e2e.signedIn('admin');
     await page.locator('.account-toggle').click();
     await page.getByRole('button', { name: 'Admin console' }).click();
     await page.getByRole('heading', { name: 'Admin', level: 1 }).waitFor();
@@ -103,9 +80,7 @@ describe('the admin console', () => {
   });
 
   it('is not offered to a person outside the admin group', async () => {
-    session = await openBrowser(DESKTOP);
-    const page = session.page;
-    await signIn(page, stack.urls.web, `person-${Date.now()}`);
+    const page = await e2e.signedIn('person');
     await page.locator('.account-toggle').click();
     await page.getByRole('button', { name: 'API keys' }).waitFor();
     expect(await page.getByRole('button', { name: 'Admin console' }).count()).toBe(0);

@@ -4,38 +4,13 @@
  * API reference at /docs renders docs/openapi.json and its "Try it out" calls the API with the session.
  */
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BrowserSession,
-  DESKTOP,
-  openBrowser,
-  screenshot,
-  seriousAxeViolations,
-  signIn,
-} from './support/browser';
-import { type E2eStack, startE2eStack } from './support/stack';
+import { describe, expect, it } from 'vitest';
+import { screenshot, seriousAxeViolations } from './support/browser';
+import { useE2eStack } from './support/fixture';
 
-let stack: E2eStack;
-let session: BrowserSession | undefined;
+const e2e = useE2eStack();
 
-beforeAll(async () => {
-  stack = await startE2eStack();
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-afterEach(async () => {
-  await session?.close();
-  session = undefined;
-});
-
-async function signedIn(name: string) {
-  session = await openBrowser(DESKTOP);
-  await signIn(session.page, stack.urls.web, `${name}-${Date.now()}`);
-  return session.page;
-}
+const signedIn = (name: string) => e2e.signedIn(name);
 
 describe('the API keys page', () => {
   it('creates a key that is shown once, works with the openai client, and can be revoked', async () => {
@@ -55,7 +30,7 @@ describe('the API keys page', () => {
     await page.getByRole('button', { name: 'Copy the API key' }).click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
     const snippet = await page.locator('#snippet-panel pre').textContent();
-    expect(snippet).toContain(`${stack.urls.api}/v1/chat/completions`);
+    expect(snippet).toContain(`${e2e.stack().urls.api}/v1/chat/completions`);
 
     const row = page.getByRole('row', { name: /notebook experiments/ });
     await row.waitFor();
@@ -64,7 +39,7 @@ describe('the API keys page', () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'api-keys-desktop');
 
-    const client = new OpenAI({ baseURL: `${stack.urls.api}/v1`, apiKey: secret, maxRetries: 0 });
+    const client = new OpenAI({ baseURL: `${e2e.stack().urls.api}/v1`, apiKey: secret, maxRetries: 0 });
     const models = await client.models.list();
     expect(models.data.length).toBeGreaterThan(0);
 
@@ -86,7 +61,7 @@ describe('the API keys page', () => {
 describe('the API reference at /docs', () => {
   it('renders the OpenAPI document and tries a request with the signed-in session', async () => {
     const page = await signedIn('docs');
-    await page.goto(`${stack.urls.web}/docs`);
+    await page.goto(`${e2e.stack().urls.web}/docs`);
     await page.getByRole('heading', { name: 'API reference', level: 1 }).waitFor();
     const reference = page.getByTestId('api-reference');
     await reference.getByText('chatstack API', { exact: false }).first().waitFor();
@@ -94,10 +69,10 @@ describe('the API reference at /docs', () => {
       await reference.locator('.opblock-summary-path', { hasText: path }).first().waitFor();
     }
     const snippet = await page.locator('#snippet-panel pre').textContent();
-    expect(snippet).toContain(`curl ${stack.urls.api}/v1/chat/completions`);
+    expect(snippet).toContain(`curl ${e2e.stack().urls.api}/v1/chat/completions`);
     await page.getByRole('tab', { name: 'openai (Python)' }).click();
     expect(await page.locator('#snippet-panel pre').textContent()).toContain(
-      `OpenAI(base_url="${stack.urls.api}/v1"`,
+      `OpenAI(base_url="${e2e.stack().urls.api}/v1"`,
     );
 
     expect(await seriousAxeViolations(page)).toEqual([]);

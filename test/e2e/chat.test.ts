@@ -5,46 +5,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Page, Route } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BrowserSession,
-  DESKTOP,
-  openBrowser,
-  PHONE,
-  screenshot,
-  seriousAxeViolations,
-  signIn,
-  type Viewport,
-} from './support/browser';
+import { describe, expect, it } from 'vitest';
+import { DESKTOP, PHONE, screenshot, seriousAxeViolations, signIn, type Viewport } from './support/browser';
+import { useE2eStack } from './support/fixture';
 import { SLOW_ANSWER, type SlowModel, startSlowModel } from './support/slow-model';
-import { E2E_REQUESTS_PER_MINUTE, type E2eStack, startE2eStack } from './support/stack';
+import { E2E_REQUESTS_PER_MINUTE } from './support/stack';
 
-let stack: E2eStack;
-let session: BrowserSession | undefined;
-let userCount = 0;
-
-beforeAll(async () => {
-  stack = await startE2eStack();
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  await session?.close();
-  session = undefined;
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
+const e2e = useE2eStack();
 /** A signed-in browser for a user of its own (conversations and quotas are per user). */
-async function signedIn(viewport: Viewport = DESKTOP, name = 'user'): Promise<Page> {
-  session = await openBrowser(viewport);
-  await signIn(session.page, stack.urls.web, `${name}-${++userCount}-${Date.now()}`);
-  return session.page;
-}
+const signedIn = (viewport: Viewport = DESKTOP, name = 'user'): Promise<Page> => e2e.signedIn(name, viewport);
 
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
 const answers = (page: Page) => page.locator('article.message.assistant');
@@ -104,7 +73,7 @@ function sseBody(conversationId: string, pieces: readonly string[]): string {
 
 /** Answers the page's chat request in place of the API (CORS headers as the API sends them). */
 async function fulfilChat(page: Page, handler: (route: Route) => Promise<void>): Promise<void> {
-  await page.route(`${stack.urls.api}/v1/chat/completions`, async (route) => {
+  await page.route(`${e2e.stack().urls.api}/v1/chat/completions`, async (route) => {
     if (route.request().method() !== 'POST') return route.continue();
     await handler(route);
   });
@@ -125,8 +94,8 @@ async function currentConversationId(page: Page): Promise<string> {
 /** Sends the page's next chat requests to the slow stand-in model (closed after the test). */
 async function slowModelFor(page: Page, conversationId: string): Promise<SlowModel> {
   const slow = await startSlowModel(conversationId);
-  cleanups.push(() => slow.close());
-  await page.route(`${stack.urls.api}/v1/chat/completions`, (route) =>
+  e2e.cleanup(() => slow.close());
+  await page.route(`${e2e.stack().urls.api}/v1/chat/completions`, (route) =>
     route.request().method() === 'POST' ? route.continue({ url: slow.url }) : route.continue(),
   );
   return slow;
@@ -134,14 +103,13 @@ async function slowModelFor(page: Page, conversationId: string): Promise<SlowMod
 
 describe('signing in', () => {
   it('signs in through the issuer and opens an empty chat that passes axe', async () => {
-    session = await openBrowser(DESKTOP);
-    const { page } = session;
-    await page.goto(stack.urls.web);
+    const { page } = await e2e.openSession(DESKTOP);
+    await page.goto(e2e.stack().urls.web);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await expectNoSeriousAxeViolations(page);
     await screenshot(page, 'signin-desktop');
 
-    await signIn(page, stack.urls.web, `first-${Date.now()}`);
+    await signIn(page, e2e.stack().urls.web, `first-${Date.now()}`);
 
     await expect
       .poll(() => page.getByRole('heading', { name: 'How can I help today?' }).isVisible())
@@ -150,8 +118,8 @@ describe('signing in', () => {
   });
 
   it('shows the sign-in screen at phone width', async () => {
-    session = await openBrowser(PHONE);
-    await session.page.goto(stack.urls.web);
+    const session = await e2e.openSession(PHONE);
+    await session.page.goto(e2e.stack().urls.web);
     await session.page.getByRole('button', { name: 'Sign in' }).waitFor();
 
     await expectNoSeriousAxeViolations(session.page);
@@ -474,8 +442,7 @@ describe('errors', () => {
 
   it('offers a retry when the network is lost, and the retry succeeds', async () => {
     const page = await signedIn();
-    const context = session?.context;
-    if (!context) throw new Error('no browser');
+    const { context } = e2e.session();
 
     await context.setOffline(true);
     await send(page, 'Are you there?');
@@ -555,7 +522,7 @@ describe('account', () => {
 
     await page.getByRole('heading', { name: 'Your session has ended' }).waitFor();
     expect(await page.getByText('Whatever you were typing is kept.').isVisible()).toBe(true);
-    await signIn(page, stack.urls.web, login);
+    await signIn(page, e2e.stack().urls.web, login);
 
     expect(await composer(page).inputValue()).toBe('A thought I must not lose');
   });

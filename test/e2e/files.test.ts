@@ -6,38 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fillerText, makePdf } from '../helpers/pdf';
-import {
-  type BrowserSession,
-  DESKTOP,
-  openBrowser,
-  screenshot,
-  seriousAxeViolations,
-  signIn,
-} from './support/browser';
-import { type E2eStack, startE2eStack } from './support/stack';
+import { screenshot, seriousAxeViolations } from './support/browser';
+import { useE2eStack } from './support/fixture';
 
-let stack: E2eStack;
-let session: BrowserSession | undefined;
-
-beforeAll(async () => {
-  stack = await startE2eStack();
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-afterEach(async () => {
-  await session?.close();
-  session = undefined;
-});
+const e2e = useE2eStack();
 
 async function openMyFiles(): Promise<Page> {
-  session = await openBrowser(DESKTOP);
-  const { page } = session;
-  await signIn(page, stack.urls.web, `files-${Date.now()}`);
+  const page = await e2e.signedIn('files');
   await page.locator('.account-toggle').click();
   await page.getByRole('button', { name: 'My files' }).click();
   await page.getByRole('heading', { name: 'My files' }).waitFor();
@@ -90,9 +67,7 @@ const TEXT_FACT = 'The Curlew ferry leaves pier nine at dawn.';
 
 describe('attaching files in chat', () => {
   it('attaches by button and by drop, and shows the cited passage under the answer', async () => {
-    session = await openBrowser(DESKTOP);
-    const { page } = session;
-    await signIn(page, stack.urls.web, `chat-files-${Date.now()}`);
+    const page = await e2e.signedIn('chat-files');
 
     const pdf = await makePdf([fillerText(21, 20), `${fillerText(22, 5)} ${PDF_FACT}`]);
     const [chooser] = await Promise.all([

@@ -20,7 +20,7 @@ let stack: E2eStack;
 let session: BrowserSession | undefined;
 
 beforeAll(async () => {
-  stack = await startE2eStack({ MODEL_2_PATH: 'generated' });
+  stack = await startE2eStack({ env: { MODEL_2_PATH: 'generated' } });
 });
 
 afterAll(async () => {

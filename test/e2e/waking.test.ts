@@ -4,34 +4,19 @@
  * the message again by itself, and shows the answer.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebIfNeeded } from '../../scripts/local/web-build';
-import { startTestStack, type TestStack } from '../integration/setup/stack';
-import { type BrowserSession, openBrowser, signIn } from './support/browser';
+import { describe, expect, it } from 'vitest';
+import { useE2eStack } from './support/fixture';
 
-let stack: TestStack;
-let session: BrowserSession | undefined;
-
-beforeAll(async () => {
-  await buildWebIfNeeded(() => undefined);
-  stack = await startTestStack({
-    env: { INFERENCE_COLD_START_MS: '8000' },
-    handlerEnv: { QUOTA_REQUESTS_PER_MINUTE: '100000', QUOTA_TOKENS_PER_DAY: '100000000' },
-  });
-});
-
-afterAll(async () => {
-  await session?.close();
-  await stack?.stop();
+const e2e = useE2eStack({
+  env: { INFERENCE_COLD_START_MS: '8000' },
+  handlerEnv: { QUOTA_REQUESTS_PER_MINUTE: '100000' },
 });
 
 const answer = (page: Page) => page.locator('article.message.assistant').last();
 
 describe('a waking model in the web app', () => {
   it('says the model is waking up, retries after retry-after, and shows the answer', async () => {
-    session = await openBrowser();
-    const page = session.page;
-    await signIn(page, stack.urls.web, `waking-${Date.now()}`);
+    const page = await e2e.signedIn('waking');
 
     const composer = page.getByRole('textbox', { name: 'Message' });
     await composer.fill('Hello there');

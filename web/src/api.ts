@@ -66,6 +66,11 @@ export interface ChatTurn {
   readonly fileIds?: readonly string[];
   /** The model to answer with; omitted: the deployment's default. */
   readonly model?: string;
+  /**
+   * The stored message this turn follows (an edited question follows the old one's parent, `null` the root); the
+   * earlier question stays as a sibling. Default: the active branch.
+   */
+  readonly parentMessageId?: string | null;
   readonly signal: AbortSignal;
   /** Called with the state after every chunk. */
   readonly onUpdate: (state: StreamState) => void;
@@ -200,6 +205,14 @@ export class ApiClient {
     });
   }
 
+  /** Makes `messageId` (a leaf) the end of the active branch: the branch the conversation shows and continues. */
+  async switchBranch(id: string, messageId: string): Promise<void> {
+    await this.send(`/conversations/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ current_message_id: messageId }),
+    });
+  }
+
   async deleteConversation(id: string): Promise<void> {
     await this.send(`/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
@@ -302,6 +315,7 @@ export class ApiClient {
       ...(turn.conversationId ? { conversation_id: turn.conversationId } : {}),
       ...(turn.fileIds?.length ? { file_ids: turn.fileIds } : {}),
       ...(turn.model ? { model: turn.model } : {}),
+      ...(turn.parentMessageId === undefined ? {} : { parent_message_id: turn.parentMessageId }),
     };
     const response = await this.send('/chat/completions', {
       method: 'POST',

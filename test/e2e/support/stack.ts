@@ -16,16 +16,20 @@ export interface E2eStack {
   stop(): Promise<void>;
 }
 
+export interface E2eStackOptions {
+  /** More environment for the handlers (on top of the e2e quota). A stack started with it is always a new one. */
+  readonly handlerEnv?: Readonly<Record<string, string>>;
+  /** The local stack's own settings (`scripts/local/config.ts`), e.g. `INFERENCE_COLD_START_MS`. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Starts the stack, or, when `CHATSTACK_E2E_STACK` names a JSON file of URLs (as `LocalStackUrls`), uses a stack
  * that is already running (started with the same quota) — quicker when iterating on the tests.
  */
-export async function startE2eStack(
-  /** Local stack settings on top of the defaults (e.g. a second model). */
-  env: Readonly<Record<string, string>> = {},
-): Promise<E2eStack> {
+export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
   const running = process.env.CHATSTACK_E2E_STACK;
-  if (running) {
+  if (running && options.handlerEnv === undefined && options.env === undefined) {
     const urls = JSON.parse(await readFile(running, 'utf8')) as LocalStackUrls;
     return { urls, stop: async () => undefined };
   }
@@ -33,11 +37,12 @@ export async function startE2eStack(
     if (process.env.CHATSTACK_TEST_LOGS) console.log(`web│ ${line}`);
   });
   return startTestStack({
-    env: { ...env },
     handlerEnv: {
       QUOTA_REQUESTS_PER_MINUTE: String(E2E_REQUESTS_PER_MINUTE),
       QUOTA_TOKENS_PER_DAY: '100000000',
+      ...options.handlerEnv,
     },
+    ...(options.env ? { env: { ...options.env } } : {}),
     ...(process.env.CHATSTACK_TEST_LOGS
       ? { onLog: (component: string, line: string) => console.log(`${component}│ ${line}`) }
       : {}),

@@ -3,7 +3,6 @@
  * clients for them, with the table and the queues/stream created as the local stack creates them.
  */
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
@@ -25,19 +24,8 @@ import {
   LOCAL_REGION,
   LOCAL_TABLE_NAME,
 } from '../../../scripts/local/emulators';
+import { freePort } from '../../../scripts/local/ports';
 import { buildRestEvent } from '../../../scripts/local/rest-event';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {

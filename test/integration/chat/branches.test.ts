@@ -3,7 +3,13 @@
  * the model is asked the active branch only (checked on what the inference server received), a PATCH switches
  * branches, and the export holds every branch.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createConversation } from '../../../lambdas/conversations/store';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
+import { DEV_MACHINE_CLIENTS } from '../../../scripts/local/identity';
+import { seedConversation } from '../../../scripts/seed-conversation';
 import { callApi, machineToken, stack } from '../setup/context';
 
 let token: string;
@@ -165,5 +171,60 @@ describe('branches', () => {
     const patch = await call('PATCH', `/conversations/${conversationId}`, { current_message_id: missing });
     expect(patch.status).toBe(404);
     expect(patch.json().error).toMatchObject({ param: 'current_message_id' });
+  });
+
+  it('branches from a message far older than the newest messages, also one stored before branches', async () => {
+    const sub = DEV_MACHINE_CLIENTS.a.clientId;
+    const tag = crypto.randomUUID();
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: stack().dynamodb,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      }),
+    );
+    const store = { db, tableName: LOCAL_TABLE_NAME, retentionDays: 0 };
+    // 450 messages (225 turns), more than a turn reads at once; the first four were stored before branches.
+    const count = 450;
+    const conversationId = `conv_${tag.replaceAll('-', '')}`;
+    const items = await seedConversation(db, LOCAL_TABLE_NAME, {
+      sub,
+      conversationId,
+      count,
+      contentOf: (sequence) => `${sequence % 2 === 0 ? 'question' : 'answer'} ${sequence} ${tag}`,
+      withoutParents: 4,
+    });
+    const ids = items.map((item) => item.messageId);
+    await createConversation(store, sub, {
+      conversationId,
+      title: 'A long conversation',
+      reserve: { count, userTurns: count / 2 },
+      currentMessageId: ids.at(-1),
+    });
+
+    // From an answer at the start (stored before branches: its parent is the message before it).
+    const early = `An early branch ${tag}`;
+    await ask(conversationId, early, { parent_message_id: ids[3] });
+    expect(await promptOf(early)).toEqual(
+      [0, 1, 2, 3].map((sequence) => items[sequence]?.content).concat(early),
+    );
+    // From an answer in the middle, far outside the newest messages.
+    const middle = `A middle branch ${tag}`;
+    await ask(conversationId, middle, { parent_message_id: ids[41] });
+    const prompt = await promptOf(middle);
+    expect(prompt.at(-2)).toBe(items[41]?.content);
+    expect(prompt.at(-1)).toBe(middle);
+    expect(prompt).not.toContain(early);
+    // The turn's place in the tree is stored: its question follows the old answer, and it is the active branch.
+    const after = await stored(conversationId);
+    const question = after.messages.find((message) => message.content === middle);
+    expect(question?.parent_id).toBe(ids[41]);
+    expect(branchOf(after).map((message) => message.content)).toEqual(
+      items
+        .slice(0, 42)
+        .map((item) => item.content)
+        .concat(middle, branchOf(after).at(-1)?.content ?? ''),
+    );
+    db.destroy();
   });
 });

@@ -88,7 +88,7 @@ describe('a retried turn', () => {
     expect(sent.filter((message) => message.content === 'Summarise the sea.')).toHaveLength(1);
   });
 
-  it('never overwrites an answer that finished', async () => {
+  it('that finished and was stored returns the stored answer: the model is not asked again, nothing is rewritten', async () => {
     const caller = { sub: `user-${crypto.randomUUID()}`, requestId: 'job_2' };
     const request = { messages: [{ role: 'user' as const, content: 'Once' }] };
     let ref: TurnRef | undefined;
@@ -98,8 +98,16 @@ describe('a retried turn', () => {
         ref = turn;
       },
     });
+    const asked = model.requests.length;
+    plan = () => ({ kind: 'answer', tokens: ['Twice'] });
     const again = await runTurn(deps, caller, request, { resume: ref });
-    expect(again.error?.error.code).toBe('answer_not_saved');
+    expect(again.error).toBeUndefined();
+    expect(again.completion.choices[0]).toMatchObject({
+      message: { content: 'Done' },
+      finish_reason: 'stop',
+    });
+    expect(again.completion.conversation_id).toBe(ref?.conversationId);
+    expect(model.requests.length).toBe(asked);
     const stored = await allMessages(deps.store, caller.sub, ref?.conversationId ?? '');
     expect(stored.map((message) => message.content)).toEqual(['Once', 'Done']);
   });

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type ApiClient, type StoredMessage, StreamInterruptedError } from '../api';
 import { SessionExpiredError } from '../auth';
-import { activeBranch } from '../branches';
+import { activeBranch, withStoredIds } from '../branches';
 import { announceableText, type StreamState } from '../chat-stream';
 import { loadDraft, saveDraft } from '../drafts';
 import { ApiRequestError, describeProblem, type Problem } from '../errors';
 import { AttachButton, type AttachedFile, AttachmentChips, useAttachments } from './Attachments';
+import { type QuestionEdit, useBranching } from './branching';
 import { Composer } from './Composer';
 import { Icon } from './Icon';
 import { MessageView, type UiMessage, type UiMessageStatus } from './Message';
@@ -55,6 +56,7 @@ function fromStored(messages: readonly StoredMessage[]): UiMessage[] {
           : message.status;
     shown.push({
       key: message.id,
+      id: message.id,
       role: message.role,
       content: message.content,
       status,
@@ -91,6 +93,15 @@ export function ChatView(props: ChatViewProps) {
   const wasSidebarOpen = useRef(props.sidebarOpen);
   const files = useAttachments(api);
   const modelChoice = useModelChoice(api);
+  const branching = useBranching({
+    api,
+    conversationId: activeId,
+    onBranchShown: (branch) => setMessages(fromStored(branch)),
+    onProblem: (error) =>
+      setShownProblem({ problem: describeProblem(error), retryAt: undefined, retry: undefined }),
+  });
+  const resetBranches = branching.reset;
+  const refreshBranches = branching.refresh;
 
   // When the drawer closes, focus returns to the button that opened it.
   useEffect(() => {
@@ -111,6 +122,7 @@ export function ChatView(props: ChatViewProps) {
     setDraft(loadDraft(props.conversationId));
     setShownProblem(undefined);
     setMessages([]);
+    resetBranches(undefined);
     setLoadedTitle(undefined);
     stickToBottom.current = true;
     const id = props.conversationId;
@@ -124,6 +136,7 @@ export function ChatView(props: ChatViewProps) {
         .then((conversation) => {
           const branch = activeBranch(conversation);
           setMessages(fromStored(branch));
+          resetBranches(conversation);
           setLoadedTitle(conversation.title);
           const last = branch.at(-1);
           if (last?.role === 'assistant' && last.status === 'generating') follow(id, last.id);
@@ -154,7 +167,14 @@ export function ChatView(props: ChatViewProps) {
           signal: following.signal,
           onUpdate: (state) => show(state.content, 'streaming'),
         })
-        .then((result) => show(result.content, following.signal.aborted ? 'stopped' : 'complete'))
+        .then(async (result) => {
+          if (following.signal.aborted) return show(result.content, 'stopped');
+          // The stream ends the same way for a finished and a stopped answer: the store says which it was.
+          const stored = (await refreshBranches(conversationId))?.messages.find(
+            (one) => one.id === messageId,
+          );
+          show(result.content, stored?.status === 'interrupted' ? 'interrupted' : 'complete');
+        })
         .catch(() => undefined)
         .finally(() => {
           if (abort.current === following) abort.current = undefined;
@@ -164,7 +184,7 @@ export function ChatView(props: ChatViewProps) {
     };
     load();
     return () => controller.abort();
-  }, [props.conversationId, api, onNotFound]);
+  }, [props.conversationId, api, onNotFound, resetBranches, refreshBranches]);
 
   // Keep the newest text in view while it streams, unless the reader scrolled up.
   useLayoutEffect(() => {
@@ -178,7 +198,12 @@ export function ChatView(props: ChatViewProps) {
   };
 
   const send = useCallback(
-    async (text: string, regenerate: boolean, attached: readonly AttachedFile[] = []) => {
+    async (
+      text: string,
+      regenerate: boolean,
+      attached: readonly AttachedFile[] = [],
+      edit?: QuestionEdit,
+    ) => {
       if (abort.current || text.trim() === '' || Date.now() < blockedUntil) return;
       const assistantKey = nextKey();
       const userMessage: UiMessage = {
@@ -194,13 +219,16 @@ export function ChatView(props: ChatViewProps) {
         content: '',
         status: 'streaming',
       };
-      let removed: UiMessage | undefined;
+      // What the new turn replaces on screen: the answer regenerated, or an edited question and what followed it.
+      let removed: UiMessage[] = [];
       setMessages((current) => {
         const base = [...current];
-        if (regenerate && base.at(-1)?.role === 'assistant') removed = base.pop();
+        const from = edit ? base.findIndex((message) => message.key === edit.fromKey) : -1;
+        if (from >= 0) removed = base.splice(from);
+        else if (regenerate && base.at(-1)?.role === 'assistant') removed = base.splice(-1);
         return regenerate ? [...base, placeholder] : [...base, userMessage, placeholder];
       });
-      if (!regenerate) {
+      if (!regenerate && !edit) {
         setDraft('');
         saveDraft(activeId.current, '');
       }
@@ -245,6 +273,7 @@ export function ChatView(props: ChatViewProps) {
       };
 
       const requestedIn = activeId.current;
+      let storedAnswerId: string | undefined;
       try {
         const result = await api.chat({
           content: text,
@@ -256,8 +285,15 @@ export function ChatView(props: ChatViewProps) {
           onUpdate,
           onMessageId: (messageId) => {
             answerId.current = messageId;
+            storedAnswerId = messageId;
+            setMessages((current) =>
+              current.map((message) =>
+                message.key === assistantKey ? { ...message, id: messageId } : message,
+              ),
+            );
           },
           ...(requestedIn === undefined ? {} : { conversationId: requestedIn }),
+          ...(edit ? { parentMessageId: edit.parentMessageId } : {}),
         });
         cancelAnimationFrame(frame);
         if (result.conversationId && activeId.current === undefined) {
@@ -301,7 +337,7 @@ export function ChatView(props: ChatViewProps) {
           // Nothing was answered: take the message back into the composer, so no typing is ever lost.
           setMessages((current) => {
             const kept = current.filter((message) => message.key !== assistantKey && message !== userMessage);
-            return regenerate && removed ? [...kept, removed] : kept;
+            return [...kept, ...removed];
           });
           if (!regenerate) {
             setDraft((current) => (current === '' ? text : current));
@@ -326,9 +362,14 @@ export function ChatView(props: ChatViewProps) {
         answerId.current = undefined;
         setStreaming(false);
         if (activeId.current) onTurnFinished(activeId.current);
+        // The stored tree gives the new messages their ids and siblings (a regenerated answer's `‹ 2/2 ›`).
+        if (activeId.current && storedAnswerId)
+          void branching.refresh(activeId.current).then((tree) => {
+            if (tree) setMessages((current) => withStoredIds(current, tree));
+          });
       }
     },
-    [api, blockedUntil, onConversationStarted, onTurnFinished, modelChoice.model],
+    [api, blockedUntil, onConversationStarted, onTurnFinished, branching.refresh, modelChoice.model],
   );
 
   // Sending resumes by itself when a rate-limit wait ends.
@@ -387,16 +428,21 @@ export function ChatView(props: ChatViewProps) {
               </ul>
             </div>
           )}
-          {messages.map((message) => (
-            <MessageView
-              key={message.key}
-              message={message}
-              canRegenerate={canRegenerate && message === last}
-              onRegenerate={() => {
-                if (lastUserText !== undefined) void send(lastUserText, true);
-              }}
-            />
-          ))}
+          {messages.map((message) =>
+            message.key === branching.editing ? (
+              branching.editorFor(message, (text, edit) => void send(text, false, [], edit))
+            ) : (
+              <MessageView
+                key={message.key}
+                message={message}
+                canRegenerate={canRegenerate && message === last}
+                onRegenerate={() => {
+                  if (lastUserText !== undefined) void send(lastUserText, true);
+                }}
+                branchTools={branching.toolsFor(message, streaming)}
+              />
+            ),
+          )}
         </section>
       </div>
 

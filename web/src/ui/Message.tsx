@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Citation } from '../chat-stream';
 import { codeLanguageOf, renderMarkdown } from '../markdown';
@@ -14,6 +15,8 @@ export type UiMessageStatus =
 
 export interface UiMessage {
   readonly key: string;
+  /** Its stored id, once known (branches name messages by it). */
+  readonly id?: string | undefined;
   readonly role: 'user' | 'assistant';
   readonly content: string;
   readonly status: UiMessageStatus;
@@ -116,15 +119,18 @@ interface MessageViewProps {
   readonly message: UiMessage;
   readonly canRegenerate: boolean;
   readonly onRegenerate: () => void;
+  /** Edit and version switcher (see `BranchTools`). */
+  readonly branchTools?: ComponentChildren;
 }
 
-export function MessageView({ message, canRegenerate, onRegenerate }: MessageViewProps) {
+export function MessageView({ message, canRegenerate, onRegenerate, branchTools }: MessageViewProps) {
   const note = STATUS_NOTES[message.status];
   if (message.role === 'user') {
     return (
       <article class="message user" aria-label="You said">
         <div class="bubble">{message.content}</div>
         {message.files?.length ? <MessageFiles files={message.files} /> : null}
+        {branchTools}
       </article>
     );
   }
@@ -166,6 +172,7 @@ export function MessageView({ message, canRegenerate, onRegenerate }: MessageVie
                 <Icon name="refresh" size={16} />
               </button>
             )}
+            {branchTools}
           </div>
         )}
       </div>
