@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type App, type Environment, Tags } from 'aws-cdk-lib';
 import type { StageConfig } from './config';
+import type { ServedModelEndpoints } from './constructs/served-models';
 import { ApiStack } from './stacks/api-stack';
 import { AsyncStack } from './stacks/async-stack';
 import { DataStack } from './stacks/data-stack';
@@ -120,9 +121,22 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
   for (const region of config.regions) {
     const data = required(dataStacks.get(region), region);
     const inference = required(inferenceStacks.get(region), region);
-    const fallbackEndpoints = config.regions
+    // Each model: its endpoint here, then the same model's endpoints in the other regions (configuration order).
+    const others = config.regions
       .filter((other) => other !== region)
-      .map((other) => required(inferenceStacks.get(other), other).endpoint);
+      .map((other) => required(inferenceStacks.get(other), other));
+    const [defaultModel, ...moreModels] = inference.modelEndpoints.map(
+      ({ model, endpoint }, index): ServedModelEndpoints => ({
+        id: model.id,
+        contextTokens: model.contextTokens,
+        endpoint,
+        fallbacks: others.map((other) => required(other.modelEndpoints[index], model.id).endpoint),
+      }),
+    );
+    const models: [ServedModelEndpoints, ...ServedModelEndpoints[]] = [
+      required(defaultModel, 'the default model'),
+      ...moreModels,
+    ];
     const tableName = table.tableName;
     const asyncStack = new AsyncStack(app, stackName(config, 'async', region), {
       ...common,
@@ -131,8 +145,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       config,
       tableName,
       tableKey: data.key,
-      endpoint: inference.endpoint,
-      fallbackEndpoints,
+      models,
     });
     const api = new ApiStack(app, stackName(config, 'api', region), {
       ...common,
@@ -141,8 +154,7 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       config,
       tableName,
       tableKey: data.key,
-      endpoint: inference.endpoint,
-      fallbackEndpoints,
+      models,
       jobQueue: asyncStack.jobQueue,
       eventStream: asyncStack.eventStream,
       tokenIssuer: identity.identity.issuerUrl,
@@ -172,6 +184,11 @@ export function createChatstack(app: App, config: StageConfig, options: Chatstac
       jobQueue: asyncStack.jobQueue,
       eventStream: asyncStack.eventStream,
       endpoint: inference.endpoint,
+      // The other endpoints, once each (models sharing an endpoint are watched through it).
+      modelEndpoints: inference.modelEndpoints.filter(
+        ({ endpoint }, index, all) =>
+          endpoint !== inference.endpoint && all.findIndex((each) => each.endpoint === endpoint) === index,
+      ),
       fileStore: api.fileStore,
       userDataJobs: api.userDataJobs,
     });

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ModelPrices } from '../lambdas/contracts/admin';
 import { LIMITS } from '../lambdas/contracts/api';
+import { ModelIdSchema } from '../lambdas/contracts/models';
 import { ModerationRulesSchema } from '../lambdas/moderation/config';
 import { AlarmThresholdsSchema } from './constructs/monitoring/thresholds';
+import { toolCallParserFor } from './tool-call-parser';
 
 /**
  * The typed, validated configuration of one deployment stage. `bin/app.ts` reads the CDK context and hands the
@@ -299,6 +301,40 @@ const ModerationSchema = z
     },
   );
 
+const weightsPrefix = z.string().regex(/^[A-Za-z0-9._\-/]+\/$/, 'Expected an S3 key prefix ending in "/"');
+
+/** One model the deployment serves (`models`): its id, its context, its weights and where it runs. */
+const ModelSchema = z
+  .object({
+    /** What clients send as `model` and see in `/v1/models`. */
+    id: ModelIdSchema,
+    /**
+     * Tokens of one sequence's context (prompt and answer together): the engine is started with it (LMI
+     * `OPTION_MAX_MODEL_LEN`, the llama.cpp image's `CONTEXT_SIZE`), `/v1/models` reports it and every turn is cut
+     * to fit. @default 4096 for the API, the engine's own default for the engine
+     */
+    contextTokens: positiveInt.optional(),
+    /** Weights prefix in the region's model bucket. @default inference.modelPrefix for the first, `models/<id>/` after */
+    modelPrefix: weightsPrefix.optional(),
+    /**
+     * `endpoint`: a SageMaker endpoint of its own in every region, with the instances, autoscaling, blue/green
+     * updates and alarms `inference` sets (with `minInstances: 0`, an inference component scaling to zero on it).
+     * `shared`: an inference component on the region's shared endpoint, beside the other `shared` models: its own
+     * copies (`inference.minInstances`…`maxInstances`), autoscaling, alarms and rolling updates, on instances the
+     * models share.
+     */
+    placement: z.enum(['endpoint', 'shared']).default('endpoint'),
+    /**
+     * vLLM's tool-call parser for this model's output (LMI `OPTION_TOOL_CALL_PARSER`).
+     * @default chosen from the id: `hermes` (Qwen, Hermes, and any other), `llama3_json` (Llama 3), `mistral`…
+     */
+    toolCallParser: z
+      .string()
+      .regex(/^[a-z0-9_-]+$/, 'Expected a vLLM tool-call parser name such as hermes or llama3_json')
+      .optional(),
+  })
+  .strict();
+
 const RawConfigSchema = z
   .object({
     stage: z.enum(['dev', 'prod']).default('dev'),
@@ -314,6 +350,14 @@ const RawConfigSchema = z
       .regex(/^\d{12}$/)
       .optional(),
     modelId: z.string().min(1).default('chatstack-default'),
+    /** The models served, the first the default; unset: one model, `modelId`, on its own endpoint. */
+    models: z
+      .array(ModelSchema)
+      .min(1)
+      .refine((models) => new Set(models.map((model) => model.id)).size === models.length, {
+        message: 'model ids must be unique',
+      })
+      .optional(),
     inference: InferenceSchema.prefault({}),
     identity: IdentitySchema.prefault({}),
     api: ApiSchema.prefault({}),
@@ -342,8 +386,21 @@ export type RawStageConfig = z.input<typeof RawConfigSchema>;
 type Parsed = z.output<typeof RawConfigSchema>;
 
 /** The resolved configuration: every stage-dependent default filled in. */
-export interface StageConfig extends Omit<Parsed, 'inference' | 'identity' | 'retention' | 'moderation'> {
+/** A served model with every default filled in. */
+export interface ModelConfig {
+  readonly id: string;
+  /** Undefined: 4096 for the API, and the engine keeps its own default. */
+  readonly contextTokens: number | undefined;
+  readonly modelPrefix: string;
+  readonly placement: 'endpoint' | 'shared';
+  readonly toolCallParser: string;
+}
+
+export interface StageConfig
+  extends Omit<Parsed, 'inference' | 'identity' | 'retention' | 'moderation' | 'models'> {
   readonly primaryRegion: string;
+  /** Never empty: `models`, or the one model `modelId` (which is always the first model's id). */
+  readonly models: readonly [ModelConfig, ...ModelConfig[]];
   readonly inference: Parsed['inference'] & { readonly minInstances: number; readonly maxInstances: number };
   readonly identity: Parsed['identity'] & { readonly advancedSecurity: boolean };
   readonly retention: Parsed['retention'] & { readonly logDays: number };
@@ -407,9 +464,22 @@ export function parseStageConfig(raw: unknown): StageConfig {
   if (problems.length > 0)
     throw new StageConfigError(`Invalid chatstack configuration: ${problems.join('; ')}`);
 
+  const declared = config.models ?? [{ id: config.modelId, placement: 'endpoint' as const }];
+  const [first, ...rest] = declared.map(
+    (model, index): ModelConfig => ({
+      id: model.id,
+      contextTokens: model.contextTokens,
+      modelPrefix: model.modelPrefix ?? (index === 0 ? config.inference.modelPrefix : `models/${model.id}/`),
+      placement: model.placement,
+      toolCallParser: model.toolCallParser ?? toolCallParserFor(model.id),
+    }),
+  );
+  if (first === undefined) throw new StageConfigError('models must name at least one model');
   return {
     ...config,
     primaryRegion,
+    modelId: first.id,
+    models: [first, ...rest],
     inference: { ...config.inference, minInstances, maxInstances },
     identity: { ...config.identity, advancedSecurity: config.identity.advancedSecurity ?? prod },
     retention: { ...config.retention, logDays: config.retention.logDays ?? (prod ? 365 : 30) },

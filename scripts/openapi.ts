@@ -20,6 +20,7 @@ import {
   Deleted,
   ErrorResponse,
   Export,
+  Model,
   ModelList,
   UsageQuery,
   UsageReport,
@@ -120,6 +121,15 @@ const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     operationId: 'listModels',
     summary: 'List the models this deployment serves.',
     responses: { '200': { description: 'Models.', content: jsonContent(ModelList) }, ...errors(401, 403) },
+  },
+  'GET /v1/models/{id}': {
+    operationId: 'retrieveModel',
+    summary: 'One model this deployment serves; an unknown id is a 404 `model_not_found`.',
+    requestParams: { path: z.object({ id: z.string().meta({ description: 'The model id.' }) }) },
+    responses: {
+      '200': { description: 'The model.', content: jsonContent(Model) },
+      ...errors(401, 403, 404),
+    },
   },
   'GET /v1/conversations': {
     operationId: 'listConversations',

@@ -10,6 +10,7 @@ const COLORS: Record<ComponentName, number> = {
   emulators: 36,
   issuer: 35,
   inference: 33,
+  'inference-2': 93,
   sagemaker: 34,
   s3: 92,
   api: 32,
@@ -41,6 +42,9 @@ async function main(): Promise<void> {
       `  Health             ${urls.api}/health`,
       `  OAuth issuer       ${urls.issuer}   (discovery: /.well-known/openid-configuration)`,
       `  Inference server   ${urls.inference}   model: ${stack.description.modelName}`,
+      ...(urls.inference2 === undefined
+        ? []
+        : [`  Second model       ${urls.inference2}   model: ${config.MODEL_2_ID}`]),
       `  SageMaker runtime  ${urls.sagemaker}`,
       `  DynamoDB ${urls.dynamodb} · SQS ${urls.sqs} · Kinesis ${urls.kinesis} · S3 ${urls.s3}`,
       '',

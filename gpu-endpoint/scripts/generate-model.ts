@@ -36,6 +36,17 @@ export const TINY_MODEL: TinyModelSpec = {
   name: 'tiny-chat',
 };
 
+/** A second, smaller test model (a deployment serving two models): other weights, half the width, one layer. */
+export const TINY_MODEL_2: TinyModelSpec = {
+  layers: 1,
+  dim: 32,
+  heads: 2,
+  feedForward: 64,
+  contextLength: 8192,
+  seed: 7,
+  name: 'tiny-chat-2',
+};
+
 /** The benchmark model: ~25M parameters (≈100 MB F32). */
 export const BENCH_MODEL: TinyModelSpec = {
   layers: 8,
@@ -51,6 +62,9 @@ const MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'model
 
 /** Default path of the tiny test model. */
 export const TINY_MODEL_PATH = join(MODELS_DIR, 'tiny-chat.gguf');
+
+/** Default path of the second test model. */
+export const TINY_MODEL_2_PATH = join(MODELS_DIR, 'tiny-chat-2.gguf');
 
 /** Default path of the ~25M-parameter benchmark model. */
 export const BENCH_MODEL_PATH = join(MODELS_DIR, 'bench-25m.gguf');
@@ -89,12 +103,15 @@ const CHAT_TEMPLATE = [
   '{%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}{{- \'<|im_end|>\\n\' }}{%- endif %}',
   '{%- endif %}',
   '{%- endfor %}',
+  // The reasoning effort a request asks for (llama-server passes `reasoning_effort` to the template), as a
+  // gpt-oss-style template shows it: a system line right before the answer.
+  "{%- if reasoning_effort is defined and reasoning_effort %}{{- '<|im_start|>system\\nReasoning: ' + reasoning_effort + '<|im_end|>\\n' }}{%- endif %}",
   "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}",
 ].join('\n');
 
 /** Written into `general.description`; a model file without it is from an older generator and is rewritten. */
 export const GENERATOR_FINGERPRINT =
-  'chatstack generated model v2 (gpt2 byte-level vocabulary, Qwen2.5 template)';
+  'chatstack generated model v3 (gpt2 byte-level vocabulary, Qwen2.5 template, reasoning effort line)';
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
 const GGUF_VERSION = 3;

@@ -104,6 +104,8 @@ export function toEngineRequest(
     'logprobs',
     'top_logprobs',
     'ignore_eos',
+    'reasoning_effort',
+    'chat_template_kwargs',
   ] as const;
   for (const key of copy) {
     const value = request[key];

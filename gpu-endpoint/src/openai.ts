@@ -89,6 +89,28 @@ export const chatCompletionRequestSchema = z.looseObject({
   tools: z.array(functionTool).max(128).nullable().optional(),
   tool_choice: toolChoice.nullable().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
+  /**
+   * OpenAI's reasoning effort: llama-server hands it to the chat template as `reasoning_effort` (`none` turns the
+   * template's thinking off).
+   */
+  reasoning_effort: z
+    .enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
+    .nullable()
+    .optional(),
+  /** Extension (llama-server's and vLLM's): variables for the chat template, e.g. `{"reasoning_effort":"high"}`. */
+  chat_template_kwargs: z
+    .record(
+      z.string().regex(/^[A-Za-z_]\w{0,63}$/, 'keys are template variable names'),
+      z.union([z.string().max(256), z.number(), z.boolean()]),
+    )
+    .refine((kwargs) => Object.keys(kwargs).length <= 16, 'at most 16 template variables')
+    // llama-server reads `enable_thinking` as a boolean and fails the request on anything else.
+    .refine(
+      (kwargs) => kwargs.enable_thinking === undefined || typeof kwargs.enable_thinking === 'boolean',
+      'enable_thinking is a boolean',
+    )
+    .nullable()
+    .optional(),
   /** OpenAI's cache routing hint: accepted; llama-server finds the cached prefix by itself. */
   prompt_cache_key: z.string().max(256).nullable().optional(),
   /** Extension (same name as vLLM's): keep generating past end-of-sequence, for exact output lengths. */

@@ -4,6 +4,7 @@ import { createEventEmitter } from '../events/emitter';
 import { fileDepsFromEnv } from '../files/deps';
 import { loadFileSettings } from '../files/settings';
 import { defaultBreakers, type InferenceDeps, invokeChat } from '../inference';
+import { modelCatalogOf } from '../models/catalog';
 import { createClassifier, createModeration, moderationConfigFromEnv } from '../moderation';
 import { type Config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
@@ -20,10 +21,13 @@ import { DEFAULT_LIMITS } from './prepare';
  */
 export function createChatDeps(cfg: Config): ChatDeps {
   const tableName = required(cfg.tableName, EnvName.tableName);
+  const models = modelCatalogOf(cfg);
+  // The default model (the first) serves requests that name none, and the guard model.
+  const [defaultModel] = models.models;
   const inference: InferenceDeps = {
     client: sagemakerRuntimeClient(),
-    endpoints: required(cfg.inferenceEndpoints, EnvName.inferenceEndpoints),
-    components: cfg.inferenceComponents ?? [],
+    endpoints: required(defaultModel.endpoints, EnvName.inferenceEndpoints),
+    components: defaultModel.components,
     regionalClients: sagemakerRuntimeClientFor,
     breakers: defaultBreakers,
     ...(cfg.inferenceTimeoutMs === undefined
@@ -59,13 +63,14 @@ export function createChatDeps(cfg: Config): ChatDeps {
     },
     inference,
     moderation: createModeration({ config: moderationConfig, ...(classifier ? { classifier } : {}) }),
-    modelId: cfg.modelId,
+    modelId: defaultModel.id,
+    models,
     limits: {
       ...DEFAULT_LIMITS,
-      modelContextTokens: cfg.modelContextTokens ?? DEFAULT_LIMITS.modelContextTokens,
+      modelContextTokens: defaultModel.contextTokens,
       maxCompletionTokens: cfg.maxCompletionTokens,
       promptTokenBudget: cfg.contextTokenBudget,
-      charsPerToken: cfg.modelCharsPerToken,
+      charsPerToken: defaultModel.charsPerToken ?? cfg.modelCharsPerToken,
     },
     region: cfg.region,
     ...retrievalDeps(),

@@ -27,6 +27,7 @@ import {
   streamChat,
 } from '../inference';
 import type { ToolCallFragment } from '../inference/chunks';
+import type { ModelCatalog } from '../models/catalog';
 import type { Moderation, OutputFilter } from '../moderation/types';
 import { type Admission, admitTurn, type QuotaDeps, type QuotaState, settleTurn } from '../quota';
 import type { RetrievalDeps } from '../retrieval';
@@ -36,6 +37,7 @@ import { ApiError, ContentFilteredError, type OpenAiErrorBody } from '../shared/
 import { logger, metrics } from '../shared/powertools';
 import { afterTurn } from './after-turn';
 import { ground, groundedLimits, groundedTokensWanted, groundTurn } from './grounding';
+import { depsForModel } from './model-choice';
 import {
   clientMessages,
   DEFAULT_SYSTEM_PROMPT,
@@ -67,8 +69,14 @@ export interface ChatDeps {
   readonly inference: InferenceDeps;
   readonly moderation: Moderation;
   readonly quota: QuotaDeps;
+  /** The default model's id (the one `inference` and `limits` describe). */
   readonly modelId: string;
   readonly limits: TurnLimits;
+  /**
+   * Every model served; a request's `model` picks one (its endpoints, context and id replace the defaults).
+   * @default none: the one model above serves every request, whatever it names
+   */
+  readonly models?: ModelCatalog | undefined;
   /** System prompt used when neither the request nor the conversation has one. */
   readonly systemPrompt?: string;
   /** Analytics sink (`lambdas/events` emitter); called after the answer, never on the hot path. */
@@ -185,12 +193,14 @@ export function completionId(): string {
 
 /** Runs one chat turn; see the module comment for its stages. */
 export async function runTurn(
-  deps: ChatDeps,
+  catalogDeps: ChatDeps,
   caller: ChatCaller,
   request: ChatCompletionRequest,
   options: TurnOptions = {},
 ): Promise<TurnRecord> {
   const startedAt = Date.now();
+  // 0. The model the request names (an unknown one is a 404 before anything is counted or written).
+  const deps = depsForModel(catalogDeps, request.model);
   // The user's custom instructions join every new turn's system message (and its token reservation).
   const fresh = request.regenerate !== true && options.resume === undefined;
   const customInstructions = fresh ? (await getSettings(deps.store, caller.sub)).custom_instructions : '';

@@ -479,8 +479,16 @@ export const ErrorResponse = z
   .meta({ id: 'ErrorResponse' });
 
 export const Model = z
-  .object({ id: z.string(), object: z.literal('model'), created: z.number().int(), owned_by: z.string() })
+  .object({
+    id: z.string(),
+    object: z.literal('model'),
+    created: z.number().int(),
+    owned_by: z.string(),
+    /** Tokens the model's context holds (prompt and answer together); an extension, as vLLM's `max_model_len`. */
+    context_length: z.number().int().positive(),
+  })
   .meta({ id: 'Model' });
+export type Model = z.infer<typeof Model>;
 export const ModelList = z
   .object({ object: z.literal('list'), data: z.array(Model) })
   .meta({ id: 'ModelList' });

@@ -22,6 +22,12 @@ export const EnvName = {
   inferenceComponents: 'INFERENCE_COMPONENTS',
   /** Model id reported by `/v1/models` and stored with each answer. */
   modelId: 'MODEL_ID',
+  /**
+   * The models served, as JSON (`lambdas/contracts/models.ts`): `[{"id","contextTokens","endpoints":[…],
+   * "components":[…]}]`, the first the default. Unset: one model, from MODEL_ID, MODEL_CONTEXT_TOKENS,
+   * INFERENCE_ENDPOINTS and INFERENCE_COMPONENTS.
+   */
+  models: 'MODELS',
   /** Moderation classifier provider: `none`, `comprehend`, `bedrock-guardrail` or `guard-model`. */
   moderationProvider: 'MODERATION_PROVIDER',
   /** Bedrock guardrail id and version, for the `bedrock-guardrail` provider. */

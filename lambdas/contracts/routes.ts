@@ -45,6 +45,7 @@ const write: readonly Scope[] = ['chat:write'];
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/chat/completions', fn: 'chat', scopes: write, streaming: true },
   { method: 'GET', path: '/v1/models', fn: 'models', scopes: read },
+  { method: 'GET', path: '/v1/models/{id}', fn: 'models', scopes: read },
   { method: 'GET', path: '/v1/conversations', fn: 'conversations', scopes: read },
   { method: 'GET', path: '/v1/conversations/{id}', fn: 'conversations', scopes: read },
   { method: 'PATCH', path: '/v1/conversations/{id}', fn: 'conversations', scopes: write },

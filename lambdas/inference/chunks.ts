@@ -58,8 +58,13 @@ const FINISH_REASONS: Readonly<Record<string, FinishReason>> = {
   function_call: 'tool_calls',
 };
 
+/** Finish reasons that mean the engine gave up on the request: LMI's `error`, vLLM's `abort` (a cancelled sequence). */
+const FAILED_FINISHES = new Set(['error', 'abort']);
+
 function finishReasonOf(value: unknown): FinishReason | undefined {
-  return typeof value === 'string' ? (FINISH_REASONS[value] ?? 'stop') : undefined;
+  if (typeof value !== 'string') return undefined;
+  if (FAILED_FINISHES.has(value)) throw new ModelStreamFailure(`The model ended the answer with '${value}'.`);
+  return FINISH_REASONS[value] ?? 'stop';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -93,7 +98,13 @@ function toolCallsOf(delta: Record<string, unknown> | undefined): ToolCallFragme
         index,
         ...(typeof call.id === 'string' && call.id !== '' ? { id: call.id } : {}),
         ...(typeof fn.name === 'string' && fn.name !== '' ? { name: fn.name } : {}),
-        arguments: typeof fn.arguments === 'string' ? fn.arguments : '',
+        // Some engines (TGI) send the arguments as the object itself.
+        arguments:
+          typeof fn.arguments === 'string'
+            ? fn.arguments
+            : isRecord(fn.arguments)
+              ? JSON.stringify(fn.arguments)
+              : '',
       },
     ];
   });
@@ -129,6 +140,8 @@ export function eventsOfChunk(chunk: unknown): InferenceEvent[] {
   if (!isRecord(chunk)) return [];
   if (chunk.error !== undefined && chunk.error !== null)
     throw new ModelStreamFailure(errorMessageOf(chunk.error));
+  // Older vLLM releases stream the error response itself: `{"object":"error","message":…}`.
+  if (chunk.object === 'error') throw new ModelStreamFailure(errorMessageOf(chunk));
   const events: InferenceEvent[] = [];
   if (Array.isArray(chunk.choices)) {
     const choice: unknown = chunk.choices[0];

@@ -6,7 +6,10 @@ import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
  * region's runtime: `InvokeEndpoint*` takes the name only and always calls the client's own region.
  */
 export interface InferenceTarget {
-  /** The configured entry (ARN or name): the breaker's key and the name in logs. */
+  /**
+   * The configured entry (ARN or name), with `/<component>` when a component serves the model: the breaker's key
+   * and the name in logs (models sharing an endpoint as components fail apart).
+   */
   readonly id: string;
   readonly endpointName: string;
   /** Undefined for this region's endpoint. */
@@ -24,10 +27,11 @@ export function inferenceTargets(
 ): InferenceTarget[] {
   return endpoints.map((id, index) => {
     const component = components[index]?.trim() || undefined;
-    if (!id.startsWith('arn:')) return { id, endpointName: id, region: undefined, component };
+    const key = component === undefined ? id : `${id}/${component}`;
+    if (!id.startsWith('arn:')) return { id: key, endpointName: id, region: undefined, component };
     const match = ENDPOINT_ARN.exec(id);
     if (!match?.[1] || !match[2]) throw new Error(`INFERENCE_ENDPOINTS: not a SageMaker endpoint ARN: ${id}`);
-    return { id, endpointName: match[2], region: match[1], component };
+    return { id: key, endpointName: match[2], region: match[1], component };
   });
 }
 

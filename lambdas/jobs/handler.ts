@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { chatCompletionRequestSchema } from '../contracts/api';
 import { EnvName } from '../contracts/env';
+import { modelCatalogOf, resolveModel } from '../models/catalog';
 import { callerOf } from '../shared/auth';
 import { config, required } from '../shared/config';
 import { documentClient } from '../shared/dynamodb-client';
@@ -27,6 +28,7 @@ const submitDeps = {
   retentionDays: settings.jobRetentionDays,
 };
 const JobRequestSchema = chatCompletionRequestSchema(settings.maxCompletionTokens);
+const models = modelCatalogOf(settings);
 async function jobs(event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
   const caller = callerOf(event);
   if (event.httpMethod === 'POST') {
@@ -39,6 +41,8 @@ async function jobs(event: APIGatewayProxyEvent, context?: Context): Promise<API
         'unsupported_parameter',
       );
     }
+    // An unknown model is the same 404 the chat route answers, before the job is accepted.
+    resolveModel(models, request.model);
     const idempotencyKey = idempotencyKeyOf(event.headers);
     const submit = () => submitJob(submitDeps, caller, request, idempotencyKey);
     const outcome = idempotencyKey

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { EnvName } from '../contracts/env';
+import { type ServedModel, ServedModelsSchema } from '../contracts/models';
 
 /**
  * The runtime configuration of every handler, read once from the environment (cloud and local alike).
@@ -31,6 +32,19 @@ const ConfigSchema = z.object({
   [EnvName.inferenceEndpoints]: csv,
   [EnvName.inferenceComponents]: positional,
   [EnvName.modelId]: z.string().min(1).default('chatstack-default'),
+  [EnvName.models]: z
+    .string()
+    .min(1)
+    .transform((value, context) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'Expected JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(ServedModelsSchema)
+    .optional(),
   [EnvName.moderationProvider]: z
     .enum(['none', 'comprehend', 'bedrock-guardrail', 'guard-model'])
     .default('none'),
@@ -76,6 +90,8 @@ export interface Config {
   /** Inference component per endpoint ('' where none); optional so hand-built configs need not list it. */
   readonly inferenceComponents?: readonly string[];
   readonly modelId: string;
+  /** The served models (`MODELS`); unset: one model from `modelId`, `modelContextTokens` and the endpoints. */
+  readonly models?: readonly ServedModel[] | undefined;
   readonly moderationProvider: RawConfig[typeof EnvName.moderationProvider];
   readonly guardrailId: string | undefined;
   readonly guardrailVersion: string;
@@ -137,6 +153,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     inferenceEndpoints: raw[EnvName.inferenceEndpoints],
     inferenceComponents: raw[EnvName.inferenceComponents],
     modelId: raw[EnvName.modelId],
+    models: raw[EnvName.models],
     moderationProvider: raw[EnvName.moderationProvider],
     guardrailId: raw[EnvName.guardrailId],
     guardrailVersion: raw[EnvName.guardrailVersion],

@@ -58,6 +58,19 @@ export class NotFoundError extends ApiError {
   }
 }
 
+/** A `model` this deployment does not serve: OpenAI's own 404 (`invalid_request_error`, `model_not_found`). */
+export class ModelNotFoundError extends ApiError {
+  constructor(model: string) {
+    super(
+      404,
+      'invalid_request_error',
+      `The model '${model.slice(0, 128)}' does not exist or you do not have access to it.`,
+      'model',
+      'model_not_found',
+    );
+  }
+}
+
 /** A write of work that started before its user's data was erased: refused, so nothing comes back. */
 export class UserErasedError extends ApiError {
   constructor() {

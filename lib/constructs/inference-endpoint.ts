@@ -54,6 +54,40 @@ export interface LlamaCppEngine {
 
 export type InferenceEngine = VllmEngine | LlamaCppEngine;
 
+/** A model an endpoint hosts as an inference component beside its own. */
+export interface HostedModelSpec {
+  readonly modelId: string;
+  /** Key prefix of its weights in the endpoint's model bucket, ending in `/`. */
+  readonly modelPrefix: string;
+  /** @default the engine's own (see `InferenceEndpointProps.contextTokens`) */
+  readonly contextTokens?: number;
+  /** vLLM's tool-call parser for it. @default the engine's `toolCallParser` */
+  readonly toolCallParser?: string;
+}
+
+/** One model as its container is set up: which, from where, with what context and tool-call parser. */
+interface ServedSpec {
+  readonly modelId: string;
+  readonly modelPrefix: string;
+  readonly contextTokens?: number | undefined;
+  readonly toolCallParser?: string | undefined;
+}
+
+/** What serves one model: its model, its component (when it is one) and the scaling of its copies or instances. */
+interface ServedComponent {
+  readonly scope: Construct;
+  readonly component: CfnInferenceComponent;
+  readonly componentName: string;
+  readonly componentArn: string;
+}
+
+/** Where a function calls a model: endpoints (this region's by name, then fallbacks by ARN) and their components. */
+export interface InvokeTargets {
+  readonly endpoints: readonly string[];
+  /** Position by position with `endpoints`; '' where the endpoint serves the model directly. */
+  readonly components: readonly string[];
+}
+
 export interface InferenceEndpointProps {
   readonly engine: InferenceEngine;
   /** Bucket holding the uncompressed weights under `modelPrefix` (ModelDataSource, S3Prefix). */
@@ -64,6 +98,19 @@ export interface InferenceEndpointProps {
   readonly encryptionKey: IKey;
   /** Model id the API reports (`MODEL_ID`). */
   readonly modelId: string;
+  /**
+   * More models served on this endpoint, each as an inference component of its own beside this endpoint's model
+   * (which is then a component too): their own weights, copies, autoscaling, alarms and rolling updates, sharing
+   * the endpoint's instances.
+   * @default none
+   */
+  readonly hostedModels?: readonly HostedModelSpec[];
+  /**
+   * Tokens of one sequence's context, given to the engine (LMI `OPTION_MAX_MODEL_LEN`; the llama.cpp image's
+   * `CONTEXT_SIZE` per slot).
+   * @default the engine's own: the model's full context on vLLM, 4096 per slot on the llama.cpp image
+   */
+  readonly contextTokens?: number;
   /** e.g. `ml.g5.2xlarge`. */
   readonly instanceType: string;
   /**
@@ -164,9 +211,12 @@ export class InferenceEndpoint extends Construct implements Watched {
   public readonly componentArn?: string;
   private readonly modelId: string;
   private readonly ownAlarms: Record<string, Alarm> = {};
+  /** The hosted models (`hostedModels`) by id. */
+  private readonly hosted = new Map<string, ServedComponent>();
+  /** The llama.cpp image, built once for every model the endpoint serves. */
+  private imageAsset?: DockerImageAsset;
   private readonly endpoint: CfnEndpoint;
   private readonly component?: CfnInferenceComponent;
-  private readonly scaling: ScalableTarget;
   private readonly release: {
     readonly canaryPercent: number;
     readonly bakeSeconds: number;
@@ -195,6 +245,18 @@ export class InferenceEndpoint extends Construct implements Watched {
     this.modelId = props.modelId;
     const stack = Stack.of(this);
     const scalesToZero = props.minInstances === 0;
+    const hostedModels = props.hostedModels ?? [];
+    // Several models share the endpoint as components; one model is a component when it scales to zero.
+    const asComponents = scalesToZero || hostedModels.length > 0;
+    for (const hosted of hostedModels) {
+      if (!hosted.modelPrefix.endsWith('/'))
+        throw new Error(`modelPrefix must end with "/", got "${hosted.modelPrefix}"`);
+      if (
+        hosted.modelId === props.modelId ||
+        hostedModels.filter((m) => m.modelId === hosted.modelId).length > 1
+      )
+        throw new Error(`InferenceEndpoint: model ${hosted.modelId} is served twice`);
+    }
     const startupSeconds = (props.startupHealthCheckTimeout ?? Duration.minutes(20)).toSeconds();
     const downloadSeconds = (props.modelDataDownloadTimeout ?? Duration.minutes(20)).toSeconds();
     const bakeSeconds = (props.bakeTime ?? Duration.minutes(10)).toSeconds();
@@ -213,13 +275,14 @@ export class InferenceEndpoint extends Construct implements Watched {
       assumedBy: new ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'SageMaker endpoint: pull the image, read model weights, write logs and metrics',
     });
-    const weights = props.modelBucket.arnForObjects(`${props.modelPrefix}*`);
-    this.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [weights] }));
+    const prefixes = [props.modelPrefix, ...hostedModels.map((hosted) => hosted.modelPrefix)];
+    const weights = prefixes.map((prefix) => props.modelBucket.arnForObjects(`${prefix}*`));
+    this.role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: weights }));
     this.role.addToPolicy(
       new PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [props.modelBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${props.modelPrefix}*`] } },
+        conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
       }),
     );
     this.role.addToPolicy(
@@ -238,7 +301,7 @@ export class InferenceEndpoint extends Construct implements Watched {
     // An inference component's containers log under its own prefix.
     const logs = [
       logGroups('/aws/sagemaker/Endpoints'),
-      ...(scalesToZero ? [logGroups('/aws/sagemaker/InferenceComponents')] : []),
+      ...(asComponents ? [logGroups('/aws/sagemaker/InferenceComponents')] : []),
     ];
     this.role.addToPolicy(
       new PolicyStatement({
@@ -251,11 +314,13 @@ export class InferenceEndpoint extends Construct implements Watched {
         resources: logs,
       }),
     );
-    acknowledgeWildcardResource(
-      this.role,
-      weights,
-      'The endpoint reads every weight file under the model prefix.',
-    );
+    for (const each of weights) {
+      acknowledgeWildcardResource(
+        this.role,
+        each,
+        'The endpoint reads every weight file under the model prefix.',
+      );
+    }
     for (const each of logs) {
       acknowledgeWildcardResource(
         this.role,
@@ -282,43 +347,51 @@ export class InferenceEndpoint extends Construct implements Watched {
         'ecr:GetAuthorizationToken has no resource type; cloudwatch:PutMetricData is limited to SageMaker namespaces by condition.',
     });
 
-    const { image, environment } = this.container(props, stack);
-
-    const model = new CfnModel(this, 'Model', {
-      executionRoleArn: this.role.roleArn,
-      enableNetworkIsolation: true,
-      primaryContainer: {
-        image,
-        environment,
-        modelDataSource: {
-          s3DataSource: {
-            s3Uri: props.modelBucket.s3UrlForObject(props.modelPrefix),
-            s3DataType: 'S3Prefix',
-            compressionType: 'None',
+    const servedModel = (scope: Construct, served: ServedSpec): CfnModel => {
+      const { image, environment } = this.container(props, stack, served);
+      const model = new CfnModel(scope, 'Model', {
+        executionRoleArn: this.role.roleArn,
+        enableNetworkIsolation: true,
+        primaryContainer: {
+          image,
+          environment,
+          modelDataSource: {
+            s3DataSource: {
+              s3Uri: props.modelBucket.s3UrlForObject(served.modelPrefix),
+              s3DataType: 'S3Prefix',
+              compressionType: 'None',
+            },
           },
         },
-      },
+      });
+      // The role's policies must exist before SageMaker tries to pull the image and the weights.
+      model.node.addDependency(this.role, accountWide);
+      return model;
+    };
+    const model = servedModel(this, {
+      modelId: props.modelId,
+      modelPrefix: props.modelPrefix,
+      contextTokens: props.contextTokens,
+      toolCallParser: props.engine.kind === 'vllm' ? props.engine.toolCallParser : undefined,
     });
-    // The role's policies must exist before SageMaker tries to pull the image and the weights.
-    model.node.addDependency(this.role, accountWide);
 
     const volumeEncryption = supportsVolumeEncryption(props.instanceType);
     const routingConfig = { routingStrategy: 'LEAST_OUTSTANDING_REQUESTS' };
     const endpointConfig = new CfnEndpointConfig(this, 'Config', {
       kmsKeyId: volumeEncryption ? props.encryptionKey.keyArn : undefined,
       // Endpoints of inference components run the copies with the endpoint's role.
-      executionRoleArn: scalesToZero ? this.role.roleArn : undefined,
+      executionRoleArn: asComponents ? this.role.roleArn : undefined,
       productionVariants: [
-        scalesToZero
+        asComponents
           ? {
               variantName: this.variantName,
               instanceType: props.instanceType,
               initialInstanceCount: 1,
-              // Instances follow the copies: none while no copy runs.
+              // Instances follow the copies: none while no copy runs; room for every model's copies at most.
               managedInstanceScaling: {
                 status: 'ENABLED',
                 minInstanceCount: 0,
-                maxInstanceCount: props.maxInstances,
+                maxInstanceCount: props.maxInstances * (1 + hostedModels.length),
               },
               routingConfig,
             }
@@ -360,12 +433,12 @@ export class InferenceEndpoint extends Construct implements Watched {
       resourceName: this.endpointName,
     });
 
-    if (scalesToZero) {
-      this.component = new CfnInferenceComponent(this, 'Component', {
+    const copies = (scope: Construct, served: CfnModel): CfnInferenceComponent =>
+      new CfnInferenceComponent(scope, 'Component', {
         endpointName: this.endpointName,
         variantName: this.variantName,
         specification: {
-          modelName: model.attrModelName,
+          modelName: served.attrModelName,
           computeResourceRequirements: {
             minMemoryRequiredInMb: props.memoryPerCopyMb ?? 1024,
             numberOfAcceleratorDevicesRequired: props.acceleratorsPerCopy ?? 1,
@@ -376,54 +449,80 @@ export class InferenceEndpoint extends Construct implements Watched {
           },
         },
         // One copy to start with (the scaling target needs a component in service); idle, it scales to zero.
-        runtimeConfig: { copyCount: 1 },
+        runtimeConfig: { copyCount: Math.max(1, props.minInstances) },
       });
+    if (asComponents) {
+      this.component = copies(this, model);
       // CloudFormation returns the component's ARN only: its name is what follows `inference-component/`.
       this.componentArn = this.component.attrInferenceComponentArn;
       this.componentName = Fn.select(1, Fn.split('/', this.componentArn));
     }
 
-    this.scaling = new ScalableTarget(this, 'Scaling', {
+    this.scaleCopies(this, props, this.componentName, this.component ?? this.endpoint);
+    for (const hosted of hostedModels) {
+      const scope = new Construct(this, `Model-${hosted.modelId}`);
+      const component = copies(scope, servedModel(scope, hosted));
+      const componentArn = component.attrInferenceComponentArn;
+      const componentName = Fn.select(1, Fn.split('/', componentArn));
+      this.scaleCopies(scope, props, componentName, component);
+      this.hosted.set(hosted.modelId, { scope, component, componentName, componentArn });
+    }
+  }
+
+  /**
+   * Target tracking on in-flight requests per copy (a component) or per instance; a component that may have no
+   * copies also wakes on the first request that finds none.
+   */
+  private scaleCopies(
+    scope: Construct,
+    props: InferenceEndpointProps,
+    componentName: string | undefined,
+    scaled: CfnInferenceComponent | CfnEndpoint,
+  ): ScalableTarget {
+    const scaling = new ScalableTarget(scope, 'Scaling', {
       serviceNamespace: ServiceNamespace.SAGEMAKER,
-      ...(this.componentName === undefined
+      ...(componentName === undefined
         ? {
             resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
             scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
           }
         : {
-            resourceId: `inference-component/${this.componentName}`,
+            resourceId: `inference-component/${componentName}`,
             scalableDimension: 'sagemaker:inference-component:DesiredCopyCount',
           }),
       minCapacity: props.minInstances,
       maxCapacity: props.maxInstances,
     });
-    this.scaling.node.addDependency(this.component ?? this.endpoint);
-    this.scaling.scaleToTrackMetric('ConcurrentRequests', {
-      predefinedMetric: scalesToZero
-        ? PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_CONCURRENT_REQUESTS_PER_COPY_HIGH_RESOLUTION
-        : PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION,
+    scaling.node.addDependency(scaled);
+    scaling.scaleToTrackMetric('ConcurrentRequests', {
+      predefinedMetric:
+        componentName === undefined
+          ? PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION
+          : PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_CONCURRENT_REQUESTS_PER_COPY_HIGH_RESOLUTION,
       targetValue: props.targetConcurrentRequestsPerModel,
       // Scale out fast (a new GPU instance takes minutes); scale in slowly.
       scaleOutCooldown: Duration.minutes(1),
       scaleInCooldown: Duration.minutes(10),
     });
-    if (scalesToZero) this.wakeOnRequest();
+    if (componentName !== undefined && props.minInstances === 0)
+      this.wakeOnRequest(scope, scaling, componentName);
+    return scaling;
   }
 
   /**
    * Target tracking never scales out from zero copies (no copy, no concurrency to track): a request that finds no
    * copy counts in `NoCapacityInvocationFailures`, whose alarm adds one copy (and so an instance).
    */
-  private wakeOnRequest(): void {
-    const wake = new StepScalingAction(this, 'Wake', {
-      scalingTarget: this.scaling,
+  private wakeOnRequest(scope: Construct, scaling: ScalableTarget, componentName: string): void {
+    const wake = new StepScalingAction(scope, 'Wake', {
+      scalingTarget: scaling,
       adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
       metricAggregationType: MetricAggregationType.MAXIMUM,
       cooldown: Duration.minutes(1),
     });
     wake.addAdjustment({ lowerBound: 0, adjustment: 1 });
-    const waking = alarm(this, 'WakeAlarm', {
-      metric: this.metricNoCapacityInvocationFailures(),
+    const waking = alarm(scope, 'WakeAlarm', {
+      metric: this.metric('NoCapacityInvocationFailures', { statistic: 'Sum' }, componentName),
       threshold: 1,
       comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description: 'A request found no model copy: add one (scale up from zero).',
@@ -434,27 +533,30 @@ export class InferenceEndpoint extends Construct implements Watched {
   private container(
     props: InferenceEndpointProps,
     stack: Stack,
+    served: ServedSpec,
   ): { image: string; environment: Record<string, string> } {
     const { engine } = props;
     if (engine.kind === 'vllm') {
       const image = lmiImageUri(stack.region, engine.imageTag);
       const registryAccount = image.split('.')[0] ?? '';
-      this.role.addToPolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-          resources: [
-            Arn.format({
-              partition: stack.partition,
-              service: 'ecr',
-              region: stack.region,
-              account: registryAccount,
-              resource: 'repository',
-              resourceName: 'djl-inference',
-            }),
-          ],
-        }),
-      );
+      // Once, with the endpoint's own model: hosted models pull the same image.
+      if (served.modelId === props.modelId)
+        this.role.addToPolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+            resources: [
+              Arn.format({
+                partition: stack.partition,
+                service: 'ecr',
+                region: stack.region,
+                account: registryAccount,
+                resource: 'repository',
+                resourceName: 'djl-inference',
+              }),
+            ],
+          }),
+        );
       return {
         image,
         environment: {
@@ -462,34 +564,44 @@ export class InferenceEndpoint extends Construct implements Watched {
           OPTION_ROLLING_BATCH: 'vllm',
           OPTION_MAX_ROLLING_BATCH_SIZE: String(engine.maxRollingBatchSize),
           TENSOR_PARALLEL_DEGREE: String(engine.tensorParallelDegree),
-          OPTION_SERVED_MODEL_NAME: props.modelId,
+          OPTION_SERVED_MODEL_NAME: served.modelId,
           // A conversation's turns share their prefix: reuse its KV blocks instead of prefilling it again.
           OPTION_ENABLE_PREFIX_CACHING: 'true',
           // `tools` / `tool_choice: auto` parsed from the model's output (forced choices use guided decoding).
           OPTION_ENABLE_AUTO_TOOL_CHOICE: 'true',
-          OPTION_TOOL_CALL_PARSER: engine.toolCallParser ?? 'hermes',
+          OPTION_TOOL_CALL_PARSER: served.toolCallParser ?? engine.toolCallParser ?? 'hermes',
+          ...(served.contextTokens === undefined
+            ? {}
+            : { OPTION_MAX_MODEL_LEN: String(served.contextTokens) }),
         },
       };
     }
-    const asset = new DockerImageAsset(this, 'Image', {
-      directory: engine.imageDirectory,
-      platform: Platform.LINUX_AMD64,
-    });
+    const built = this.imageAsset;
+    const asset =
+      built ??
+      new DockerImageAsset(this, 'Image', {
+        directory: engine.imageDirectory,
+        platform: Platform.LINUX_AMD64,
+      });
+    this.imageAsset = asset;
     // Not `grantPull`: its ecr:GetAuthorizationToken (Resource *) is already in the account-wide policy.
-    asset.repository.grant(
-      this.role,
-      'ecr:BatchCheckLayerAvailability',
-      'ecr:GetDownloadUrlForLayer',
-      'ecr:BatchGetImage',
-    );
+    if (built === undefined) {
+      asset.repository.grant(
+        this.role,
+        'ecr:BatchCheckLayerAvailability',
+        'ecr:GetDownloadUrlForLayer',
+        'ecr:BatchGetImage',
+      );
+    }
     return {
       image: asset.imageUri,
       environment: {
         MODEL_PATH: SAGEMAKER_MODEL_DIR,
-        MODEL_NAME: props.modelId,
+        MODEL_NAME: served.modelId,
         // The adapter runs llama-server with -np SEQUENCES -c CONTEXT_SIZE×SEQUENCES --jinja --metrics;
         // every layer on the GPU.
         SEQUENCES: String(engine.sequences),
+        ...(served.contextTokens === undefined ? {} : { CONTEXT_SIZE: String(served.contextTokens) }),
         GPU_LAYERS: 'all',
       },
     };
@@ -501,6 +613,64 @@ export class InferenceEndpoint extends Construct implements Watched {
    * region the inference client must call it in.
    */
   public grantInvoke(fn: AppFunction, fallbacks: readonly InferenceEndpoint[] = []): void {
+    const targets = this.grantInvokePolicy(fn, fallbacks);
+    fn.setEnvironment(EnvName.inferenceEndpoints, targets.endpoints.join(','));
+    if (targets.components.some((component) => component !== '')) {
+      fn.setEnvironment(EnvName.inferenceComponents, targets.components.join(','));
+    }
+    fn.setEnvironment(EnvName.modelId, this.modelId);
+  }
+
+  /**
+   * The IAM half of `grantInvoke`: the permission alone (to `modelId`'s component where it is one), and the
+   * targets as the inference client lists them.
+   */
+  public grantInvokePolicy(
+    fn: AppFunction,
+    fallbacks: readonly InferenceEndpoint[] = [],
+    modelId: string = this.modelId,
+  ): InvokeTargets {
+    const targets = this.invokeTargets(fallbacks, modelId);
+    const all = [this, ...fallbacks];
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
+        resources: all.flatMap((each) => {
+          const componentArn = each.servedComponent(modelId)?.componentArn;
+          return [each.endpointArn, ...(componentArn ? [componentArn] : [])];
+        }),
+      }),
+    );
+    return targets;
+  }
+
+  /** The name of the inference component serving `modelId` here; undefined where the endpoint serves it directly. */
+  public componentNameFor(modelId: string): string | undefined {
+    return this.servedComponent(modelId)?.componentName;
+  }
+
+  /** The component serving a model this endpoint serves (undefined: the endpoint serves it directly). */
+  private servedComponent(
+    modelId: string,
+  ): Pick<ServedComponent, 'componentName' | 'componentArn'> | undefined {
+    if (modelId === this.modelId)
+      return this.componentName === undefined || this.componentArn === undefined
+        ? undefined
+        : { componentName: this.componentName, componentArn: this.componentArn };
+    const hosted = this.hosted.get(modelId);
+    if (hosted === undefined)
+      throw new Error(`InferenceEndpoint: the endpoint of ${this.modelId} does not serve ${modelId}`);
+    return hosted;
+  }
+
+  /**
+   * This endpoint by name, then each fallback by ARN, with the component serving `modelId` on each ('' where the
+   * endpoint serves it directly).
+   */
+  public invokeTargets(
+    fallbacks: readonly InferenceEndpoint[] = [],
+    modelId: string = this.modelId,
+  ): InvokeTargets {
     const seen = new Set([Stack.of(this).region]);
     for (const fallback of fallbacks) {
       const region = Stack.of(fallback).region;
@@ -509,24 +679,10 @@ export class InferenceEndpoint extends Construct implements Watched {
       }
       seen.add(region);
     }
-    const all = [this, ...fallbacks];
-    fn.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
-        resources: all.flatMap((each) => [
-          each.endpointArn,
-          ...(each.componentArn ? [each.componentArn] : []),
-        ]),
-      }),
-    );
-    fn.setEnvironment(
-      EnvName.inferenceEndpoints,
-      [this.endpointName, ...fallbacks.map((fallback) => fallback.endpointArn)].join(','),
-    );
-    if (all.some((each) => each.componentName !== undefined)) {
-      fn.setEnvironment(EnvName.inferenceComponents, all.map((each) => each.componentName ?? '').join(','));
-    }
-    fn.setEnvironment(EnvName.modelId, this.modelId);
+    return {
+      endpoints: [this.endpointName, ...fallbacks.map((fallback) => fallback.endpointArn)],
+      components: [this, ...fallbacks].map((each) => each.servedComponent(modelId)?.componentName ?? ''),
+    };
   }
 
   /** The endpoint's alarms: server errors, slow model, no healthy capacity. */
@@ -539,31 +695,48 @@ export class InferenceEndpoint extends Construct implements Watched {
    * stack that owns the endpoint.
    */
   public addAlarms(t: AlarmThresholds): void {
+    Object.assign(this.ownAlarms, this.servedAlarms(this, this.component, this.componentName, t));
+    for (const [modelId, hosted] of this.hosted) {
+      const alarms = this.servedAlarms(hosted.scope, hosted.component, hosted.componentName, t);
+      for (const [name, each] of Object.entries(alarms)) this.ownAlarms[`${modelId}.${name}`] = each;
+    }
+  }
+
+  /** One served model's alarms (its component's, or the endpoint's), which also roll back its updates. */
+  private servedAlarms(
+    scope: Construct,
+    component: CfnInferenceComponent | undefined,
+    componentName: string | undefined,
+    t: AlarmThresholds,
+  ): Record<string, Alarm> {
     // The update policy names these alarms and the alarms name the endpoint: fixed alarm names break the cycle.
     const names: string[] = [];
     const alarmName = (suffix: string) => {
-      const name = `${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-${suffix}`;
+      const name = `${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}-${suffix}`;
       names.push(name);
       return name;
     };
-    this.ownAlarms.InvocationErrors = alarm(this, 'InvocationErrorsAlarm', {
-      metric: this.metricInvocation5xxErrors({ period: FIVE_MINUTES }),
+    const metric = (metricName: string, options: MetricOptions) =>
+      this.metric(metricName, options, componentName);
+    const alarms: Record<string, Alarm> = {};
+    alarms.InvocationErrors = alarm(scope, 'InvocationErrorsAlarm', {
+      metric: metric('Invocation5XXErrors', { statistic: 'Sum', period: FIVE_MINUTES }),
       threshold: t.sageMakerInvocationErrorsPer5Min,
       alarmName: alarmName('invocation-errors'),
       description: `The model endpoint returned more than ${t.sageMakerInvocationErrorsPer5Min} 5XX errors in 5 minutes.`,
     });
-    this.ownAlarms.ModelLatencyP99 = alarm(this, 'ModelLatencyAlarm', {
+    alarms.ModelLatencyP99 = alarm(scope, 'ModelLatencyAlarm', {
       // ModelLatency is in microseconds.
-      metric: this.metricModelLatency(),
+      metric: metric('ModelLatency', { statistic: 'p99' }),
       threshold: t.sageMakerModelLatencyP99Ms * 1000,
       ...SUSTAINED,
       alarmName: alarmName('model-latency'),
       description: `Model latency p99 is above ${t.sageMakerModelLatencyP99Ms} ms.`,
     });
     const minimum = Math.max(t.minHealthyInstances, 1);
-    this.ownAlarms.NoHealthyCapacity =
-      this.component === undefined
-        ? alarm(this, 'NoHealthyCapacityAlarm', {
+    alarms.NoHealthyCapacity =
+      component === undefined
+        ? alarm(scope, 'NoHealthyCapacityAlarm', {
             metric: this.metricInstancesReporting(),
             threshold: minimum,
             comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -573,28 +746,29 @@ export class InferenceEndpoint extends Construct implements Watched {
             alarmName: alarmName('no-healthy-capacity'),
             description: `Fewer than ${minimum} model endpoint instance(s) are reporting: no healthy capacity.`,
           })
-        : alarm(this, 'NoHealthyCapacityAlarm', {
+        : alarm(scope, 'NoHealthyCapacityAlarm', {
             // Idle at zero copies is normal; requests still finding no copy long after the wake-up began are not.
-            metric: this.metricNoCapacityInvocationFailures(),
+            metric: metric('NoCapacityInvocationFailures', { statistic: 'Sum' }),
             threshold: 0,
             evaluationPeriods: 15,
             datapointsToAlarm: 10,
             alarmName: alarmName('no-healthy-capacity'),
             description: 'Requests found no model copy in 10 of 15 minutes: the model did not wake up.',
           });
-    this.rollBackOn(names);
+    this.rollBackOn(names, component);
+    return alarms;
   }
 
   /**
    * Updates shift traffic gradually and roll back when an alarm fires: blue/green with a canary (a single instance
    * shifts at once, then bakes) for a plain endpoint; a rolling update of copies for an inference component.
    */
-  private rollBackOn(alarmNames: readonly string[]): void {
+  private rollBackOn(alarmNames: readonly string[], component: CfnInferenceComponent | undefined): void {
     const { canaryPercent, bakeSeconds, timeoutSeconds, canary } = this.release;
     const autoRollbackConfiguration = { alarms: alarmNames.map((alarmName) => ({ alarmName })) };
-    if (this.component) {
+    if (component) {
       const batch = { type: 'CAPACITY_PERCENT', value: canaryPercent };
-      this.component.deploymentConfig = {
+      component.deploymentConfig = {
         rollingUpdatePolicy: {
           maximumBatchSize: batch,
           rollbackMaximumBatchSize: batch,
@@ -642,14 +816,18 @@ export class InferenceEndpoint extends Construct implements Watched {
    * A metric of the model: of the inference component when there is one (`InferenceComponentName`), else of the
    * endpoint's variant; in `AWS/SageMaker` unless `namespace` says otherwise.
    */
-  private metric(metricName: string, options: MetricOptions & { namespace?: string } = {}): Metric {
+  private metric(
+    metricName: string,
+    options: MetricOptions & { namespace?: string } = {},
+    componentName: string | undefined = this.componentName,
+  ): Metric {
     return new Metric({
       namespace: 'AWS/SageMaker',
       metricName,
       dimensionsMap:
-        this.componentName === undefined || options.namespace === INSTANCE_NAMESPACE
+        componentName === undefined || options.namespace === INSTANCE_NAMESPACE
           ? { EndpointName: this.endpointName, VariantName: this.variantName }
-          : { InferenceComponentName: this.componentName },
+          : { InferenceComponentName: componentName },
       period: Duration.minutes(1),
       ...options,
     });

@@ -66,6 +66,11 @@ export interface MonitoringProps {
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
   readonly endpoint: InferenceEndpoint;
+  /**
+   * The other served models' endpoints by model id: each is an owner of its own (`Model-<id>`), and its errors and
+   * capacity degrade the service as the default model's do. @default none
+   */
+  readonly modelEndpoints?: Readonly<Record<string, InferenceEndpoint>>;
   /** Users' files: the ingest queue and its dead letters, with their alarms. */
   readonly fileStore: FileStore;
   /**
@@ -115,6 +120,12 @@ export class Monitoring extends Construct {
         ),
       ),
       Alerts: props.alerts.alarms,
+      ...Object.fromEntries(
+        Object.entries(props.modelEndpoints ?? {}).map(([model, endpoint]) => [
+          `Model-${model}`,
+          endpoint.alarms,
+        ]),
+      ),
     };
     const alarms: Record<string, Alarm> = {};
     const ownerAlarms: Record<string, CompositeAlarm> = {};
@@ -137,8 +148,12 @@ export class Monitoring extends Construct {
       props.api.alarms.ResponseLatencyP99,
       props.api.alarms.ErrorRate,
       props.api.alarms.ServerErrorRate,
-      props.endpoint.alarms.InvocationErrors,
-      props.endpoint.alarms.NoHealthyCapacity,
+      // Every served model's errors and capacity (a model hosted as a component names them `<model>.<alarm>`).
+      ...[props.endpoint, ...Object.values(props.modelEndpoints ?? {})].flatMap((endpoint) =>
+        Object.entries(endpoint.alarms)
+          .filter(([name]) => /(^|\.)(InvocationErrors|NoHealthyCapacity)$/.test(name))
+          .map(([, each]) => each),
+      ),
     ];
     this.serviceDegraded = new CompositeAlarm(this, 'ServiceDegraded', {
       alarmDescription: `chatstack is degraded in ${region}: latency, errors or model capacity.`,

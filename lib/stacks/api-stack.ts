@@ -17,10 +17,10 @@ import { RegionalTable } from '../constructs/data-table';
 import type { EventStream } from '../constructs/event-stream';
 import { FileStore } from '../constructs/file-store';
 import type { Identity } from '../constructs/identity';
-import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import type { JobQueue } from '../constructs/job-queue';
 import { grantModeration } from '../constructs/moderation-access';
 import { resolveThresholds } from '../constructs/monitoring/thresholds';
+import { grantModelsInvoke, type ServedModelEndpoints, setModelCatalog } from '../constructs/served-models';
 import { UserDataJobs } from '../constructs/user-data-jobs';
 import { pascal } from './async-stack';
 
@@ -28,9 +28,11 @@ export interface ApiStackProps extends StackProps {
   readonly config: StageConfig;
   readonly tableName: string;
   readonly tableKey: IKey;
-  readonly endpoint: InferenceEndpoint;
-  /** Other regions' endpoints, in the order the chat function falls over to them. @default none */
-  readonly fallbackEndpoints?: readonly InferenceEndpoint[];
+  /**
+   * The served models, the default first: each model's endpoint in this region and, in the order the client falls
+   * over to them, the same model's endpoints in the other regions.
+   */
+  readonly models: readonly [ServedModelEndpoints, ...ServedModelEndpoints[]];
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
   /** The Cognito issuer (`https://cognito-idp.<region>.amazonaws.com/<pool id>`) whose access tokens the API accepts. */
@@ -122,7 +124,10 @@ export class ApiStack extends Stack {
     // The model list touches the table only for its callers' route limit counters. Client error reports touch
     // nothing in the table (their per-user window is in memory, see lambdas/client-errors/handler.ts).
     table.grantRouteLimits(functions.models);
-    props.endpoint.grantInvoke(functions.chat, props.fallbackEndpoints);
+    grantModelsInvoke(functions.chat, props.models);
+    // The model list and job submissions name the served models; they call none.
+    setModelCatalog(functions.models, props.models);
+    setModelCatalog(functions.jobs, props.models);
     props.eventStream.grantWrite(functions.chat);
     props.eventStream.grantWrite(functions.me);
     // Feedback on answers is an analytics event.

@@ -8,18 +8,20 @@ import type { AppFunctionName, StageConfig } from '../config';
 import { AppFunction, TracingPolicy } from '../constructs/app-function';
 import { RegionalTable } from '../constructs/data-table';
 import { EventStream } from '../constructs/event-stream';
-import type { InferenceEndpoint } from '../constructs/inference-endpoint';
 import { JobQueue } from '../constructs/job-queue';
 import { grantModeration } from '../constructs/moderation-access';
 import { resolveThresholds } from '../constructs/monitoring/thresholds';
+import { grantModelsInvoke, type ServedModelEndpoints } from '../constructs/served-models';
 
 export interface AsyncStackProps extends StackProps {
   readonly config: StageConfig;
   readonly tableName: string;
   readonly tableKey: IKey;
-  readonly endpoint: InferenceEndpoint;
-  /** Other regions' endpoints, in the order the jobs worker falls over to them. @default none */
-  readonly fallbackEndpoints?: readonly InferenceEndpoint[];
+  /**
+   * The served models, the default first: each model's endpoint in this region and, in the order the client falls
+   * over to them, the same model's endpoints in the other regions.
+   */
+  readonly models: readonly [ServedModelEndpoints, ...ServedModelEndpoints[]];
 }
 
 /**
@@ -79,7 +81,7 @@ export class AsyncStack extends Stack {
     // Event consumers only write: daily totals (put, add) and audit records (put).
     table.grantWriteItems(usage, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     table.grantWriteItems(audit, ['dynamodb:PutItem']);
-    props.endpoint.grantInvoke(worker, props.fallbackEndpoints);
+    grantModelsInvoke(worker, props.models);
     // Both settle jobs and emit job.completed / job.failed events.
     this.eventStream.grantWrite(worker);
     this.eventStream.grantWrite(deadLetters);

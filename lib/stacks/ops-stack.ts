@@ -14,6 +14,7 @@ import type { JobQueue } from '../constructs/job-queue';
 import { GlobalOverviewDashboard, Monitoring } from '../constructs/monitoring';
 import { resolveThresholds } from '../constructs/monitoring/thresholds';
 import type { UserDataJobs } from '../constructs/user-data-jobs';
+import type { ModelEndpoint } from './inference-stack';
 
 export interface OpsStackProps extends StackProps {
   readonly config: StageConfig;
@@ -24,6 +25,8 @@ export interface OpsStackProps extends StackProps {
   readonly jobQueue: JobQueue;
   readonly eventStream: EventStream;
   readonly endpoint: InferenceEndpoint;
+  /** The other served models' endpoints (their alarms are watched as the default model's are). @default none */
+  readonly modelEndpoints?: readonly ModelEndpoint[];
   readonly fileStore: FileStore;
   readonly userDataJobs?: UserDataJobs;
 }
@@ -61,6 +64,9 @@ export class OpsStack extends Stack {
       jobQueue: props.jobQueue,
       eventStream: props.eventStream,
       endpoint: props.endpoint,
+      modelEndpoints: Object.fromEntries(
+        (props.modelEndpoints ?? []).map(({ model, endpoint }) => [model.id, endpoint]),
+      ),
       fileStore: props.fileStore,
       ...(props.userDataJobs ? { userDataJobs: props.userDataJobs } : {}),
       thresholds,

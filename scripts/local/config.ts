@@ -28,6 +28,19 @@ const LocalConfigSchema = z.object({
   INFERENCE_SEQUENCES: z.coerce.number().int().positive().default(4),
   INFERENCE_CONTEXT_SIZE: z.coerce.number().int().positive().default(2048),
   /**
+   * A second model, served by its own inference server (its own llama-server and adapter, on INFERENCE_2_PORT):
+   * a GGUF file (or a folder holding one), or `generated` for a second, smaller generated model. Unset: one model.
+   */
+  MODEL_2_PATH: z.string().min(1).optional(),
+  /** The second model's id (`model` in requests, `/v1/models`). */
+  MODEL_2_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'a model id (letters, digits, . _ : -)')
+    .default('chatstack-local-2'),
+  INFERENCE_2_PORT: port(8082),
+  /** The second model's context per slot (it has 2 slots and the threads of INFERENCE_THREADS). */
+  INFERENCE_2_CONTEXT_SIZE: z.coerce.number().int().positive().default(1024),
+  /**
    * Serves the model as an inference component that starts with no copies, as one scaled to zero: the first call
    * wakes it, this many milliseconds later it answers. Unset: the endpoint serves the model directly.
    */
@@ -46,6 +59,7 @@ export const PORT_VARIABLES = {
   sqs: 'SQS_PORT',
   kinesis: 'KINESIS_PORT',
   inference: 'INFERENCE_PORT',
+  inference2: 'INFERENCE_2_PORT',
   sagemaker: 'SAGEMAKER_PORT',
   s3: 'S3_PORT',
 } as const;

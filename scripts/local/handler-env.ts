@@ -6,12 +6,14 @@ import { LOCAL_WEB_ORIGINS } from '../../lambdas/contracts/cors';
 import { EnvName } from '../../lambdas/contracts/env';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from './emulators';
 import { LOCAL_FILES } from './files-resources';
+import {
+  hasSecondModel,
+  LOCAL_COMPONENT_NAME,
+  LOCAL_ENDPOINT_NAME,
+  LOCAL_MODEL_ID,
+  localModels,
+} from './models';
 import type { StackDescription } from './stack';
-
-/** The SageMaker endpoint name the local SageMaker runtime maps to the inference server. */
-export const LOCAL_ENDPOINT_NAME = 'local-llm';
-/** The inference component serving the model when the local stack emulates scale to zero. */
-export const LOCAL_COMPONENT_NAME = 'local-llm-model';
 
 export function handlerEnvironment(stack: StackDescription, service: string): Record<string, string> {
   return {
@@ -29,7 +31,8 @@ export function handlerEnvironment(stack: StackDescription, service: string): Re
     ...(stack.config.INFERENCE_COLD_START_MS === undefined
       ? {}
       : { [EnvName.inferenceComponents]: LOCAL_COMPONENT_NAME }),
-    [EnvName.modelId]: 'chatstack-local',
+    [EnvName.modelId]: LOCAL_MODEL_ID,
+    ...(hasSecondModel(stack.config) ? { [EnvName.models]: JSON.stringify(localModels(stack.config)) } : {}),
     // The local engine's context per request, and its generated model's byte-level vocabulary (a token a byte).
     [EnvName.modelContextTokens]: String(stack.config.INFERENCE_CONTEXT_SIZE),
     [EnvName.modelCharsPerToken]: '1',

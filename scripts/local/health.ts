@@ -37,7 +37,7 @@ function awsJson(target: string, version = '1.0'): RequestInit {
 
 export async function checkHealth(stack: StackDescription, apiUrl: string): Promise<HealthReport> {
   const { urls } = stack;
-  const [issuer, dynamodb, sqs, kinesis, s3, inference, web] = await Promise.all([
+  const [issuer, dynamodb, sqs, kinesis, s3, inference, inference2, web] = await Promise.all([
     probe(`${urls.issuer}/.well-known/openid-configuration`, {}, (s) => s === 200),
     probe(urls.dynamodb, awsJson('DynamoDB_20120810.ListTables'), (s) => s === 200),
     probe(urls.sqs, awsJson('AmazonSQS.ListQueues'), (s) => s === 200),
@@ -45,6 +45,9 @@ export async function checkHealth(stack: StackDescription, apiUrl: string): Prom
     // ListBuckets; s3rver answers any well-formed request.
     probe(urls.s3, {}, (s) => s === 200),
     probe(`${urls.inference}/ping`, {}, (s) => s === 200),
+    urls.inference2 === undefined
+      ? Promise.resolve('absent' as const)
+      : probe(`${urls.inference2}/ping`, {}, (s) => s === 200),
     stack.webEnabled ? probe(urls.web, {}, (s) => s === 200) : Promise.resolve('absent' as const),
   ]);
   const components: HealthReport['components'] = {
@@ -55,6 +58,7 @@ export async function checkHealth(stack: StackDescription, apiUrl: string): Prom
     kinesis: { status: kinesis, url: urls.kinesis },
     s3: { status: s3, url: urls.s3 },
     inference: { status: inference, url: urls.inference },
+    ...(inference2 === 'absent' ? {} : { 'inference-2': { status: inference2, url: urls.inference2 } }),
     web: web === 'absent' ? { status: 'absent' } : { status: web, url: urls.web },
   };
   const degraded = Object.values(components).some((component) => component.status === 'down');

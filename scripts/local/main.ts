@@ -3,9 +3,10 @@
  * The supervisor (stack.ts) passes the stack description in CHATSTACK_LOCAL.
  */
 import { join } from 'node:path';
-import { handlerEnvironment, LOCAL_COMPONENT_NAME, LOCAL_ENDPOINT_NAME } from './handler-env';
+import { handlerEnvironment } from './handler-env';
 import { checkHealth } from './health';
 import { API_SCOPES, WEB_CLIENT_ID } from './identity';
+import { LOCAL_COMPONENT_NAME, LOCAL_ENDPOINT_NAME, SECOND_ENDPOINT_NAME } from './models';
 import { ROOT_DIR, type StackDescription } from './stack';
 
 interface Closable {
@@ -48,7 +49,10 @@ async function start(component: string, stack: StackDescription): Promise<Closab
       const { startSageMakerRuntime } = await import('./sagemaker-runtime');
       return startSageMakerRuntime({
         port: portOf(urls.sagemaker),
-        endpoints: { [LOCAL_ENDPOINT_NAME]: urls.inference },
+        endpoints: {
+          [LOCAL_ENDPOINT_NAME]: urls.inference,
+          ...(urls.inference2 === undefined ? {} : { [SECOND_ENDPOINT_NAME]: urls.inference2 }),
+        },
         ...(config.INFERENCE_COLD_START_MS === undefined
           ? {}
           : {

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type LocalConfig, PORT_VARIABLES } from './config';
+import { GENERATED, hasSecondModel, SECOND_MODEL_SEQUENCES } from './models';
 
 export const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -17,6 +18,7 @@ export type ComponentName =
   | 'emulators'
   | 'issuer'
   | 'inference'
+  | 'inference-2'
   | 'sagemaker'
   | 's3'
   | 'api'
@@ -31,6 +33,8 @@ export interface LocalStackUrls {
   readonly sqs: string;
   readonly kinesis: string;
   readonly inference: string;
+  /** The second model's inference server, when the stack serves two models (MODEL_2_PATH). */
+  readonly inference2?: string;
   readonly sagemaker: string;
   readonly s3: string;
 }
@@ -111,16 +115,26 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
     sqs: config.SQS_PORT,
     kinesis: config.KINESIS_PORT,
     inference: config.INFERENCE_PORT,
+    inference2: config.INFERENCE_2_PORT,
     sagemaker: config.SAGEMAKER_PORT,
     s3: config.S3_PORT,
   } as const;
+  const twoModels = hasSecondModel(config);
   for (const [name, port] of Object.entries(ports) as [keyof typeof ports, number][]) {
+    if (name === 'inference2' && !twoModels) continue;
     await assertPortFree(host, port, PORT_VARIABLES[name], name);
   }
   await mkdir(config.dataDir, { recursive: true });
 
-  const { ensureTinyModel } = await import('../../gpu-endpoint/scripts/generate-model');
+  const { ensureTinyModel, TINY_MODEL_2, TINY_MODEL_2_PATH } = await import(
+    '../../gpu-endpoint/scripts/generate-model'
+  );
   const modelPath = config.MODEL_PATH ? resolve(config.MODEL_PATH) : await ensureTinyModel();
+  const secondModelPath = !twoModels
+    ? undefined
+    : config.MODEL_2_PATH === GENERATED
+      ? await ensureTinyModel(TINY_MODEL_2_PATH, TINY_MODEL_2)
+      : resolve(config.MODEL_2_PATH ?? '');
   // llama-server: built once per machine (about 7 minutes on 2 cores), its progress shown as the inference log.
   const { ensureEngine } = await import('../../gpu-endpoint/scripts/build-engine');
   const llamaServer = await ensureEngine({
@@ -141,6 +155,7 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
       sqs: at(ports.sqs),
       kinesis: at(ports.kinesis),
       inference: at(ports.inference),
+      ...(twoModels ? { inference2: at(ports.inference2) } : {}),
       sagemaker: at(ports.sagemaker),
       s3: at(ports.s3),
     },
@@ -251,6 +266,24 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
       },
       join(ROOT_DIR, 'gpu-endpoint'),
     );
+    if (secondModelPath !== undefined) {
+      // The second model: its own adapter and llama-server, as small as a test needs (threads pinned too).
+      spawnComponent(
+        'inference-2',
+        [join('src', 'main.ts'), 'serve'],
+        {
+          PORT: String(ports.inference2),
+          MODEL_PATH: secondModelPath,
+          MODEL_NAME: config.MODEL_2_ID,
+          THREADS: String(config.INFERENCE_THREADS),
+          SEQUENCES: String(SECOND_MODEL_SEQUENCES),
+          CONTEXT_SIZE: String(config.INFERENCE_2_CONTEXT_SIZE),
+          LLAMA_SERVER: llamaServer,
+          ...options.inferenceEnv,
+        },
+        join(ROOT_DIR, 'gpu-endpoint'),
+      );
+    }
     spawnComponent('sagemaker', [main, 'sagemaker'], {});
     if (webEnabled) spawnComponent('web', [main, 'web'], {});
     await Promise.all([
@@ -264,6 +297,9 @@ export async function startLocalStack(config: LocalConfig, options: StartOptions
     spawnComponent('workers', [main, 'workers'], handlerEnv);
     await Promise.all([
       ready('inference', `${description.urls.inference}/ping`, (s) => s === 200),
+      description.urls.inference2 === undefined
+        ? Promise.resolve()
+        : ready('inference-2', `${description.urls.inference2}/ping`, (s) => s === 200),
       ready('sagemaker', description.urls.sagemaker, anyStatus),
       ready('s3', description.urls.s3, anyStatus),
       ready('api', `${description.urls.api}/health`, anyStatus),

@@ -25,7 +25,7 @@ describe('the admin console', () => {
       apiKey: user,
       maxRetries: 0,
     }).chat.completions.create({
-      model: 'chatstack',
+      model: 'chatstack-local',
       messages: [{ role: 'user', content: 'Hello there' }],
       max_tokens: 8,
     });

@@ -69,6 +69,8 @@ export interface ChatTurn {
   readonly regenerate?: boolean;
   /** Files to attach to the conversation with this message (processed ones). */
   readonly fileIds?: readonly string[];
+  /** The model to answer with; omitted: the deployment's default. */
+  readonly model?: string;
   /**
    * The stored message this turn follows (an edited question follows the old one's parent, `null` the root); the
    * earlier question stays as a sibling. Default: the active branch.
@@ -79,6 +81,12 @@ export interface ChatTurn {
   readonly onUpdate: (state: StreamState) => void;
   /** Called once the answer has its stored id (the stop endpoint and re-attaching name it). */
   readonly onMessageId?: (messageId: string) => void;
+}
+
+/** A served model, as `GET /v1/models` lists it. */
+export interface ModelInfo {
+  readonly id: string;
+  readonly context_length?: number;
 }
 
 export interface ChatResult extends StreamState {
@@ -247,6 +255,11 @@ export class ApiClient {
     await this.send('/client-errors', { method: 'POST', body: JSON.stringify(report), keepalive: true });
   }
 
+  /** The models the deployment serves (`GET /v1/models`), the default first. */
+  async listModels(): Promise<readonly ModelInfo[]> {
+    return (await this.json<{ data: readonly ModelInfo[] }>('/models')).data;
+  }
+
   async listFiles(): Promise<readonly FileInfo[]> {
     return (await this.json<{ data: readonly FileInfo[] }>('/files')).data;
   }
@@ -310,6 +323,7 @@ export class ApiClient {
       resumable: true,
       ...(turn.conversationId ? { conversation_id: turn.conversationId } : {}),
       ...(turn.fileIds?.length ? { file_ids: turn.fileIds } : {}),
+      ...(turn.model ? { model: turn.model } : {}),
       ...(turn.parentMessageId === undefined ? {} : { parent_message_id: turn.parentMessageId }),
     };
     const response = await this.send('/chat/completions', {

@@ -21,7 +21,7 @@ interface AdminUser {
 
 const chat = (token: string) =>
   new OpenAI({ baseURL: apiBase(), apiKey: token, maxRetries: 0 }).chat.completions.create({
-    model: 'chatstack',
+    model: 'chatstack-local',
     messages: [{ role: 'user', content: 'Say hello.' }],
     max_tokens: 8,
   });

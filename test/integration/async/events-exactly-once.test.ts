@@ -73,7 +73,7 @@ function generateEvents(random: () => number): AnalyticsEvent[] {
       sub: `user-${Math.floor(random() * USERS)}`,
       occurredAt: `${day}T${String(index % 24).padStart(2, '0')}:00:00.000Z`,
       status: type === 'moderation.blocked' ? 'blocked' : type.endsWith('failed') ? 'error' : 'ok',
-      model: 'tiny',
+      model: 'chatstack-local',
       region: 'us-east-1',
       ...(usesTokens
         ? { tokensIn: 1 + Math.floor(random() * 500), tokensOut: Math.floor(random() * 900) }

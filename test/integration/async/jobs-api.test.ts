@@ -48,7 +48,7 @@ beforeAll(async () => {
         id: `chatcmpl-${job.jobId}`,
         object: 'chat.completion',
         created: 1,
-        model: 'tiny',
+        model: 'chatstack-local',
         choices: [
           {
             index: 0,
@@ -143,6 +143,16 @@ describe('POST /v1/jobs and GET /v1/jobs/{id}', () => {
 
     expect(response.statusCode).toBe(400);
     expect(response.json).toMatchObject({ error: { type: 'invalid_request_error', param: 'messages' } });
+  });
+
+  it('refuses a job for a model the deployment does not serve with 404 model_not_found, and queues nothing', async () => {
+    const sub = `nobody-${crypto.randomUUID()}`;
+    const response = await post(sub, { ...body(), model: 'gpt-4o' });
+
+    expect(response.statusCode).toBe(404);
+    expect(response.json).toMatchObject({ error: { param: 'model', code: 'model_not_found' } });
+    // Nothing was reserved: the user's first real job is accepted as usual.
+    expect((await post(sub, body())).statusCode).toBe(202);
   });
 
   it('limits how many jobs one user may have queued or processing, and frees the slot when one finishes', async () => {

@@ -73,7 +73,7 @@ async function storedMessages(conversationId: string) {
 async function answerWorks() {
   plan = () => ({ kind: 'answer', tokens: ['Back', ' again'] });
   const completion = await client.chat.completions.create({
-    model: 'm',
+    model: 'faulty-model',
     messages: [{ role: 'user', content: 'Retry' }],
   });
   expect(completion.choices[0]?.message.content).toBe('Back again');
@@ -83,7 +83,7 @@ describe('when the inference endpoint refuses', () => {
   it('the client gets a clean 503 and the next request works', async () => {
     plan = () => ({ kind: 'refuse', status: 500 });
     const failure = await client.chat.completions
-      .create({ model: 'm', messages: [{ role: 'user', content: 'Hello?' }], stream: true })
+      .create({ model: 'faulty-model', messages: [{ role: 'user', content: 'Hello?' }], stream: true })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(OpenAI.APIError);
     expect((failure as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
@@ -102,7 +102,7 @@ describe('when the engine is busy (its queue is full)', () => {
         message: 'All inference slots are busy and the wait queue is full.',
       });
       const failure = await client.chat.completions
-        .create({ model: 'm', messages: [{ role: 'user', content: 'Busy?' }] })
+        .create({ model: 'faulty-model', messages: [{ role: 'user', content: 'Busy?' }] })
         .catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(OpenAI.APIError);
       expect((failure as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
@@ -117,7 +117,7 @@ describe('when the stream breaks after the first token', () => {
   it('the openai client surfaces the error event, the partial answer is stored as interrupted, and the next request works', async () => {
     plan = () => ({ kind: 'break', tokens: ['The answer ', 'is forty'] });
     const { data: stream, response } = await client.chat.completions
-      .create({ model: 'm', messages: [{ role: 'user', content: 'Tell me' }], stream: true })
+      .create({ model: 'faulty-model', messages: [{ role: 'user', content: 'Tell me' }], stream: true })
       .withResponse();
     let text = '';
     const failure = await (async () => {
@@ -147,7 +147,7 @@ describe('when the client disconnects mid-stream', () => {
     const cancelledBefore = model.cancelled;
     const { data: stream, response } = await client.chat.completions
       .create(
-        { model: 'm', messages: [{ role: 'user', content: 'Think' }], stream: true },
+        { model: 'faulty-model', messages: [{ role: 'user', content: 'Think' }], stream: true },
         { signal: abort.signal },
       )
       .withResponse();

@@ -269,6 +269,36 @@ describe('inference server with the generated tiny model', { timeout: TEST_TIMEO
     expect(logprobs[0].top_logprobs).toHaveLength(2);
   });
 
+  it('gives reasoning_effort to the chat template: the prompt grows by the line the template writes', async () => {
+    const promptTokens = async (extra: Record<string, unknown>) => {
+      const response = await postJson(`${server.url}/invocations`, chatBody({ max_tokens: 1, ...extra }));
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens;
+    };
+    // The generated template writes `<|im_start|>system\nReasoning: <effort><|im_end|>\n`: one token a byte,
+    // plus the two special tokens; `none` turns it off (llama-server drops the variable).
+    const line = (effort: string) => Buffer.byteLength(`system\nReasoning: ${effort}\n`) + 2;
+    const plain = await promptTokens({});
+
+    expect(await promptTokens({ reasoning_effort: 'high' })).toBe(plain + line('high'));
+    expect(await promptTokens({ chat_template_kwargs: { reasoning_effort: 'low' } })).toBe(
+      plain + line('low'),
+    );
+    expect(await promptTokens({ reasoning_effort: 'none' })).toBe(plain);
+  });
+
+  it('rejects chat_template_kwargs that llama-server would fail on, naming the field', async () => {
+    const response = await postJson(
+      `${server.url}/invocations`,
+      chatBody({ chat_template_kwargs: { enable_thinking: 'yes' } }),
+    );
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { type: 'invalid_request_error', param: expect.stringMatching(/^chat_template_kwargs/) },
+    });
+  });
+
   it("serves a conversation's second turn from the prompt cache", async () => {
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const history: OpenAI.ChatCompletionMessageParam[] = [

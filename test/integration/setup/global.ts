@@ -31,6 +31,8 @@ export default async function setup(project: TestProject) {
   // First run on a machine: llama-server is compiled here (minutes), with its progress on the console.
   await ensureEngine({ onProgress: (line) => console.log(`[engine:build] ${line}`) });
   const running = await startTestStack({
+    // Two models, so choosing one is tested: the second is a smaller generated model on its own server.
+    env: { MODEL_2_PATH: 'generated' },
     handlerEnv: {
       ...SHARED_CLIENT_LIMITS,
       // The admin cost report's prices (per million tokens): 1 per prompt token, 2 per answer token.

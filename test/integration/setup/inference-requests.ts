@@ -5,9 +5,9 @@ export interface RecordedRequest {
   messages?: { role: string; content: string }[];
 }
 
-/** The request bodies the inference server received (it records them with RECORD_REQUESTS=1). */
-export async function recordedRequests(): Promise<RecordedRequest[]> {
-  const response = await fetch(`${stack().inference}/debug/requests`);
+/** The request bodies an inference server (the first model's by default) received (RECORD_REQUESTS=1). */
+export async function recordedRequests(server: string = stack().inference): Promise<RecordedRequest[]> {
+  const response = await fetch(`${server}/debug/requests`);
   const body = (await response.json()) as { data: { body: RecordedRequest }[] };
   return body.data.map((entry) => entry.body);
 }

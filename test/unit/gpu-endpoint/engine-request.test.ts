@@ -47,6 +47,31 @@ describe('the request sent to llama-server', () => {
     expect(body).toMatchObject({ ...passedThrough, max_tokens: 12 });
   });
 
+  it('passes reasoning_effort and chat_template_kwargs to llama-server, which gives them to the template', () => {
+    const body = engineBody({
+      messages,
+      reasoning_effort: 'high',
+      chat_template_kwargs: { reasoning_effort: 'high' },
+    }).body;
+
+    expect(body).toMatchObject({
+      reasoning_effort: 'high',
+      chat_template_kwargs: { reasoning_effort: 'high' },
+    });
+  });
+
+  it('refuses an unknown reasoning effort and template variables llama-server cannot take, naming the field', () => {
+    for (const bad of [
+      { reasoning_effort: 'extreme' },
+      { chat_template_kwargs: { 'not a name': 1 } },
+      { chat_template_kwargs: { enable_thinking: 'false' } },
+    ]) {
+      expect(() => engineBody({ messages, ...bad }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ status: 400, param: expect.stringMatching(Object.keys(bad)[0] ?? '') }),
+      );
+    }
+  });
+
   it('sends developer messages as system messages, which chat templates know', () => {
     const { body } = engineBody({ messages: [{ role: 'developer', content: 'Be terse.' }, ...messages] });
 

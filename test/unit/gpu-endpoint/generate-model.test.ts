@@ -41,13 +41,13 @@ describe('tiny model generator', () => {
     const path = join(await mkdtemp(join(tmpdir(), 'tiny-')), 'tiny.gguf');
     await writeTinyModel(TINY_MODEL, path);
     const stale = await readFile(path);
-    const description = Buffer.from('chatstack generated model v2');
-    stale.set(Buffer.from('chatstack generated model v1'), stale.indexOf(description));
+    const description = Buffer.from('chatstack generated model v3');
+    stale.set(Buffer.from('chatstack generated model v2'), stale.indexOf(description));
     await writeFile(path, stale);
 
     await ensureTinyModel(path);
 
-    expect((await readGgufMetadata(path)).get('general.description')).toMatch(/v2/);
+    expect((await readGgufMetadata(path)).get('general.description')).toMatch(/v3/);
   });
 
   it('is idempotent: a second call keeps the existing file', async () => {

@@ -103,7 +103,7 @@ describe('endpoints in other regions', () => {
   it('refuses a malformed ARN with the variable named', () => {
     expect(() => inferenceTargets(['arn:aws:sagemaker:eu-west-1:endpoint/x'])).toThrow(/INFERENCE_ENDPOINTS/);
     expect(inferenceTargets(['chat-us', FALLBACK_ARN], ['ic-us', ''])).toEqual([
-      { id: 'chat-us', endpointName: 'chat-us', region: undefined, component: 'ic-us' },
+      { id: 'chat-us/ic-us', endpointName: 'chat-us', region: undefined, component: 'ic-us' },
       { id: FALLBACK_ARN, endpointName: 'chat-eu', region: 'eu-west-1', component: undefined },
     ]);
   });
@@ -119,6 +119,17 @@ describe('inference components that scale to zero', () => {
     const wrong = deps(own, undefined, { components: ['ic-other'] });
     const error = await refusal(invokeChat(wrong.inference, prompt));
     expect(error.code).toBe('model_unavailable');
+  });
+
+  it('keeps one breaker per component: a model whose component keeps failing does not stop another on the endpoint', async () => {
+    const own = await region('us-east-1', 'chat-us', answer, { 'ic-good': { endpoint: 'chat-us' } });
+    // The endpoint hosts no `ic-missing`: every call to that model fails, until its breaker opens.
+    const broken = deps(own, undefined, { components: ['ic-missing'] }).inference;
+    for (let attempt = 0; attempt < 3; attempt++) await refusal(invokeChat(broken, prompt));
+    expect(broken.breakers?.isOpen('chat-us/ic-missing')).toBe(true);
+
+    const good = { ...broken, components: ['ic-good'] };
+    expect((await invokeChat(good, prompt)).text).toBe('Hi');
   });
 
   it('answers 503 model_waking with retry-after while the component has no copies, then serves it', async () => {

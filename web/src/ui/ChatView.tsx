@@ -11,6 +11,7 @@ import { Composer } from './Composer';
 import { feedbackFor, withMessageId } from './Feedback';
 import { Icon } from './Icon';
 import { MessageView, type UiMessage, type UiMessageStatus } from './Message';
+import { ModelPicker, useModelChoice } from './ModelPicker';
 import { PageHead } from './PageHead';
 import { ProblemBanner } from './ProblemBanner';
 import { ShareButton } from './ShareDialog';
@@ -95,6 +96,7 @@ export function ChatView(props: ChatViewProps) {
   const menuButton = useRef<HTMLButtonElement>(null);
   const wasSidebarOpen = useRef(props.sidebarOpen);
   const files = useAttachments(api);
+  const modelChoice = useModelChoice(api);
   const branching = useBranching({
     api,
     conversationId: activeId,
@@ -282,6 +284,7 @@ export function ChatView(props: ChatViewProps) {
           // The server answers its stored question again, beside the stored answer: no duplicate turn.
           regenerate,
           fileIds: attached.map((file) => file.id),
+          ...(modelChoice.model === undefined ? {} : { model: modelChoice.model }),
           signal: controller.signal,
           onUpdate,
           onMessageId: (messageId) => {
@@ -372,7 +375,7 @@ export function ChatView(props: ChatViewProps) {
           });
       }
     },
-    [api, blockedUntil, onConversationStarted, onTurnFinished, branching.refresh],
+    [api, blockedUntil, onConversationStarted, onTurnFinished, branching.refresh, modelChoice.model],
   );
 
   // Sending resumes by itself when a rate-limit wait ends.
@@ -397,7 +400,12 @@ export function ChatView(props: ChatViewProps) {
         sidebarOpen={props.sidebarOpen}
         onOpenSidebar={props.onOpenSidebar}
         menuButtonRef={menuButton}
-        actions={props.conversationId && <ShareButton api={api} conversationId={props.conversationId} />}
+        actions={
+          <>
+            <ModelPicker choice={modelChoice} disabled={streaming} />
+            {props.conversationId && <ShareButton api={api} conversationId={props.conversationId} />}
+          </>
+        }
       />
 
       <div

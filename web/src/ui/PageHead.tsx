@@ -10,7 +10,7 @@ export function PageHead(props: {
   readonly onOpenSidebar: () => void;
   /** Where focus returns when the drawer closes. */
   readonly menuButtonRef?: Ref<HTMLButtonElement>;
-  /** Buttons at the end of the header (sharing a conversation). */
+  /** Controls at the end of the header (the model picker, sharing a conversation). */
   readonly actions?: ComponentChildren;
 }) {
   return (
