@@ -23,6 +23,8 @@ export interface UserDataPrefix {
     | 'settings'
     | 'search_index'
     | 'responses';
+  /** False for derived items that are erased but not exported (they are rebuilt from the exported ones). */
+  readonly exported?: false;
 }
 
 export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
@@ -49,8 +51,8 @@ export const USER_DATA_PREFIXES: readonly UserDataPrefix[] = [
   { prefix: 'SHARE#', kind: 'shares' },
   { prefix: 'SETTINGS', kind: 'settings' },
   // Derived from titles and messages (lambdas/search): erased with them, left out of the export (it can be rebuilt).
-  { prefix: 'SRCH#', kind: 'search_index' },
-  { prefix: 'SRCHSET#', kind: 'search_index' },
+  { prefix: 'SRCH#', kind: 'search_index', exported: false },
+  { prefix: 'SRCHSET#', kind: 'search_index', exported: false },
 ];
 
 /**

@@ -25,7 +25,13 @@ interface Link {
   /** Unset on a message stored before branches: it follows the message stored before it. */
   readonly parentId?: string | null;
   readonly sequence: number;
+  /** The region that wrote it (part of its key); unset on messages stored before regions were. */
+  readonly region?: string;
 }
+
+/** Where a message's item is: its sequence and the region that wrote it. */
+type Place = Pick<Link, 'sequence' | 'region'>;
+const placeKey = (place: Place) => `${place.sequence}#${place.region ?? ''}`;
 
 /** The path from the root to `leafId`: its newest `limit` messages, oldest first. */
 export interface BranchPath {
@@ -52,8 +58,8 @@ async function linksPage(
         ':pk': keys.userPartition(sub),
         ':prefix': keys.messagePrefix(conversationId),
       },
-      ExpressionAttributeNames: { '#sequence': 'sequence', '#ttl': TABLE.ttlAttribute },
-      ProjectionExpression: 'messageId, parentId, #sequence, #ttl',
+      ExpressionAttributeNames: { '#sequence': 'sequence', '#region': 'region', '#ttl': TABLE.ttlAttribute },
+      ProjectionExpression: 'messageId, parentId, #sequence, #region, #ttl',
       ScanIndexForward: false,
       Limit: limit,
       ConsistentRead: true,
@@ -73,7 +79,10 @@ export async function findMessage(
   do {
     const page = await linksPage(deps, sub, conversationId, start, start ? LINKS_PAGE : FIRST_PAGE_BY_ID);
     const link = (page.Items ?? []).find((item) => item.messageId === messageId && !isExpired(item, deps));
-    if (link) return getMessageAt(deps, sub, conversationId, Number(link.sequence));
+    if (link) {
+      const region = typeof link.region === 'string' ? link.region : undefined;
+      return getMessageAt(deps, sub, conversationId, Number(link.sequence), region);
+    }
     start = page.LastEvaluatedKey;
   } while (start);
   return undefined;
@@ -90,7 +99,7 @@ export async function branchPathTo(
   leafId: string,
   limit: number,
 ): Promise<BranchPath> {
-  const sequences: number[] = [];
+  const places: Place[] = [];
   // The next message of the path to find: an id, or (after a message stored before branches) the one before it.
   let wanted: string | { readonly previous: true } = leafId;
   let start: Record<string, unknown> | undefined;
@@ -102,35 +111,35 @@ export async function branchPathTo(
       const link = item as unknown as Link;
       const matches = typeof wanted === 'string' ? link.messageId === wanted : true;
       if (!matches) continue;
-      sequences.push(link.sequence);
+      places.push({ sequence: link.sequence, ...(link.region === undefined ? {} : { region: link.region }) });
       if (link.parentId === null) {
         complete = true;
         break scan;
       }
-      if (sequences.length >= limit) break scan;
+      if (places.length >= limit) break scan;
       wanted = link.parentId === undefined ? { previous: true } : link.parentId;
     }
     start = page.LastEvaluatedKey;
     // The oldest message was reached while following a message stored before branches: that was the root.
     if (!start && typeof wanted !== 'string') complete = true;
   } while (start);
-  if (sequences.length === 0) return { found: false, path: [], complete: false };
-  const path = await messagesAt(deps, sub, conversationId, sequences.reverse());
+  if (places.length === 0) return { found: false, path: [], complete: false };
+  const path = await messagesAt(deps, sub, conversationId, places.reverse());
   return { found: true, path, complete };
 }
 
-/** Messages by sequence, in the order asked (a missing or expired one is left out). */
+/** Messages by place, in the order asked (a missing or expired one is left out). */
 async function messagesAt(
   deps: ConversationStore,
   sub: string,
   conversationId: string,
-  sequences: readonly number[],
+  places: readonly Place[],
 ): Promise<StoredMessage[]> {
-  const bySequence = new Map<number, StoredMessage>();
-  for (let index = 0; index < sequences.length; index += BATCH_GET_KEYS) {
-    let pending: Record<string, unknown>[] = sequences
+  const byPlace = new Map<string, StoredMessage>();
+  for (let index = 0; index < places.length; index += BATCH_GET_KEYS) {
+    let pending: Record<string, unknown>[] = places
       .slice(index, index + BATCH_GET_KEYS)
-      .map((sequence) => keys.message(sub, conversationId, sequence));
+      .map((place) => keys.message(sub, conversationId, place.sequence, place.region));
     // DynamoDB may leave keys unprocessed under load: asked again a bounded number of times.
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 8) throw new Error('DynamoDB kept keys unprocessed while reading a branch.');
@@ -143,13 +152,13 @@ async function messagesAt(
       for (const item of result.Responses?.[deps.tableName] ?? []) {
         if (isExpired(item, deps)) continue;
         const message = readMessage(deps, item);
-        bySequence.set(message.sequence, message);
+        byPlace.set(placeKey(message), message);
       }
       pending = (result.UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as Record<string, unknown>[];
     }
   }
-  return sequences.flatMap((sequence) => {
-    const message = bySequence.get(sequence);
+  return places.flatMap((place) => {
+    const message = byPlace.get(placeKey(place));
     return message ? [message] : [];
   });
 }

@@ -123,7 +123,8 @@ export async function exportStatus(deps: ExportDeps, sub: string, exportId: stri
 async function* exportLines(deps: ExportDeps, sub: string, exportedAt: string): AsyncGenerator<string> {
   yield `${JSON.stringify({ object: 'export', format: 'jsonl', exported_at: exportedAt, user: { sub } })}\n`;
   const counts: Record<string, number> = {};
-  for (const { prefix, kind } of USER_DATA_PREFIXES) {
+  for (const { prefix, kind, exported: included } of USER_DATA_PREFIXES) {
+    if (included === false) continue;
     for await (const items of prefixPages(deps.store, sub, prefix, { pageSize: EXPORT_LIMITS.pageSize })) {
       let lines = '';
       for (const item of items) {

@@ -53,7 +53,7 @@ async function previousTurnOf(deps: ChatDeps, sub: string, responseId: string): 
   const message =
     stored.conversationId === undefined || stored.sequence === undefined
       ? undefined
-      : await getMessageAt(deps.store, sub, stored.conversationId, stored.sequence);
+      : await getMessageAt(deps.store, sub, stored.conversationId, stored.sequence, stored.region);
   if (!message || message.status === 'generating' || stored.conversationId === undefined)
     throw new ValidationError(
       'The previous response has not finished yet; continue from it once it has.',
@@ -117,6 +117,7 @@ export async function createResponse(
         inputItems,
         conversationId: ref.conversationId,
         sequence: ref.answerSequence,
+        ...(deps.store.region === undefined ? {} : { region: deps.store.region }),
       };
       // Written while the model starts; observed here so a failure is never unhandled.
       recorded = putResponse(deps.store, caller.sub, record, startedAt);
@@ -132,6 +133,7 @@ export async function createResponse(
           responseId,
           conversationId: head.conversationId,
           sequence: answer.sequence,
+          ...(deps.store.region === undefined ? {} : { region: deps.store.region }),
         }).catch((error: unknown) =>
           logger.warn('indexing a response item failed', { error: error as Error }),
         )

@@ -38,7 +38,7 @@ async function answerMessage(
   stored: StoredResponse,
 ): Promise<StoredMessage | undefined> {
   if (stored.conversationId === undefined || stored.sequence === undefined) return undefined;
-  const message = await getMessageAt(store, sub, stored.conversationId, stored.sequence);
+  const message = await getMessageAt(store, sub, stored.conversationId, stored.sequence, stored.region);
   return message?.role === 'assistant' ? message : undefined;
 }
 

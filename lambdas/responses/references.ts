@@ -19,7 +19,8 @@ export async function resolveReferences(
     input.map(async (item, index) => {
       if (item.type !== 'item_reference') return item;
       const place = await findResponseItem(store, sub, item.id);
-      const message = place && (await getMessageAt(store, sub, place.conversationId, place.sequence));
+      const message =
+        place && (await getMessageAt(store, sub, place.conversationId, place.sequence, place.region));
       if (message?.role !== 'assistant' || message.messageId !== item.id || message.status === 'generating')
         throw new NotFoundError('Item', `input[${index}].id`);
       return { type: 'message' as const, role: 'assistant' as const, content: message.content };

@@ -43,6 +43,8 @@ export interface StoredResponse {
   /** Where the answer goes, once the turn has its place (a background response is stored before). */
   readonly conversationId?: string;
   readonly sequence?: number;
+  /** The region whose process writes the answer (part of the message's key). */
+  readonly region?: string;
   /** The turn failed before its answer started (background): the error the response reports. */
   readonly error?: { readonly code: string; readonly message: string };
   readonly cancelRequested?: boolean;
@@ -160,6 +162,8 @@ export interface ResponseItemPlace {
   readonly responseId: string;
   readonly conversationId: string;
   readonly sequence: number;
+  /** The region that wrote the answer (part of the message's key). */
+  readonly region?: string;
 }
 
 export async function putResponseItem(
@@ -185,11 +189,12 @@ export async function findResponseItem(
     new GetCommand({ TableName: deps.tableName, Key: keys.responseItem(sub, itemId), ConsistentRead: true }),
   );
   if (!result.Item || isExpired(result.Item, deps)) return undefined;
-  const { responseId, conversationId, sequence } = result.Item;
+  const { responseId, conversationId, sequence, region } = result.Item;
   return {
     responseId: String(responseId),
     conversationId: String(conversationId),
     sequence: Number(sequence),
+    ...(typeof region === 'string' ? { region } : {}),
   };
 }
 

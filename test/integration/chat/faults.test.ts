@@ -276,7 +276,11 @@ describe('a background response (Responses API)', () => {
     });
     const words = Array.from({ length: 60 }, (_, index) => `word${index} `);
     plan = () => ({ kind: 'hold', tokens: words, release: held });
-    const created = await client.responses.create({ model: 'm', input: 'Think on', background: true });
+    const created = await client.responses.create({
+      model: 'faulty-model',
+      input: 'Think on',
+      background: true,
+    });
     expect(created.status).toBe('queued');
     expect(created.background).toBe(true);
 
@@ -319,7 +323,11 @@ describe('a background response (Responses API)', () => {
     });
     plan = () => ({ kind: 'hold', tokens: ['Half a thought'], release: held });
     const cancelledBefore = model.cancelled;
-    const created = await client.responses.create({ model: 'm', input: 'Think on', background: true });
+    const created = await client.responses.create({
+      model: 'faulty-model',
+      input: 'Think on',
+      background: true,
+    });
     await expect.poll(async () => (await client.responses.retrieve(created.id)).status).toBe('in_progress');
 
     const cancelled = await client.responses.cancel(created.id);
@@ -340,7 +348,7 @@ describe('a background response (Responses API)', () => {
       release = resolve;
     });
     plan = () => ({ kind: 'hold', tokens: [], release: held });
-    const created = await client.responses.create({ model: 'm', input: 'Wait', background: true });
+    const created = await client.responses.create({ model: 'faulty-model', input: 'Wait', background: true });
     const cancelled = await client.responses.cancel(created.id);
     expect(cancelled.status).toBe('cancelled');
     release();

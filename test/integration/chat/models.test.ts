@@ -5,6 +5,7 @@
  */
 import OpenAI, { NotFoundError } from 'openai';
 import { describe, expect, it } from 'vitest';
+import { TITLE_INSTRUCTIONS } from '../../../lambdas/titles/title';
 import { adminToken, personToken } from '../admin/harness';
 import { until } from '../async/harness';
 import { call } from '../auth/harness';
@@ -20,9 +21,11 @@ const client = async (token?: string) =>
 /** The first user message of every request an inference server received. */
 async function questionsAt(server: string | undefined): Promise<string[]> {
   if (server === undefined) throw new Error('the stack serves one model only');
-  return (await recordedRequests(server)).flatMap((body) =>
-    (body.messages ?? []).filter((message) => message.role === 'user').map((message) => message.content),
-  );
+  return (await recordedRequests(server))
+    .filter((body) => !(body.messages ?? []).some((message) => message.content === TITLE_INSTRUCTIONS))
+    .flatMap((body) =>
+      (body.messages ?? []).filter((message) => message.role === 'user').map((message) => message.content),
+    );
 }
 
 describe('the models of a deployment', () => {

@@ -37,7 +37,7 @@ export interface StoredMessage {
 /** Asks one question (continuing `conversationId` when given) and returns the conversation's id. */
 export async function ask(person: Person, content: string, conversationId?: string): Promise<string> {
   const answer = await call(person.token, 'POST', '/chat/completions', {
-    model: 'chatstack',
+    model: 'chatstack-local',
     messages: [{ role: 'user', content }],
     max_tokens: 6,
     ...(conversationId ? { conversation_id: conversationId } : {}),

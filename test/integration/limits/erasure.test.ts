@@ -62,7 +62,13 @@ describe('export', () => {
     expect(document.files).toEqual([expect.objectContaining({ id: file.id, filename: 'notes.md' })]);
     const download = await fetch(document.files[0].download_url);
     expect(await download.text()).toContain('remember the milk');
-    expect(document.conversations[0].messages).toHaveLength(1);
+    // The question and the seeded answer, rated and shared.
+    expect(document.conversations[0].messages).toHaveLength(2);
+    expect(document.feedback).toEqual([expect.objectContaining({ rating: 'up' })]);
+    expect(document.shares).toEqual([
+      expect.objectContaining({ conversation_id: document.conversations[0].id }),
+    ]);
+    expect(document.settings).toMatchObject({ custom_instructions: 'Answer briefly.' });
     expect(document.responses).toEqual([
       expect.objectContaining({ id: responseId, conversation_id: document.conversations[0].id }),
     ]);

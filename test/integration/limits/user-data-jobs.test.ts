@@ -56,7 +56,7 @@ interface Line {
 describe('an asynchronous export', () => {
   it('is written by the worker and downloaded through its link, with every branch, file and kind of data', async () => {
     const sub = `export-job-${randomUUID()}`;
-    const { conversation, apiKey, file } = await seed(db, store, sub);
+    const { conversation, apiKey, file, answer } = await seed(db, store, sub);
     // A second branch: another answer to the same question (a regenerated one), and the passages of the file,
     // per-key and per-model usage, so every registered kind is there.
     const question = message(conversation.conversationId, 0, new Date());
@@ -106,11 +106,15 @@ describe('an asynchronous export', () => {
     expect(lines[0]).toMatchObject({ object: 'export', user: { sub } });
     expect(lines.at(-1)?.object).toBe('export.end');
     const kinds = new Set(lines.flatMap((line) => (line.kind ? [line.kind] : [])));
-    expect([...kinds].sort()).toEqual([...new Set(USER_DATA_PREFIXES.map((entry) => entry.kind))].sort());
+    const exportedKinds = USER_DATA_PREFIXES.filter((entry) => entry.exported !== false).map(
+      (entry) => entry.kind,
+    );
+    expect([...kinds].sort()).toEqual([...new Set(exportedKinds)].sort());
     const answers = lines.filter((line) => line.kind === 'messages' && line.item?.role === 'assistant');
     expect(answers.map((line) => [line.item?.content, line.item?.parent_id])).toEqual([
       ['first answer', question.messageId],
       ['second answer', question.messageId],
+      [answer.content, answer.parentId],
     ]);
     const exportedFile = lines.find((line) => line.kind === 'files' && line.item?.id === file.id)?.item;
     expect(exportedFile).toMatchObject({ filename: 'notes.md' });

@@ -5,10 +5,13 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createApiKey } from '../../../lambdas/api-keys/store';
 import { keys } from '../../../lambdas/contracts/keys';
 import { type ConversationStore, createConversation, putMessage } from '../../../lambdas/conversations/store';
+import { rateAnswer } from '../../../lambdas/feedback/store';
 import { uploadInline } from '../../../lambdas/files/service';
 import { takeSlot } from '../../../lambdas/quota/slots';
 import { settingsOf } from '../../../lambdas/responses/convert';
 import { newResponseId, putResponse } from '../../../lambdas/responses/store';
+import { updateSettings } from '../../../lambdas/settings/store';
+import { shareConversation } from '../../../lambdas/sharing/store';
 import { LOCAL_TABLE_NAME } from '../../../scripts/local/emulators';
 import { filesDeps } from '../files/support';
 
@@ -27,7 +30,8 @@ export function message(conversationId: string, sequence: number, createdAt: Dat
 /** One of everything a user can own, plus a request counter and a turn and a job slot. */
 export async function seed(db: DynamoDBDocumentClient, store: ConversationStore, sub: string) {
   const conversation = await createConversation(store, sub, { title: 'Notes' });
-  await putMessage(store, sub, message(conversation.conversationId, 0, new Date()));
+  const question = { ...message(conversation.conversationId, 0, new Date()), parentId: null };
+  await putMessage(store, sub, question);
   await db.send(
     new PutCommand({
       TableName: LOCAL_TABLE_NAME,
@@ -56,6 +60,17 @@ export async function seed(db: DynamoDBDocumentClient, store: ConversationStore,
     purpose: 'assistants',
     body: new TextEncoder().encode('# Notes\n\nremember the milk'),
   });
+  // Rated and shared; far enough from the start that tests can add messages of their own before it.
+  const answer = {
+    ...message(conversation.conversationId, 9, new Date()),
+    role: 'assistant' as const,
+    content: 'seeded answer',
+    parentId: question.messageId,
+  };
+  await putMessage(store, sub, answer);
+  await rateAnswer(store, sub, conversation.conversationId, answer.messageId, { rating: 'up' });
+  await shareConversation(store, sub, conversation.conversationId);
+  await updateSettings(store, sub, { custom_instructions: 'Answer briefly.' });
   const responseId = newResponseId();
   await putResponse(
     store,
@@ -68,7 +83,7 @@ export async function seed(db: DynamoDBDocumentClient, store: ConversationStore,
         { id: 'msg_1', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'q' }] },
       ],
       conversationId: conversation.conversationId,
-      sequence: 1,
+      sequence: answer.sequence,
     },
     Date.now(),
   );
@@ -80,5 +95,5 @@ export async function seed(db: DynamoDBDocumentClient, store: ConversationStore,
       Item: { ...keys.activeJobs(sub), jobIds: new Set(['job_1']) },
     }),
   );
-  return { conversation, apiKey, file, responseId };
+  return { conversation, apiKey, file, responseId, answer };
 }
