@@ -49,7 +49,7 @@ describe('the admin console', () => {
       .poll(() => page.getByRole('columnheader', { name: 'Requests' }).getAttribute('aria-sort'))
       .toBe('descending');
     await screenshot(page, 'admin-users');
-    await page.getByLabel('Search').fill('client-b');
+    await page.getByLabel('Search', { exact: true }).fill('client-b');
     await expect.poll(() => page.locator('.admin-table tbody tr').count()).toBe(1);
     expect(await seriousAxeViolations(page)).toEqual([]);
 
