@@ -1,5 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * `expect.poll` waits for something to happen (a row to go, a title to arrive): its bound guards against a hang.
+ * vitest's 1 s default made it a speed check that a loaded 2-core machine failed now and then.
+ */
+const POLL = { poll: { timeout: 15_000, interval: 50 } };
+
 export default defineConfig({
   test: {
     projects: [
@@ -23,6 +29,7 @@ export default defineConfig({
           globalSetup: ['test/integration/setup/global.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
+          expect: POLL,
           // Two cores: the stack, the inference server and the test files share them.
           maxWorkers: 2,
         },
@@ -34,6 +41,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
+          expect: POLL,
           maxWorkers: 1,
           fileParallelism: false,
         },
