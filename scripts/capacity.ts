@@ -68,6 +68,11 @@ export const DEFAULT_INPUTS = {
   chatOverheadSeconds: 0.15,
   /** Measured locally (docs/BENCHMARKS.md): CPU per streamed request in the API process. */
   chatCpuMsPerRequest: 31,
+  /**
+   * Search-index items written per turn (lambdas/search: one per new word of a conversation). Measured locally:
+   * 40.7 per message on the search benchmark's text (docs/BENCHMARKS.md), two messages a turn.
+   */
+  searchIndexWritesPerTurn: 81,
   /** Bytes per item, from the stored shapes (lambdas/contracts). */
   messageItemBytes: 1_300,
   conversationItemBytes: 600,
@@ -201,7 +206,8 @@ export function capacityPlan(overrides: Partial<CapacityInputs> = {}): CapacityP
     kb(i.messageItemBytes) + // the answer (PutItem)
     1 + // quota: daily tokens (UpdateItem)
     1 + // usage-aggregator: the day's usage totals (UpdateItem)
-    1; // audit record (PutItem)
+    1 + // audit record (PutItem)
+    i.searchIndexWritesPerTurn; // search index: the turn's new words (lambdas/search)
   const writes = writesPerTurn * requestsPerMonth;
   const reads = readsPerTurn * requestsPerMonth;
   const replicatedWrites = writes * (i.regions - 1);
