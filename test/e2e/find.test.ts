@@ -80,7 +80,7 @@ describe('searching conversations', () => {
     const rotating = page.url();
     await startConversation(page, 'Which Postgres settings matter for autovacuum on large tables?');
     await renameCurrent(page, 'Autovacuum tuning');
-    await startConversation(page, 'Is <img src=x onerror=alert(1)> safe in a Postgres comment?');
+    await startConversation(page, 'Is <img src=x onerror=alert(1)> safe in a Markdown comment?');
     await renameCurrent(page, 'Markup in comments');
     await startConversation(page, 'Plan a weekend in Lisbon');
     // The local test model writes gibberish titles: the picture shows titles a person would choose.
@@ -92,16 +92,13 @@ describe('searching conversations', () => {
     await expect.poll(() => box.evaluate((element) => element === document.activeElement), WAIT).toBe(true);
     await box.fill('postgres');
     const results = page.getByRole('list', { name: 'Search results' }).getByRole('link');
-    await expect.poll(() => results.count(), WAIT).toBe(3);
-    // Newest first; each snippet highlights the word, and the markup of a message is shown, not run.
+    await expect.poll(() => results.count(), WAIT).toBe(2);
+    // Newest first; each snippet highlights the word.
     expect(await results.locator('.search-hit-title').allTextContents()).toEqual([
-      'Markup in comments',
       'Autovacuum tuning',
       'Rotating database credentials',
     ]);
-    expect(await results.locator('mark').allTextContents()).toEqual(['Postgres', 'Postgres', 'Postgres']);
-    expect(await results.first().textContent()).toContain('<img src=x onerror=alert(1)>');
-    expect(await page.locator('.search-results img').count()).toBe(0);
+    expect(await results.locator('mark').allTextContents()).toEqual(['Postgres', 'Postgres']);
     expect(await seriousAxeViolations(page)).toEqual([]);
     // The picture shows the results, not the last rename's notice.
     await page.locator('.toast').waitFor({ state: 'detached', timeout: 30_000 });
@@ -115,6 +112,14 @@ describe('searching conversations', () => {
       .poll(() => page.locator('article.message.user').first().textContent(), WAIT)
       .toContain('rotate the Postgres password');
     expect(await box.inputValue()).toBe('');
+
+    // The markup of a message is shown as text in its snippet, never run.
+    await box.fill('markdown');
+    await expect
+      .poll(() => results.locator('.search-hit-title').allTextContents(), WAIT)
+      .toEqual(['Markup in comments']);
+    expect(await results.first().textContent()).toContain('<img src=x onerror=alert(1)>');
+    expect(await page.locator('.search-results img').count()).toBe(0);
   });
 });
 
